@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Entry point of the `witness` command. In a source checkout it runs the TypeScript sources through tsx
+// (so it never runs stale output); an installed package runs the compiled `dist/`.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(source).href);
+} else {
+  await import('../dist/cli/main.js');
+}

@@ -1,0 +1,12 @@
+// `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run.
+// Not a timed test: numbers depend on the machine. Select one with `npm run bench -- verify-log`.
+import { benchVerifyLog } from './verify-log.js';
+
+const benches: Record<string, () => Promise<void>> = {
+  'verify-log': benchVerifyLog,
+};
+const selected = process.argv.slice(2);
+for (const [name, run] of Object.entries(benches)) {
+  if (selected.length > 0 && !selected.includes(name)) continue;
+  await run();
+}

@@ -1,0 +1,51 @@
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { generateSignerKeyFile, loadSignerKey, repositoryRoot } from '../../keyfile.js';
+import { WitnessLog } from '../../log/log.js';
+import { verifierKeyOf } from '../../tlog/note.js';
+import { field, printJson, printLines } from '../output.js';
+
+interface InitArgs {
+  log: string;
+  origin: string;
+  key?: string;
+  generateKey: boolean;
+  json: boolean;
+}
+
+export const initCommand: CommandModule = {
+  command: 'init',
+  describe: 'Create a new witness log (a git-tracked tlog-tiles folder) with a signed empty checkpoint',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('origin', { type: 'string', demandOption: true, describe: 'Log origin = signing key name, e.g. example.com/log' })
+      .option('key', { type: 'string', describe: 'Signing key file (Go note PRIVATE+KEY format, mode 0600, outside the repository); default: $WITNESS_SIGNING_KEY' })
+      .option('generate-key', { type: 'boolean', default: false, describe: 'Generate a new key into --key FILE (created with mode 0600)' }),
+  handler: async (parsed) => {
+    const args = parsed as unknown as InitArgs;
+    const repository = await repositoryRoot(args.log);
+    let signerKey;
+    if (args.generateKey) {
+      if (!args.key) throw new UsageError('--generate-key needs --key FILE to write the new key to');
+      signerKey = (await generateSignerKeyFile(args.key, args.origin, repository)).signerKey;
+    } else {
+      signerKey = await loadSignerKey({ file: args.key, forbiddenRepository: repository });
+    }
+    if (signerKey.name !== args.origin) {
+      throw new UsageError(`the key is named ${signerKey.name}, but --origin is ${args.origin}; a log's key name is its origin`, 'KEY_NAME_MISMATCH');
+    }
+    const { log, commit } = await WitnessLog.init(args.log, signerKey);
+    const vkey = verifierKeyOf(signerKey);
+    if (args.json) {
+      printJson({ log: log.dir, origin: log.origin, verifierKey: vkey, commit });
+      return;
+    }
+    printLines([
+      `Created witness log ${log.origin}`,
+      field('folder', log.dir),
+      field('verifier key', vkey),
+      field('commit', commit),
+      ...(args.generateKey ? [field('signing key', `${args.key} (mode 0600; keep it out of every repository)`)] : []),
+    ]);
+  },
+};

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The `witness` command: thin yargs wiring over the library. Exit codes: 0 ok; 1 a verification failure
+// or mismatch; 2 a usage or environment error.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { WitnessError } from '../errors.js';
+import { DEFAULT_LOG_DIR } from '../log/layout.js';
+import { initCommand } from './commands/init.js';
+import { logCommand } from './commands/log.js';
+import { verifyCommand } from './commands/verify.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const parser = yargs(argv)
+    .scriptName('witness')
+    .usage('$0 <command> [options]\n\nIndependently verify Go toolchains against the Go git repository, in a signed append-only log.')
+    .option('log', { type: 'string', default: DEFAULT_LOG_DIR, describe: 'The witness log folder', global: true })
+    .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output', global: true })
+    .command(initCommand)
+    .command(verifyCommand)
+    .command(logCommand)
+    .demandCommand(1, 'Name a command; see witness --help')
+    .strict()
+    .epilogue('Exit codes: 0 ok; 1 verification failure or mismatch; 2 usage or environment error.')
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`witness: ${message}\nRun witness --help for usage.\n`);
+      exitCode = 2;
+    })
+    .exitProcess(false)
+    .wrap(Math.min(110, process.stdout.columns || 100));
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    if (error instanceof WitnessError) {
+      process.stderr.write(`witness: ${error.category === 'verification' || error.category === 'format' ? 'FAILED: ' : ''}${error.message} [${error.code}]\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`witness: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 2;
+  }
+  return exitCode;
+}
+
+process.exitCode = await main(hideBin(process.argv));

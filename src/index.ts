@@ -1,0 +1,13 @@
+// go-source-witness: the public library API. Everything the CLI does is callable from here.
+export * from './errors.js';
+export * from './tlog/encoding.js';
+export * from './tlog/merkle.js';
+export * from './tlog/tile.js';
+export * from './tlog/note.js';
+export * from './tlog/checkpoint.js';
+export * from './tlog/cosignature.js';
+export * from './log/record.js';
+export * from './log/layout.js';
+export { WitnessLog, type AppendResult, type OpenOptions } from './log/log.js';
+export { verifyLogFolder, type VerifyOptions, type VerifyReport, type HistoryReport } from './log/verify.js';
+export { loadSignerKey, generateSignerKeyFile, SIGNING_KEY_ENV, type KeySource } from './keyfile.js';

@@ -1,0 +1,119 @@
+// The git binary, spawned directly: the log repo is written with plumbing (hash-object, read-tree,
+// write-tree, commit-tree, update-ref with compare-and-swap) so an append never runs hooks, never
+// depends on the user's index being clean, and becomes visible in one atomic ref update.
+import { spawn } from 'node:child_process';
+import { EnvironmentError } from '../errors.js';
+
+export interface GitOptions {
+  readonly cwd: string;
+  readonly input?: Uint8Array | string;
+  readonly env?: Record<string, string | undefined>;
+  /** Exit codes that are not errors (e.g. 1 for `git diff --quiet`). */
+  readonly okCodes?: readonly number[];
+}
+
+export interface GitResult {
+  readonly stdout: Buffer;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/** Environment for git: the caller's, minus variables that would redirect it to another repository. */
+function gitEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_PREFIX']) {
+    delete env[name];
+  }
+  env.GIT_TERMINAL_PROMPT = '0';
+  env.LC_ALL = 'C';
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+export function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: options.cwd, env: gitEnvironment(options.env), stdio: 'pipe' });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new EnvironmentError(
+          error.code === 'ENOENT' ? 'GIT_NOT_FOUND' : 'GIT_FAILED',
+          error.code === 'ENOENT' ? 'git is not installed or not on PATH' : `could not run git: ${error.message}`,
+          { cause: error },
+        ),
+      );
+    });
+    child.on('close', (code) => {
+      const result = { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8'), code: code ?? -1 };
+      if (code === 0 || (code !== null && options.okCodes?.includes(code))) resolve(result);
+      else {
+        reject(
+          new EnvironmentError('GIT_FAILED', `git ${args.slice(0, 3).join(' ')} failed (exit ${code}): ${result.stderr.trim()}`),
+        );
+      }
+    });
+    child.stdin.on('error', () => {
+      /* reported through 'close' */
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export async function gitText(args: readonly string[], options: GitOptions): Promise<string> {
+  return (await git(args, options)).stdout.toString('utf8');
+}
+
+/** Where a directory sits in git: the work tree top, the git dir, and the directory relative to the top. */
+export interface GitLocation {
+  readonly topLevel: string;
+  readonly gitDir: string;
+  /** Slash-separated path of the directory relative to topLevel ('' for the top itself). */
+  readonly prefix: string;
+}
+
+export async function locateGit(dir: string): Promise<GitLocation | undefined> {
+  const result = await git(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--show-prefix'], {
+    cwd: dir,
+    okCodes: [128],
+  });
+  if (result.code !== 0) return undefined;
+  const [topLevel, gitDir, prefix] = result.stdout.toString('utf8').split('\n');
+  if (!topLevel || !gitDir) return undefined;
+  return { topLevel, gitDir, prefix: (prefix ?? '').replace(/\/$/, '') };
+}
+
+/** The object id HEAD points at, or undefined on an unborn branch. */
+export async function headCommit(cwd: string): Promise<string | undefined> {
+  const result = await git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, okCodes: [1, 128] });
+  return result.code === 0 ? result.stdout.toString('utf8').trim() : undefined;
+}
+
+/** Reads many objects through one `git cat-file --batch` process. */
+export async function readObjects(cwd: string, specs: readonly string[]): Promise<Array<Buffer | undefined>> {
+  if (specs.length === 0) return [];
+  for (const spec of specs) {
+    if (spec.includes('\n')) throw new Error('object spec contains a newline');
+  }
+  const { stdout } = await git(['cat-file', '--batch'], { cwd, input: specs.map((s) => `${s}\n`).join('') });
+  const out: Array<Buffer | undefined> = [];
+  let offset = 0;
+  for (let i = 0; i < specs.length; i++) {
+    const newline = stdout.indexOf(0x0a, offset);
+    const header = stdout.subarray(offset, newline).toString('utf8');
+    offset = newline + 1;
+    if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+      out.push(undefined);
+      continue;
+    }
+    const size = Number(header.split(' ')[2]);
+    out.push(stdout.subarray(offset, offset + size));
+    offset += size + 1;
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+// An exclusive lock against concurrent writers of one log: a file created with O_EXCL holding the
+// holder's pid and host. A lock whose holder is gone (killed, machine rebooted) is taken over.
+import { hostname } from 'node:os';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { EnvironmentError } from '../errors.js';
+
+export interface HeldLock {
+  readonly path: string;
+  /** Set when the previous holder died without releasing the lock: its recorded start time (ms). */
+  readonly tookOverFrom?: { pid: number; sinceMs: number };
+  release(): Promise<void>;
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+}
+
+async function readLockInfo(path: string): Promise<LockInfo | undefined> {
+  try {
+    const [pid, host] = (await readFile(path, 'utf8')).split('\n');
+    return { pid: Number(pid), host: host ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes the lock at `path`, waiting up to `waitMs` for a live holder to release it. A lock left by a
+ * process of this host that no longer exists is stale and taken over.
+ */
+export async function acquireLock(path: string, waitMs = 30_000): Promise<HeldLock> {
+  const deadline = Date.now() + waitMs;
+  let tookOverFrom: { pid: number; sinceMs: number } | undefined;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+    try {
+      const handle = await open(path, 'wx', 0o644);
+      await handle.writeFile(`${process.pid}\n${hostname()}\n`);
+      await handle.sync();
+      await handle.close();
+      return {
+        path,
+        ...(tookOverFrom ? { tookOverFrom } : {}),
+        release: async () => {
+          await rm(path, { force: true });
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new EnvironmentError('LOCK_FAILED', `cannot create lock ${path}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    const info = await readLockInfo(path);
+    const ageMs = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const holderGone =
+      info !== undefined &&
+      (Number.isInteger(info.pid) && info.pid > 0
+        ? info.host === hostname() && !processAlive(info.pid)
+        : // Killed between creating the file and writing its pid into it.
+          ageMs > 5_000);
+    if (holderGone) {
+      // Stale: move it aside atomically (only one contender wins the rename), then retry.
+      const since = await stat(path).then((s) => s.mtimeMs, () => Date.now());
+      const aside = `${path}.stale-${process.pid}`;
+      try {
+        await rename(path, aside);
+        await rm(aside, { force: true });
+        tookOverFrom = { pid: info.pid, sinceMs: since };
+      } catch {
+        /* another process took it over first */
+      }
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new EnvironmentError(
+        'LOG_LOCKED',
+        `the log is locked by process ${info?.pid ?? '?'} on ${info?.host ?? '?'} (${path}); wait for it to finish, or remove the lock file if that process is gone`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}

@@ -1,0 +1,474 @@
+// The witness log: a C2SP tlog-tiles log in a folder tracked by git. Each append writes new tiles and
+// entry bundles, then the signed checkpoint (the commit point on disk), then one git commit whose
+// message carries the checkpoint. A crash at any point leaves a folder that `verify` accepts at the
+// old or the new size; the next append finishes or discards the interrupted one.
+import { readFile, readdir, rm, stat, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { EnvironmentError, FormatError, UsageError, VerificationError } from '../errors.js';
+import { type Checkpoint, type SignedCheckpoint, formatCheckpoint, openCheckpoint } from '../tlog/checkpoint.js';
+import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
+import {
+  EMPTY_TREE_HASH,
+  type Hash,
+  leafHash,
+  rangeNodes,
+  verifyInclusion,
+  proveConsistency as proveConsistencyFrom,
+  proveInclusion as proveInclusionFrom,
+  treeHash,
+} from '../tlog/merkle.js';
+import {
+  type SignerKey,
+  type Verifier,
+  type VerifierKey,
+  noteSigner,
+  noteVerifier,
+  parseVerifierKey,
+  signNote,
+  verifierKeyOf,
+} from '../tlog/note.js';
+import {
+  TILE_WIDTH,
+  type TileRef,
+  TileBuilder,
+  decodeEntryBundle,
+  decodeHashTile,
+  encodeEntryBundle,
+  encodeHashTile,
+  parseTilePath,
+  tileCounts,
+  tileForNode,
+  tileNodeReader,
+  tilePath,
+  tilesForConsistencyProof,
+  tilesForInclusionProof,
+} from '../tlog/tile.js';
+import { TEMP_PREFIX, writeFileAtomic } from './files.js';
+import { type GitLocation, git, gitText, headCommit, locateGit, readObjects } from './git.js';
+import {
+  CHECKPOINT_FILE,
+  GITATTRIBUTES_CONTENT,
+  GITATTRIBUTES_FILE,
+  METADATA_FILES,
+  VERIFIER_KEY_FILE,
+  logFile,
+} from './layout.js';
+import { acquireLock, processAlive } from './lock.js';
+import { type LogRecord, formatRecord } from './record.js';
+import { verifyLogFolder } from './verify.js';
+
+export interface AppendResult {
+  readonly oldSize: bigint;
+  readonly newSize: bigint;
+  /** The new signed checkpoint. */
+  readonly checkpoint: string;
+  /** The git commit that holds this append. */
+  readonly commit: string;
+}
+
+export interface OpenOptions {
+  /** The verifier key to check the log against; default: the log folder's `log.vkey`. */
+  readonly verifierKey?: string;
+}
+
+/** Identity used for log commits when git has none configured. */
+const COMMIT_IDENTITY = { name: 'go-source-witness', email: 'go-source-witness@localhost' };
+
+export class WitnessLog {
+  private constructor(
+    readonly dir: string,
+    readonly verifierKey: VerifierKey,
+    private readonly verifier: Verifier,
+    /** True when the verifier key came from the caller rather than the folder being read. */
+    readonly verifierKeyPinned: boolean,
+  ) {}
+
+  get origin(): string {
+    return this.verifierKey.name;
+  }
+
+  /** Opens an existing log folder (no git needed for reading). */
+  static async open(dir: string, options: OpenOptions = {}): Promise<WitnessLog> {
+    const absolute = path.resolve(dir);
+    const folder = await stat(absolute).catch(() => undefined);
+    if (!folder?.isDirectory()) {
+      throw new EnvironmentError('LOG_NOT_FOUND', `no log folder at ${absolute}`);
+    }
+    let vkeyText = options.verifierKey?.trim();
+    if (vkeyText === undefined) {
+      const file = logFile(absolute, VERIFIER_KEY_FILE);
+      vkeyText = (await readFile(file, 'utf8').catch(() => {
+        throw new EnvironmentError('LOG_NOT_FOUND', `${file} is missing: is ${absolute} a witness log? (create one with witness init)`);
+      })).trim();
+    }
+    const verifierKey = parseVerifierKey(vkeyText);
+    return new WitnessLog(absolute, verifierKey, noteVerifier(verifierKey), options.verifierKey !== undefined);
+  }
+
+  /**
+   * Creates a log in `dir` (created if needed; `git init` if it is not inside a git work tree), with its
+   * verifier key, .gitattributes and the signed checkpoint of the empty tree, in one commit.
+   * The origin is the key name (c2sp.org/tlog-checkpoint: the log's key name SHOULD be the origin).
+   */
+  static async init(dir: string, signerKey: SignerKey): Promise<{ log: WitnessLog; commit: string }> {
+    const absolute = path.resolve(dir);
+    await mkdir(absolute, { recursive: true });
+    const existing = await readdir(absolute);
+    if (existing.length > 0 && existing.some((name) => name !== '.git')) {
+      throw new UsageError(`${absolute} is not empty; a new log needs an empty folder`, 'LOG_EXISTS');
+    }
+    let location = await locateGit(absolute);
+    if (!location) {
+      await git(['init', '--quiet'], { cwd: absolute });
+      location = await locateGit(absolute);
+      if (!location) throw new EnvironmentError('GIT_FAILED', `git init in ${absolute} did not create a repository`);
+    }
+    const vkey = verifierKeyOf(signerKey);
+    const log = new WitnessLog(absolute, parseVerifierKey(vkey), noteVerifier(vkey), true);
+    const lock = await acquireLock(path.join(location.gitDir, 'go-source-witness.lock'));
+    try {
+      await writeFileAtomic(logFile(absolute, GITATTRIBUTES_FILE), GITATTRIBUTES_CONTENT);
+      await writeFileAtomic(logFile(absolute, VERIFIER_KEY_FILE), `${vkey}\n`);
+      const text = formatCheckpoint({ origin: signerKey.name, size: 0n, rootHash: EMPTY_TREE_HASH, extensions: [] });
+      const signed = signNote(text, [noteSigner(signerKey)]);
+      await writeFileAtomic(logFile(absolute, CHECKPOINT_FILE), signed);
+      const commit = await log.commitFolder(location, `witness-log: create log ${signerKey.name}\n\n${signed}`);
+      return { log, commit };
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Reads the checkpoint and verifies its signature and origin against the log's verifier key. */
+  async readCheckpoint(): Promise<SignedCheckpoint> {
+    const file = logFile(this.dir, CHECKPOINT_FILE);
+    const message = await readFile(file, 'utf8').catch(() => {
+      throw new EnvironmentError('LOG_NOT_FOUND', `${file} is missing`);
+    });
+    return openLogCheckpoint(message, this.verifier, this.origin, CHECKPOINT_FILE);
+  }
+
+  async readTileBytes(tile: TileRef): Promise<Uint8Array> {
+    const relative = tilePath(tile);
+    try {
+      return new Uint8Array(await readFile(logFile(this.dir, relative)));
+    } catch {
+      throw new VerificationError('TILE_MISSING', `${relative} is missing`);
+    }
+  }
+
+  async readHashTile(tile: TileRef): Promise<Hash[]> {
+    return decodeHashTile(await this.readTileBytes(tile), tile);
+  }
+
+  /** Reads hash tiles into a map keyed by tile path, for the synchronous tile readers of src/tlog. */
+  async readHashTiles(tiles: readonly TileRef[]): Promise<Map<string, Hash[]>> {
+    const out = new Map<string, Hash[]>();
+    for (const tile of tiles) out.set(tilePath(tile), await this.readHashTile(tile));
+    return out;
+  }
+
+  /** Entries [start, end) of a tree of `size` leaves (default: the checkpoint's size). Not authenticated. */
+  async readEntries(start: bigint, end: bigint, size?: bigint): Promise<Uint8Array[]> {
+    const treeSize = size ?? (await this.readCheckpoint()).checkpoint.size;
+    if (start < 0n || start > end || end > treeSize) {
+      throw new UsageError(`entries [${start}, ${end}) are outside the log of size ${treeSize}`, 'INDEX_OUT_OF_RANGE');
+    }
+    const out: Uint8Array[] = [];
+    const width = BigInt(TILE_WIDTH);
+    for (let bundle = start / width; bundle * width < end; bundle++) {
+      const { fullCount, partialWidth } = tileCounts(treeSize, 0);
+      const ref: TileRef = { level: 'entries', index: bundle, width: bundle < fullCount ? TILE_WIDTH : partialWidth };
+      const entries = decodeEntryBundle(await this.readTileBytes(ref), ref);
+      const first = bundle * width;
+      for (let i = 0; i < entries.length; i++) {
+        const index = first + BigInt(i);
+        if (index >= start && index < end) out.push(entries[i]!);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * An inclusion proof for entry `index` in the current checkpoint, computed from tiles and checked
+   * against the signed root before it is returned.
+   */
+  async proveInclusion(index: bigint): Promise<{ checkpoint: SignedCheckpoint; entry: Uint8Array; proof: Hash[] }> {
+    const checkpoint = await this.readCheckpoint();
+    const size = checkpoint.checkpoint.size;
+    if (index < 0n || index >= size) {
+      throw new UsageError(`entry ${index} is not in the log of size ${size}`, 'INDEX_OUT_OF_RANGE');
+    }
+    const tiles = await this.readHashTiles(tilesForInclusionProof(index, size));
+    const read = tileNodeReader(size, (ref) => tiles.get(tilePath(ref))!);
+    const [entry] = await this.readEntries(index, index + 1n, size);
+    const proof = proveInclusionFrom(index, size, read);
+    verifyInclusion(index, size, leafHash(entry!), proof, checkpoint.checkpoint.rootHash);
+    return { checkpoint, entry: entry!, proof };
+  }
+
+  /** A consistency proof from `oldSize` to the current checkpoint, from tiles. */
+  async proveConsistency(oldSize: bigint): Promise<{ checkpoint: SignedCheckpoint; proof: Hash[] }> {
+    const checkpoint = await this.readCheckpoint();
+    const size = checkpoint.checkpoint.size;
+    if (oldSize < 0n || oldSize > size) throw new UsageError(`size ${oldSize} is not within the log of size ${size}`);
+    const tiles = await this.readHashTiles(tilesForConsistencyProof(oldSize, size));
+    return { checkpoint, proof: proveConsistencyFrom(oldSize, size, tileNodeReader(size, (ref) => tiles.get(tilePath(ref))!)) };
+  }
+
+  /** The root of the tree at `size` (<= current), from the current tiles. */
+  async rootAt(size: bigint, currentSize: bigint): Promise<Hash> {
+    if (size === 0n) return EMPTY_TREE_HASH;
+    const refs = rangeNodes(0n, size).map((node) => tileForNode(currentSize, node).tile);
+    const tiles = await this.readHashTiles(refs);
+    return treeHash(size, tileNodeReader(currentSize, (ref) => tiles.get(tilePath(ref))!));
+  }
+
+  /**
+   * Appends records (or raw entries) as one signed checkpoint and one git commit. Exclusive (a lock in the
+   * git dir); recovers from an interrupted earlier append first. Fails without changing anything if the
+   * signer key is not the log's key or the current state does not verify.
+   */
+  async append(records: ReadonlyArray<LogRecord | Uint8Array>, signerKey: SignerKey, summary?: string): Promise<AppendResult> {
+    if (verifierKeyOf(signerKey) !== this.verifierKey.text) {
+      throw new UsageError(
+        `the signing key ${signerKey.name} does not match the log's verifier key ${this.verifierKey.text}`,
+        'WRONG_SIGNING_KEY',
+      );
+    }
+    if (records.length === 0) throw new UsageError('nothing to append', 'EMPTY_APPEND');
+    const entries = records.map((record) => (record instanceof Uint8Array ? record : formatRecord(record)));
+    const location = await this.requireGit();
+    const lock = await acquireLock(path.join(location.gitDir, 'go-source-witness.lock'));
+    try {
+      if (lock.tookOverFrom) await removeStaleGitLocks(location, lock.tookOverFrom.sinceMs);
+      await this.recover(location);
+      const current = await this.readCheckpoint();
+      const oldSize = current.checkpoint.size;
+
+      // Load the right edge of the tree and authenticate it against the signed root before extending it.
+      const edges: Hash[][] = [];
+      for (let level = 0; ; level++) {
+        const { fullCount, partialWidth } = tileCounts(oldSize, level);
+        edges.push(partialWidth > 0 ? await this.readHashTile({ level, index: fullCount, width: partialWidth }) : []);
+        if (fullCount === 0n) break;
+      }
+      const builder = new TileBuilder(oldSize, edges);
+      if (!bytesEqual(builder.root(), current.checkpoint.rootHash)) {
+        throw new VerificationError(
+          'LOG_CORRUPT',
+          `the right-edge tiles do not hash to the checkpoint root ${encodeBase64(current.checkpoint.rootHash)}; run witness verify`,
+        );
+      }
+      const { fullCount: bundleStart, partialWidth: pendingCount } = tileCounts(oldSize, 0);
+      const pending =
+        pendingCount > 0
+          ? decodeEntryBundle(
+              await this.readTileBytes({ level: 'entries', index: bundleStart, width: pendingCount }),
+              { level: 'entries', index: bundleStart, width: pendingCount },
+            )
+          : [];
+      pending.forEach((entry, i) => {
+        if (!bytesEqual(leafHash(entry), edges[0]![i]!)) {
+          throw new VerificationError(
+            'LOG_CORRUPT',
+            `${tilePath({ level: 'entries', index: bundleStart, width: pendingCount })} entry ${i} does not match its leaf hash; run witness verify`,
+          );
+        }
+      });
+
+      // Tiles and bundles first (new paths, or identical content for full tiles), the checkpoint last.
+      const fullTiles = builder.append(entries.map((entry) => leafHash(entry)));
+      const bundled = [...pending, ...entries];
+      for (let i = 0; i < bundled.length; i += TILE_WIDTH) {
+        const chunk = bundled.slice(i, i + TILE_WIDTH);
+        const ref: TileRef = { level: 'entries', index: bundleStart + BigInt(i / TILE_WIDTH), width: chunk.length };
+        await writeFileAtomic(logFile(this.dir, tilePath(ref)), encodeEntryBundle(chunk));
+      }
+      for (const tile of [...fullTiles, ...builder.partialTiles()]) {
+        await writeFileAtomic(logFile(this.dir, tilePath(tile.ref)), encodeHashTile(tile.hashes));
+      }
+      const checkpoint: Checkpoint = { origin: this.origin, size: builder.size, rootHash: builder.root(), extensions: [] };
+      const signed = signNote(formatCheckpoint(checkpoint), [noteSigner(signerKey)]);
+      openLogCheckpoint(signed, this.verifier, this.origin, 'new checkpoint');
+      await writeFileAtomic(logFile(this.dir, CHECKPOINT_FILE), signed);
+      await this.removeObsoletePartialTiles(builder.size);
+      const title = summary ?? `append ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;
+      const commit = await this.commitFolder(location, `witness-log: ${title} (size ${oldSize} -> ${builder.size})\n\n${signed}`);
+      return { oldSize, newSize: builder.size, checkpoint: signed, commit };
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async requireGit(): Promise<GitLocation> {
+    const location = await locateGit(this.dir);
+    if (!location) {
+      throw new EnvironmentError('NOT_A_GIT_REPOSITORY', `${this.dir} is not inside a git work tree; appends are git commits`);
+    }
+    return location;
+  }
+
+  /** Partial tiles whose full tile exists may be deleted (c2sp.org/tlog-tiles); keep the others for clients. */
+  private async removeObsoletePartialTiles(size: bigint): Promise<void> {
+    for (const file of await listLogFiles(this.dir)) {
+      const ref = tryParseTilePath(file);
+      if (!ref || ref.width === TILE_WIDTH) continue;
+      const { fullCount } = tileCounts(size, ref.level === 'entries' ? 0 : ref.level);
+      if (ref.index < fullCount) await rm(logFile(this.dir, file), { force: true });
+    }
+  }
+
+  /** Commits the log folder as it is on disk: a private index, commit-tree, and a compare-and-swap of HEAD. */
+  private async commitFolder(location: GitLocation, message: string): Promise<string> {
+    const cwd = location.topLevel;
+    const pathspec = location.prefix === '' ? '.' : location.prefix;
+    const head = await headCommit(cwd);
+    const indexFile = path.join(location.gitDir, `go-source-witness-index-${process.pid}`);
+    const env = { GIT_INDEX_FILE: indexFile };
+    try {
+      await rm(indexFile, { force: true });
+      if (head) await git(['read-tree', head], { cwd, env });
+      await git(['add', '--all', '--force', '--', pathspec, `:(exclude,glob)${pathspec === '.' ? '' : `${pathspec}/`}**/${TEMP_PREFIX}*`], { cwd, env });
+      const tree = (await gitText(['write-tree'], { cwd, env })).trim();
+      if (head && (await gitText(['rev-parse', `${head}^{tree}`], { cwd })).trim() === tree) return head;
+      const identity = await commitIdentity(cwd);
+      const commit = (
+        await gitText(['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', '-'], { cwd, input: message, env: identity })
+      ).trim();
+      // Compare-and-swap: fails if HEAD moved since we read it (another writer outside our lock).
+      await git(['update-ref', '-m', 'go-source-witness: append', 'HEAD', commit, head ?? '0'.repeat(40)], { cwd });
+      // Bring the user's index in line with HEAD for the log folder only.
+      await git(['reset', '--quiet', 'HEAD', '--', pathspec], { cwd, okCodes: [1] });
+      return commit;
+    } finally {
+      await rm(indexFile, { force: true });
+    }
+  }
+
+  /**
+   * Brings the folder back to a committed state after an interrupted append:
+   * - temporary files are removed;
+   * - if the checkpoint on disk equals the committed one, tiles written after it (untracked tile files)
+   *   are removed: that append never happened;
+   * - if the checkpoint on disk is newer, the append got past its commit point: the folder is verified and
+   *   committed (rolled forward), never discarded, since a signed checkpoint may have been read.
+   * Anything else (a modified or deleted committed file, an unknown file) stops the append.
+   */
+  private async recover(location: GitLocation): Promise<void> {
+    for (const file of await listLogFiles(this.dir, true)) {
+      if (path.posix.basename(file).startsWith(TEMP_PREFIX)) await rm(logFile(this.dir, file), { force: true });
+    }
+    const cwd = location.topLevel;
+    const pathspec = location.prefix === '' ? '.' : location.prefix;
+    const head = await headCommit(cwd);
+    if (head) await git(['reset', '--quiet', 'HEAD', '--', pathspec], { cwd, okCodes: [1] });
+    const status = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=matching', '--no-renames', '--', pathspec], { cwd });
+    const changes = status.stdout
+      .toString('utf8')
+      .split('\0')
+      .filter((line) => line !== '')
+      .map((line) => ({ code: line.slice(0, 2), file: line.slice(3) }));
+    if (changes.length === 0) return;
+    const relative = (file: string) => (location.prefix === '' ? file : file.slice(location.prefix.length + 1));
+    const checkpointPath = location.prefix === '' ? CHECKPOINT_FILE : `${location.prefix}/${CHECKPOINT_FILE}`;
+    const [committed] = head ? await readObjects(cwd, [`${head}:${checkpointPath}`]) : [undefined];
+    const onDisk = await readFile(logFile(this.dir, CHECKPOINT_FILE)).catch(() => undefined);
+    if (committed && onDisk && committed.equals(onDisk)) {
+      for (const { code, file } of changes) {
+        const name = relative(file);
+        if ((code === '??' || code === '!!') && tryParseTilePath(name)) {
+          await rm(logFile(this.dir, name), { force: true });
+          continue;
+        }
+        throw new VerificationError(
+          'LOG_DIRTY',
+          `${name} in the log folder differs from the committed log (git status ${code.trim()}); it was not written by an append. Run witness verify, and restore or remove it`,
+        );
+      }
+      return;
+    }
+    // The checkpoint on disk is not the committed one: verify the folder, then complete the commit.
+    const report = await verifyLogFolder(this.dir, { verifierKey: this.verifierKey.text, history: true });
+    if (report.size === 0n && !committed) {
+      await this.commitFolder(location, `witness-log: create log ${this.origin} (completed after interruption)\n\n${onDisk?.toString('utf8') ?? ''}`);
+      return;
+    }
+    await this.commitFolder(location, `witness-log: complete interrupted append (size ${report.size})\n\n${onDisk?.toString('utf8') ?? ''}`);
+  }
+}
+
+function openLogCheckpoint(message: string, verifier: Verifier, origin: string, what: string): SignedCheckpoint {
+  try {
+    return openCheckpoint(message, [verifier], origin);
+  } catch (error) {
+    if (error instanceof FormatError || error instanceof VerificationError) {
+      const wrapped = error instanceof FormatError ? FormatError : VerificationError;
+      throw new wrapped(error.code, `${what}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+export function tryParseTilePath(file: string): TileRef | undefined {
+  try {
+    return parseTilePath(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files below the log folder, slash-separated and relative; hidden files only when `includeHidden`. */
+export async function listLogFiles(dir: string, includeHidden = false): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await readdir(path.join(dir, ...relative.split('/').filter(Boolean)), { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name === '.git') continue;
+      if (!includeHidden && entry.name.startsWith('.') && entry.name !== GITATTRIBUTES_FILE) continue;
+      const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) await walk(child);
+      else out.push(child);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
+export function isMetadataFile(file: string): boolean {
+  return (METADATA_FILES as readonly string[]).includes(file);
+}
+
+/** Git identity for log commits: the configured one, else a fixed witness identity. */
+async function commitIdentity(cwd: string): Promise<Record<string, string>> {
+  const configured = await git(['var', 'GIT_AUTHOR_IDENT'], { cwd, okCodes: [128] });
+  if (configured.code === 0) return {};
+  return {
+    GIT_AUTHOR_NAME: COMMIT_IDENTITY.name,
+    GIT_AUTHOR_EMAIL: COMMIT_IDENTITY.email,
+    GIT_COMMITTER_NAME: COMMIT_IDENTITY.name,
+    GIT_COMMITTER_EMAIL: COMMIT_IDENTITY.email,
+  };
+}
+
+/**
+ * A witness process killed while one of its git commands held a git lock leaves `index.lock`, `HEAD.lock`
+ * or the branch's ref lock behind, and its private index file. When we take over a stale witness lock,
+ * such git locks no older than that witness lock were left by the dead writer and are removed.
+ */
+async function removeStaleGitLocks(location: GitLocation, staleSinceMs: number): Promise<void> {
+  const branch = await git(['symbolic-ref', '--quiet', 'HEAD'], { cwd: location.topLevel, okCodes: [1, 128] });
+  const candidates = ['index.lock', 'HEAD.lock'];
+  const ref = branch.stdout.toString('utf8').trim();
+  if (branch.code === 0 && /^refs\/[A-Za-z0-9._/-]+$/.test(ref)) candidates.push(`${ref}.lock`);
+  for (const name of candidates) {
+    const file = path.join(location.gitDir, ...name.split('/'));
+    const info = await stat(file).catch(() => undefined);
+    if (info && info.mtimeMs >= staleSinceMs - 1000) await rm(file, { force: true });
+  }
+  for (const name of await readdir(location.gitDir)) {
+    const match = /^go-source-witness-index-(\d+)$/.exec(name);
+    if (match && !processAlive(Number(match[1]))) await rm(path.join(location.gitDir, name), { force: true });
+  }
+}
+

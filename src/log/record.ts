@@ -1,0 +1,88 @@
+// Log entries: UTF-8 text records, deterministic byte for byte (PRODUCT.md "The log"):
+//
+//   go-source-witness <type>/v<version>\n
+//   <key> <value>\n
+//   ...
+//
+// Keys are lowercase words; values are non-empty single-line UTF-8 without control characters. Keys may
+// repeat (e.g. one `file` line per distpack file); order is significant and preserved.
+import { FormatError } from '../errors.js';
+import { decodeUtf8, utf8 } from '../tlog/encoding.js';
+
+export const RECORD_MAGIC = 'go-source-witness';
+/** An entry bundle stores each entry behind a uint16 length (c2sp.org/tlog-tiles). */
+export const MAX_RECORD_BYTES = 0xffff;
+
+export interface RecordField {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface LogRecord {
+  readonly type: string;
+  readonly version: number;
+  readonly fields: readonly RecordField[];
+}
+
+const TYPE = /^[a-z][a-z0-9-]{0,31}$/;
+const KEY = /^[a-z][a-z0-9-]{0,63}$/;
+// No C0/C1 controls, DEL, or Unicode line/paragraph separators in values.
+// eslint-disable-next-line no-control-regex
+const BAD_VALUE_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function checkValue(key: string, value: string): void {
+  if (value === '') throw new FormatError('MALFORMED_RECORD', `record field ${key} has an empty value`);
+  if (BAD_VALUE_CHARACTER.test(value)) {
+    throw new FormatError('MALFORMED_RECORD', `record field ${key} contains a control character`);
+  }
+  if (value !== value.trim()) {
+    throw new FormatError('MALFORMED_RECORD', `record field ${key} has leading or trailing white space`);
+  }
+}
+
+export function formatRecord(record: LogRecord): Uint8Array {
+  if (!TYPE.test(record.type)) throw new FormatError('MALFORMED_RECORD', `invalid record type ${JSON.stringify(record.type)}`);
+  if (!Number.isSafeInteger(record.version) || record.version < 1) {
+    throw new FormatError('MALFORMED_RECORD', `invalid record version ${record.version}`);
+  }
+  let text = `${RECORD_MAGIC} ${record.type}/v${record.version}\n`;
+  for (const { key, value } of record.fields) {
+    if (!KEY.test(key)) throw new FormatError('MALFORMED_RECORD', `invalid record key ${JSON.stringify(key)}`);
+    checkValue(key, value);
+    text += `${key} ${value}\n`;
+  }
+  const bytes = utf8(text);
+  if (bytes.length > MAX_RECORD_BYTES) {
+    throw new FormatError('RECORD_TOO_LARGE', `record of ${bytes.length} bytes exceeds ${MAX_RECORD_BYTES}`);
+  }
+  return bytes;
+}
+
+/** Parses a record strictly: the result formats back to exactly the same bytes. */
+export function parseRecord(bytes: Uint8Array): LogRecord {
+  if (bytes.length > MAX_RECORD_BYTES) throw new FormatError('RECORD_TOO_LARGE', `record of ${bytes.length} bytes`);
+  const text = decodeUtf8(bytes, 'MALFORMED_RECORD');
+  if (!text.endsWith('\n')) throw new FormatError('MALFORMED_RECORD', 'record does not end with a newline');
+  const [header, ...lines] = text.slice(0, -1).split('\n');
+  const match = /^go-source-witness ([a-z][a-z0-9-]{0,31})\/v([1-9][0-9]{0,8})$/.exec(header ?? '');
+  if (!match) {
+    throw new FormatError('MALFORMED_RECORD', `record header ${JSON.stringify((header ?? '').slice(0, 80))} is not "${RECORD_MAGIC} <type>/v<N>"`);
+  }
+  const fields: RecordField[] = [];
+  for (const line of lines) {
+    const space = line.indexOf(' ');
+    const key = space < 0 ? line : line.slice(0, space);
+    if (!KEY.test(key) || space < 0) {
+      throw new FormatError('MALFORMED_RECORD', `record line ${JSON.stringify(line.slice(0, 80))} is not "<key> <value>"`);
+    }
+    const value = line.slice(space + 1);
+    checkValue(key, value);
+    fields.push({ key, value });
+  }
+  return { type: match[1]!, version: Number(match[2]), fields };
+}
+
+/** The value of the first field named `key`. */
+export function recordValue(record: LogRecord, key: string): string | undefined {
+  return record.fields.find((field) => field.key === key)?.value;
+}

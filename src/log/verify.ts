@@ -1,0 +1,302 @@
+// `witness verify`: recompute the whole tree from every entry, check every tile and the checkpoint
+// signature, then walk the git history of the checkpoint and check each one ever committed is signed and
+// is a prefix (consistent) of the current tree, sizes never decreasing. The first problem is thrown as a
+// typed error naming the file or commit; harmless oddities are returned as warnings.
+import { readFile } from 'node:fs/promises';
+import { FormatError, VerificationError, WitnessError } from '../errors.js';
+import { openCheckpoint } from '../tlog/checkpoint.js';
+import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
+import { type Hash, leafHash, treeHash } from '../tlog/merkle.js';
+import { noteVerifier, splitNote } from '../tlog/note.js';
+import {
+  TILE_WIDTH,
+  type BuiltTile,
+  type TileRef,
+  TileBuilder,
+  decodeEntryBundle,
+  decodeHashTile,
+  encodeEntryBundle,
+  tileCounts,
+  tileNodeReader,
+  tilePath,
+  tilesForSize,
+} from '../tlog/tile.js';
+import { TEMP_PREFIX } from './files.js';
+import { git, gitText, locateGit, readObjects } from './git.js';
+import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, logFile } from './layout.js';
+import { WitnessLog, isMetadataFile, listLogFiles, tryParseTilePath } from './log.js';
+import { parseRecord } from './record.js';
+
+export interface VerifyOptions {
+  /** Pinned verifier key; default: the folder's own log.vkey (reported as not pinned). */
+  readonly verifierKey?: string;
+  /** Walk the git history of the checkpoint (default true; skipped with a note outside git). */
+  readonly history?: boolean;
+}
+
+export interface HistoryReport {
+  readonly checked: boolean;
+  /** Commits that changed the checkpoint, oldest first. */
+  readonly checkpoints: ReadonlyArray<{ commit: string; size: bigint }>;
+  readonly note?: string;
+}
+
+export interface VerifyReport {
+  readonly dir: string;
+  readonly origin: string;
+  readonly size: bigint;
+  readonly rootHash: string;
+  readonly verifierKey: string;
+  readonly verifierKeyPinned: boolean;
+  readonly recordTypes: Readonly<Record<string, number>>;
+  readonly hashTiles: number;
+  readonly entryBundles: number;
+  readonly history: HistoryReport;
+  readonly warnings: string[];
+}
+
+function wrap(error: unknown, where: string): never {
+  if (error instanceof WitnessError) {
+    const Kind = error instanceof FormatError ? FormatError : VerificationError;
+    throw new Kind(error.code, `${where}: ${error.message}`, { cause: error });
+  }
+  throw error;
+}
+
+export async function verifyLogFolder(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const log = await WitnessLog.open(dir, options.verifierKey === undefined ? {} : { verifierKey: options.verifierKey });
+  const warnings: string[] = [];
+  const signed = await log.readCheckpoint();
+  const { size, rootHash } = signed.checkpoint;
+
+  // 1. Entries -> leaf hashes -> every hash tile, compared with the files as they are computed.
+  const builder = new TileBuilder(0n);
+  const hashTiles = new Map<string, Hash[]>();
+  const recordTypes: Record<string, number> = {};
+  const compareTile = async (built: BuiltTile): Promise<void> => {
+    const file = tilePath(built.ref);
+    const stored = await log.readHashTile(built.ref).catch((error: unknown) => wrap(error, file));
+    built.hashes.forEach((hash, i) => {
+      if (bytesEqual(hash, stored[i]!)) return;
+      if (built.ref.level === 0) {
+        const bundle = tilePath({ ...built.ref, level: 'entries' });
+        throw new VerificationError(
+          'LEAF_HASH_MISMATCH',
+          `${bundle} entry ${i} (log index ${built.ref.index * 256n + BigInt(i)}) does not match hash ${i} of ${file}: one of the two files was modified`,
+        );
+      }
+      const below = tilePath({ level: (built.ref.level as number) - 1, index: built.ref.index * 256n + BigInt(i), width: TILE_WIDTH });
+      throw new VerificationError('TILE_HASH_MISMATCH', `${file} hash ${i} does not match the root of ${below}: ${file} was modified`);
+    });
+    hashTiles.set(file, stored);
+  };
+  const { fullCount: fullBundles, partialWidth: lastBundleWidth } = tileCounts(size, 0);
+  const bundleCount = fullBundles + (lastBundleWidth > 0 ? 1n : 0n);
+  for (let index = 0n; index < bundleCount; index++) {
+    const ref: TileRef = { level: 'entries', index, width: index < fullBundles ? TILE_WIDTH : lastBundleWidth };
+    const file = tilePath(ref);
+    const entries = await log
+      .readTileBytes(ref)
+      .then((bytes) => decodeEntryBundle(bytes, ref))
+      .catch((error: unknown) => wrap(error, file));
+    entries.forEach((entry, i) => {
+      try {
+        const record = parseRecord(entry);
+        recordTypes[record.type] = (recordTypes[record.type] ?? 0) + 1;
+      } catch (error) {
+        wrap(error, `${file} entry ${i} (log index ${index * 256n + BigInt(i)})`);
+      }
+    });
+    for (const tile of builder.append(entries.map((entry) => leafHash(entry)))) await compareTile(tile);
+  }
+  for (const tile of builder.partialTiles()) await compareTile(tile);
+
+  // 2. The tree hash of the tiles must be the signed root.
+  const computedRoot = builder.root();
+  if (!bytesEqual(computedRoot, rootHash)) {
+    throw new VerificationError(
+      'ROOT_MISMATCH',
+      `${CHECKPOINT_FILE}: signed root ${encodeBase64(rootHash)} is not the tree hash of the entries and tiles (${encodeBase64(computedRoot)})`,
+    );
+  }
+  const rootAt = (oldSize: bigint): Hash =>
+    treeHash(
+      oldSize,
+      tileNodeReader(size, (ref) => {
+        const hashes = hashTiles.get(tilePath(ref));
+        if (!hashes) throw new VerificationError('TILE_MISSING', `${tilePath(ref)} is missing`);
+        return hashes;
+      }),
+    );
+
+  // 3. Every other file in the folder: stale partial tiles must be prefixes of the current tiles.
+  const expected = new Set(tilesForSize(size).map(tilePath));
+  for (const file of await listLogFiles(log.dir, true)) {
+    if (expected.has(file) || isMetadataFile(file)) continue;
+    if (file.split('/').some((part) => part.startsWith(TEMP_PREFIX))) {
+      warnings.push(`${file}: temporary file left by an interrupted write (the next append removes it)`);
+      continue;
+    }
+    const ref = tryParseTilePath(file);
+    if (!ref) {
+      warnings.push(`${file}: not part of the log (ignored)`);
+      continue;
+    }
+    const { fullCount, partialWidth } = tileCounts(size, ref.level === 'entries' ? 0 : ref.level);
+    const currentWidth = ref.index < fullCount ? TILE_WIDTH : ref.index === fullCount ? partialWidth : 0;
+    if (ref.width >= currentWidth) {
+      warnings.push(`${file}: beyond the signed checkpoint (left by an interrupted append; the next append removes it)`);
+      continue;
+    }
+    // An older partial tile: its content must be a prefix of the current tile.
+    const current: TileRef = { ...ref, width: currentWidth };
+    const bytes = await log.readTileBytes(ref);
+    if (ref.level === 'entries') {
+      const prefix = encodeEntryBundle((await log.readEntries(ref.index * 256n, ref.index * 256n + BigInt(ref.width), size)));
+      if (!bytesEqual(bytes, prefix)) {
+        throw new VerificationError('STALE_TILE_MISMATCH', `${file} is not a prefix of ${tilePath(current)}: it was modified`);
+      }
+    } else {
+      const hashes = (() => {
+        try {
+          return decodeHashTile(bytes, ref);
+        } catch (error) {
+          return wrap(error, file);
+        }
+      })();
+      const currentHashes = hashTiles.get(tilePath(current))!;
+      if (hashes.some((hash, i) => !bytesEqual(hash, currentHashes[i]!))) {
+        throw new VerificationError('STALE_TILE_MISMATCH', `${file} is not a prefix of ${tilePath(current)}: it was modified`);
+      }
+    }
+  }
+  const storedKey = (await readFile(logFile(log.dir, VERIFIER_KEY_FILE), 'utf8').catch(() => '')).trim();
+  if (log.verifierKeyPinned && storedKey !== log.verifierKey.text) {
+    warnings.push(`${VERIFIER_KEY_FILE}: differs from the pinned verifier key (the pinned key was used)`);
+  }
+
+  // 4. Git history of the checkpoint.
+  const history = options.history === false ? { checked: false, checkpoints: [], note: 'not requested' } : await verifyHistory(log, size, rootAt, warnings);
+
+  return {
+    dir: log.dir,
+    origin: log.origin,
+    size,
+    rootHash: encodeBase64(rootHash),
+    verifierKey: log.verifierKey.text,
+    verifierKeyPinned: log.verifierKeyPinned,
+    recordTypes,
+    hashTiles: hashTiles.size,
+    entryBundles: Number(bundleCount),
+    history,
+    warnings,
+  };
+}
+
+async function verifyHistory(
+  log: WitnessLog,
+  currentSize: bigint,
+  rootAt: (size: bigint) => Hash,
+  warnings: string[],
+): Promise<HistoryReport> {
+  const location = await locateGit(log.dir);
+  if (!location) return { checked: false, checkpoints: [], note: 'the log folder is not in a git work tree' };
+  const cwd = location.topLevel;
+  const checkpointPath = location.prefix === '' ? CHECKPOINT_FILE : `${location.prefix}/${CHECKPOINT_FILE}`;
+  const head = await git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, okCodes: [1, 128] });
+  if (head.code !== 0) return { checked: false, checkpoints: [], note: 'the repository has no commits yet' };
+  if ((await gitText(['rev-parse', '--is-shallow-repository'], { cwd })).trim() === 'true') {
+    warnings.push('the git repository is a shallow clone: checkpoints older than its history were not checked');
+  }
+  // Path-limited history with rewritten parents: each commit's parents are the previous commits that
+  // changed the checkpoint on that line of history.
+  const lines = (await gitText(['rev-list', '--topo-order', '--reverse', '--parents', 'HEAD', '--', checkpointPath], { cwd }))
+    .split('\n')
+    .filter(Boolean);
+  const commits = lines.map((line) => {
+    const [commit, ...parents] = line.split(' ');
+    return { commit: commit!, parents };
+  });
+  const blobs = await readObjects(cwd, commits.map(({ commit }) => `${commit}:${checkpointPath}`));
+  const messages = await readObjects(cwd, commits.map(({ commit }) => commit));
+  const verifier = noteVerifier(log.verifierKey);
+  const sizes = new Map<string, bigint>();
+  const checkpoints: Array<{ commit: string; size: bigint }> = [];
+  commits.forEach(({ commit, parents }, i) => {
+    const short = commit.slice(0, 12);
+    const blob = blobs[i];
+    if (!blob) throw new VerificationError('CHECKPOINT_DELETED', `commit ${short} deletes ${checkpointPath}`);
+    let size: bigint;
+    try {
+      const opened = openCheckpoint(blob.toString('utf8'), [verifier], log.origin);
+      size = opened.checkpoint.size;
+      if (size > currentSize) {
+        throw new VerificationError(
+          'LOG_ROLLED_BACK',
+          `has size ${size}, larger than the current size ${currentSize}: the log was rolled back`,
+        );
+      }
+      const expectedRoot = rootAt(size);
+      if (!bytesEqual(expectedRoot, opened.checkpoint.rootHash)) {
+        throw new VerificationError(
+          'INCONSISTENT_CHECKPOINT',
+          `size ${size} root ${encodeBase64(opened.checkpoint.rootHash)} is not consistent with the current log (its tree at size ${size} has root ${encodeBase64(expectedRoot)})`,
+        );
+      }
+    } catch (error) {
+      return wrap(error, `${checkpointPath} in commit ${short}`);
+    }
+    for (const parent of parents) {
+      const parentSize = sizes.get(parent);
+      if (parentSize !== undefined && parentSize > size) {
+        throw new VerificationError(
+          'LOG_ROLLED_BACK',
+          `commit ${short} shrinks the log from size ${parentSize} to ${size}: the log was rolled back`,
+        );
+      }
+    }
+    sizes.set(commit, size);
+    checkpoints.push({ commit, size });
+    checkCommitMessage(messages[i], blob, short, verifier, log.origin, warnings);
+  });
+  const last = blobs[blobs.length - 1];
+  const onDisk = await readFile(logFile(log.dir, CHECKPOINT_FILE)).catch(() => undefined);
+  if (!last) {
+    warnings.push(`${CHECKPOINT_FILE} is not committed yet (the next append commits it)`);
+  } else if (onDisk && !last.equals(onDisk)) {
+    warnings.push(`${CHECKPOINT_FILE} on disk is newer than the last committed one (an interrupted append; the next append commits it)`);
+  }
+  return { checked: true, checkpoints };
+}
+
+/**
+ * A log commit's message carries its checkpoint. A message carrying a different checkpoint signed by the
+ * log key is evidence of a fork; a message without one is only unusual.
+ */
+function checkCommitMessage(
+  commitObject: Buffer | undefined,
+  blob: Buffer,
+  short: string,
+  verifier: ReturnType<typeof noteVerifier>,
+  origin: string,
+  warnings: string[],
+): void {
+  const text = commitObject?.toString('utf8') ?? '';
+  const message = text.slice(text.indexOf('\n\n') + 2);
+  if (message.endsWith(blob.toString('utf8'))) return;
+  const body = message.slice(message.indexOf('\n\n') + 2);
+  let other: string | undefined;
+  try {
+    splitNote(body);
+    other = openCheckpoint(body, [verifier], origin).message;
+  } catch {
+    other = undefined;
+  }
+  if (other !== undefined && other !== blob.toString('utf8')) {
+    throw new VerificationError(
+      'FORKED_CHECKPOINT',
+      `commit ${short} message carries a signed checkpoint that differs from the committed ${CHECKPOINT_FILE}: two signed views of the log`,
+    );
+  }
+  warnings.push(`commit ${short} changes the checkpoint but its message does not carry it`);
+}

@@ -1,0 +1,259 @@
+// Go checksum database records (docs/tlog-specs.md §5.2-§5.4; golang/mod sumdb/tlog/note.go FormatRecord,
+// ParseRecord, isValidRecordText; sumdb/server.go).
+//
+// A record (one tlog leaf) is the text of the go.sum lines for one module version:
+//
+//   <module path> <version> h1:<base64 sha256>\n
+//   <module path> <version>/go.mod h1:<base64 sha256>\n
+//
+// and its leaf hash is SHA-256(0x00 || text). A /lookup response is `<id>\n<text>\n` followed by the signed
+// tree note. A data tile `/tile/8/data/<N>[.p/<W>]` holds the texts of records N·256 … N·256+W-1.
+import { FormatError } from '../errors.js';
+import { MAX_INT64, decodeBase64, decodeUtf8, parseCanonicalUint, utf8 } from '../tlog/encoding.js';
+import { type Hash, leafHash } from '../tlog/merkle.js';
+import { TILE_WIDTH } from '../tlog/tile.js';
+
+const MALFORMED_RECORD = 'MALFORMED_RECORD';
+const MALFORMED_DATA_TILE = 'MALFORMED_DATA_TILE';
+
+function toBytes(text: Uint8Array | string): Uint8Array {
+  return typeof text === 'string' ? utf8(text) : text;
+}
+
+/** Why `text` is not valid record text, or undefined if it is. */
+function recordTextProblem(text: Uint8Array | string): string | undefined {
+  let decoded: string;
+  if (typeof text === 'string') {
+    // A lone surrogate would be written as U+FFFD by TextEncoder: not the text the caller holds.
+    if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) {
+      return 'record text is not valid Unicode';
+    }
+    decoded = text;
+  } else {
+    try {
+      decoded = decodeUtf8(text, MALFORMED_RECORD);
+    } catch {
+      return 'record text is not valid UTF-8';
+    }
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0009\u000b-\u001f]/.test(decoded)) return 'record text contains a control character';
+  if (!decoded.endsWith('\n')) return 'record text does not end with a newline';
+  // Go's isValidRecordText only refuses "\n\n", so it accepts text that *starts* with an empty line (e.g.
+  // "\n"). That is an empty line too, and it would make the blank-line-separated data tiles ambiguous, so
+  // it is refused here (stricter than Go; no real record starts with a newline).
+  if (decoded.startsWith('\n') || decoded.includes('\n\n')) return 'record text contains an empty line';
+  return undefined;
+}
+
+/**
+ * Go isValidRecordText: valid UTF-8, no control characters other than "\n", no empty line, ends in "\n"
+ * (and non-empty). Stricter than Go in one way: a leading empty line is refused as well.
+ */
+export function isValidRecordText(text: Uint8Array | string): boolean {
+  return recordTextProblem(text) === undefined;
+}
+
+/** Throws FormatError MALFORMED_RECORD unless `text` is valid record text. */
+export function checkRecordText(text: Uint8Array | string): void {
+  const problem = recordTextProblem(text);
+  if (problem !== undefined) throw new FormatError(MALFORMED_RECORD, `malformed record: ${problem}`);
+}
+
+/** The tlog leaf hash of a record: SHA-256(0x00 || text) (Go tlog.RecordHash). */
+export function recordLeafHash(text: Uint8Array | string): Hash {
+  checkRecordText(text);
+  return leafHash(toBytes(text));
+}
+
+/** Go tlog.FormatRecord: `<id>\n<text>\n`, the start of a /lookup response (the signed note follows). */
+export function formatRecord(id: bigint | number, text: Uint8Array | string): Uint8Array {
+  const n = BigInt(id);
+  if (n < 0n || n > MAX_INT64) throw new FormatError(MALFORMED_RECORD, `record id ${n} is out of range`);
+  checkRecordText(text);
+  const head = utf8(`${n}\n`);
+  const body = toBytes(text);
+  const out = new Uint8Array(head.length + body.length + 1);
+  out.set(head, 0);
+  out.set(body, head.length);
+  out[out.length - 1] = 0x0a;
+  return out;
+}
+
+export interface ParsedRecord {
+  readonly id: bigint;
+  readonly text: Uint8Array;
+  /** What follows the record's terminating blank line: in a /lookup response, the signed tree note. */
+  readonly rest: Uint8Array;
+}
+
+/**
+ * Go tlog.ParseRecord: a record id line, the record text, a blank line, then the rest (the signed note).
+ * Stricter than Go on the id: Go's strconv.ParseInt would also take "+5" or "007"; only canonical decimal
+ * in 0..2^63-1 is accepted here.
+ */
+export function parseRecord(msg: Uint8Array): ParsedRecord {
+  const bad = (why: string): never => {
+    throw new FormatError(MALFORMED_RECORD, `malformed record data: ${why}`);
+  };
+  const newline = msg.indexOf(0x0a);
+  if (newline < 0) bad('no record id line');
+  let idText: string;
+  try {
+    idText = decodeUtf8(msg.subarray(0, newline));
+  } catch {
+    return bad('record id is not text');
+  }
+  const id = parseCanonicalUint(idText, MAX_INT64, MALFORMED_RECORD, 'record id');
+  const body = msg.subarray(newline + 1);
+  const end = indexOfBlankLine(body);
+  if (end < 0) bad('no blank line after the record text');
+  const text = body.subarray(0, end + 1);
+  checkRecordText(text);
+  return { id, text, rest: body.subarray(end + 2) };
+}
+
+/** Index of the first "\n\n" in `bytes`, or -1. */
+function indexOfBlankLine(bytes: Uint8Array, from = 0): number {
+  for (let i = bytes.indexOf(0x0a, from); i >= 0 && i + 1 < bytes.length; i = bytes.indexOf(0x0a, i + 1)) {
+    if (bytes[i + 1] === 0x0a) return i;
+  }
+  return -1;
+}
+
+/**
+ * Encodes a Go sumdb data tile (`/tile/8/data/<N>[.p/<W>]`): the record texts in leaf order, each followed
+ * by a blank line except the last, i.e. the texts joined with "\n" (a text already ends in "\n"). No record
+ * ids, no trailing blank line.
+ *
+ * Format note (see the reply to the brief): this is the format sum.golang.org serves, as relied on by the
+ * auditors that read its data tiles (SSLMate/sourcespotter sumdb/download.go `splitRecords` demands exactly
+ * W records and takes the text after the last "\n\n" as the last record, so a trailing blank line would make
+ * it count W+1; google/trillian-examples sumdbaudit `dataToLeaves` likewise). docs/tlog-specs.md §5.2 says
+ * "each = record text + \n", which adds one final "\n"; decodeDataTile accepts that spelling too. golang/mod's
+ * reference sumdb.Server writes `<id>\n<text>\n` per record instead (ids included); that is not accepted.
+ */
+export function encodeDataTile(texts: readonly (Uint8Array | string)[]): Uint8Array {
+  if (texts.length === 0 || texts.length > TILE_WIDTH) {
+    throw new FormatError(MALFORMED_DATA_TILE, `a data tile holds 1..${TILE_WIDTH} records, not ${texts.length}`);
+  }
+  const parts = texts.map((text) => {
+    checkRecordText(text);
+    return toBytes(text);
+  });
+  const length = parts.reduce((sum, part) => sum + part.length, 0) + parts.length - 1;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  parts.forEach((part, i) => {
+    out.set(part, offset);
+    offset += part.length;
+    if (i < parts.length - 1) out[offset++] = 0x0a;
+  });
+  return out;
+}
+
+/**
+ * Decodes a Go sumdb data tile into its record texts (each ending in "\n"). Strict: every record must be
+ * valid record text, and when `width` is given the tile must hold exactly that many records. The tile
+ * may end after the last record's "\n" (sum.golang.org) or with one more "\n" (docs/tlog-specs.md §5.2);
+ * nothing else may follow. The leaf hashes do not depend on that framing byte.
+ */
+export function decodeDataTile(data: Uint8Array, width?: number): Uint8Array[] {
+  const bad = (why: string): never => {
+    throw new FormatError(MALFORMED_DATA_TILE, `malformed data tile: ${why}`);
+  };
+  if (width !== undefined && (!Number.isInteger(width) || width < 1 || width > TILE_WIDTH)) {
+    bad(`width ${width} is not in 1..${TILE_WIDTH}`);
+  }
+  if (data.length === 0) bad('empty');
+  // Drop the optional final blank line, then split at blank lines.
+  let body = data;
+  if (body.length >= 2 && body[body.length - 1] === 0x0a && body[body.length - 2] === 0x0a) {
+    body = body.subarray(0, body.length - 1);
+  }
+  const texts: Uint8Array[] = [];
+  let start = 0;
+  while (true) {
+    const end = indexOfBlankLine(body, start);
+    const text = end < 0 ? body.subarray(start) : body.subarray(start, end + 1);
+    try {
+      checkRecordText(text);
+    } catch (error) {
+      throw new FormatError(
+        MALFORMED_DATA_TILE,
+        `malformed data tile: record ${texts.length}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    texts.push(text);
+    if (texts.length > TILE_WIDTH) bad(`more than ${TILE_WIDTH} records`);
+    if (end < 0) break;
+    start = end + 2;
+  }
+  if (width !== undefined && texts.length !== width) bad(`holds ${texts.length} records, want ${width}`);
+  return texts;
+}
+
+/** The two go.sum lines of one sumdb record. */
+export interface GoSumRecord {
+  readonly path: string;
+  readonly version: string;
+  /** `h1:` hash of the module zip (dirhash Hash1). */
+  readonly hash: string;
+  /** `h1:` hash of the go.mod file (Hash1 over one file named `go.mod`). */
+  readonly goModHash: string;
+}
+
+/** Checks an `h1:` hash: "h1:" + padded base64 of 32 bytes; returns the 32 bytes. */
+export function parseH1(hash: string): Uint8Array {
+  if (!hash.startsWith('h1:')) throw new FormatError(MALFORMED_RECORD, `hash ${JSON.stringify(hash)} is not an h1: hash`);
+  const bytes = decodeBase64(hash.slice(3), MALFORMED_RECORD, 'h1: hash');
+  if (bytes.length !== 32) throw new FormatError(MALFORMED_RECORD, `h1: hash is ${bytes.length} bytes, want 32`);
+  return bytes;
+}
+
+function checkField(value: string, what: string): void {
+  // Fields are separated by single spaces and lines by "\n"; go.sum module paths and versions never
+  // contain white space or control characters.
+  // eslint-disable-next-line no-control-regex
+  if (value === '' || /[\s\u0000-\u001f\u007f]/.test(value)) {
+    throw new FormatError(MALFORMED_RECORD, `${what} ${JSON.stringify(value)} is empty or contains white space`);
+  }
+}
+
+/** The record text for a module version: its two go.sum lines. */
+export function formatGoSumRecord(record: GoSumRecord): string {
+  checkField(record.path, 'module path');
+  checkField(record.version, 'version');
+  if (record.version.endsWith('/go.mod')) {
+    throw new FormatError(MALFORMED_RECORD, `version ${JSON.stringify(record.version)} ends in /go.mod`);
+  }
+  parseH1(record.hash);
+  parseH1(record.goModHash);
+  const text =
+    `${record.path} ${record.version} ${record.hash}\n` + `${record.path} ${record.version}/go.mod ${record.goModHash}\n`;
+  checkRecordText(text);
+  return text;
+}
+
+/**
+ * Parses the text of a sumdb record strictly: exactly two go.sum lines for one module version, the zip
+ * hash line first and the /go.mod line second, both `h1:` hashes of 32 bytes.
+ */
+export function parseGoSumRecord(text: Uint8Array | string): GoSumRecord {
+  checkRecordText(text);
+  const decoded = typeof text === 'string' ? text : decodeUtf8(text, MALFORMED_RECORD);
+  const lines = decoded.slice(0, -1).split('\n');
+  const bad = (why: string): never => {
+    throw new FormatError(MALFORMED_RECORD, `malformed go.sum record: ${why}`);
+  };
+  if (lines.length !== 2) bad(`${lines.length} lines, want 2`);
+  const [zipFields, modFields] = lines.map((line) => line.split(' ')) as [string[], string[]];
+  if (zipFields.length !== 3 || modFields.length !== 3) bad('a line does not have exactly three fields');
+  const [path, version, hash] = zipFields as [string, string, string];
+  const [modPath, modVersion, goModHash] = modFields as [string, string, string];
+  if (modPath !== path || modVersion !== `${version}/go.mod`) bad('the /go.mod line is not for the same module version');
+  const record = { path, version, hash, goModHash };
+  if (formatGoSumRecord(record) !== decoded) bad('not in canonical form');
+  return record;
+}
