@@ -89,7 +89,7 @@ describe('witness log in git', () => {
       for (const record of records) tree.append(formatRecord(record));
       assert.equal(result.newSize, tree.size);
       const { checkpoint } = await log.readCheckpoint();
-      assert.deepEqual(checkpoint.rootHash, tree.root());
+      assert.ok(Buffer.from(checkpoint.rootHash).equals(tree.root()), `root after ${offset} entries`);
     }
     // Every tile the size implies exists with the right content; nothing else but stale partials.
     const size = tree.size;

@@ -1,0 +1,91 @@
+// Where a log is read from: a local folder or a published copy over HTTP(S) (e.g. GitHub Pages). Both
+// are untrusted byte stores; everything read is verified against a pinned key by the caller.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { EnvironmentError, UsageError } from '../errors.js';
+
+export interface LogSource {
+  /** For messages: the folder path or base URL. */
+  readonly location: string;
+  /** The folder, when the log is local (git history and file listing are only checked there). */
+  readonly folder?: string;
+  /** Reads a file of the log, e.g. `checkpoint` or `tile/0/000`; undefined if it does not exist. */
+  read(relative: string): Promise<Uint8Array | undefined>;
+}
+
+export function folderSource(dir: string): LogSource {
+  const folder = path.resolve(dir);
+  return {
+    location: folder,
+    folder,
+    async read(relative) {
+      try {
+        return new Uint8Array(await readFile(path.join(folder, ...relative.split('/'))));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw new EnvironmentError('LOG_READ_FAILED', `cannot read ${relative} in ${folder}: ${(error as Error).message}`);
+      }
+    },
+  };
+}
+
+export interface HttpSourceOptions {
+  /** Per-request timeout (default 20 s). */
+  readonly timeoutMs?: number;
+  /** Largest response accepted (default 16 MiB; a full entry bundle is at most 256 × 64 KiB). */
+  readonly maxBytes?: number;
+  readonly fetch?: typeof fetch;
+}
+
+/** A log published over HTTP(S): `<base>/checkpoint`, `<base>/tile/...`. */
+export function httpSource(baseUrl: string, options: HttpSourceOptions = {}): LogSource {
+  let base: URL;
+  try {
+    base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  } catch {
+    throw new UsageError(`${baseUrl} is not a URL`);
+  }
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new UsageError(`${baseUrl}: only http(s) URLs are supported`);
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+  const doFetch = options.fetch ?? fetch;
+  return {
+    location: base.href,
+    async read(relative) {
+      const url = new URL(relative, base);
+      let response: Response;
+      try {
+        response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+      } catch (error) {
+        throw new EnvironmentError('LOG_FETCH_FAILED', `cannot fetch ${url.href}: ${(error as Error).message}`, { cause: error });
+      }
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new EnvironmentError('LOG_FETCH_FAILED', `fetching ${url.href}: HTTP ${response.status}`);
+      }
+      const declared = Number(response.headers.get('content-length') ?? 0);
+      if (declared > maxBytes) {
+        await response.body?.cancel();
+        throw new EnvironmentError('LOG_FETCH_FAILED', `${url.href} is ${declared} bytes, more than the ${maxBytes} accepted`);
+      }
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      for await (const chunk of response.body ?? []) {
+        total += (chunk as Uint8Array).length;
+        if (total > maxBytes) throw new EnvironmentError('LOG_FETCH_FAILED', `${url.href} is larger than the ${maxBytes} bytes accepted`);
+        chunks.push(chunk as Uint8Array);
+      }
+      return new Uint8Array(Buffer.concat(chunks));
+    },
+  };
+}
+
+/** `--log` may be a folder or an http(s) URL. */
+export function logSource(location: string): LogSource {
+  return /^https?:\/\//i.test(location) ? httpSource(location) : folderSource(location);
+}
