@@ -8,15 +8,19 @@ import { DEFAULT_LOG_DIR } from '../log/layout.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { verifyCommand } from './commands/verify.js';
+import { compareCommand } from './commands/compare.js';
+import { tagsCommand } from './commands/tags.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('witness')
     .usage('$0 <command> [options]\n\nIndependently verify Go toolchains against the Go git repository, in a signed append-only log.')
-    .option('log', { type: 'string', default: DEFAULT_LOG_DIR, describe: 'The witness log folder', global: true })
+    .option('log', { type: 'string', describe: `The witness log: a folder (or an http(s) URL for compare/verify); default: ./${DEFAULT_LOG_DIR} if present, else the embedded log`, global: true })
     .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output', global: true })
+    .command(compareCommand)
     .command(initCommand)
+    .command(tagsCommand)
     .command(verifyCommand)
     .command(logCommand)
     .demandCommand(1, 'Name a command; see witness --help')
@@ -39,7 +43,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`witness: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 2;
   }
-  return exitCode;
+  // Handlers report outcomes (e.g. compare's 1 for differences) through process.exitCode.
+  return exitCode !== 0 ? exitCode : typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
 process.exitCode = await main(hideBin(process.argv));

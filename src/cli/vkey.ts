@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { EMBEDDED_LOG_ORIGIN, EMBEDDED_LOG_VERIFIER_KEY } from '../embedded.js';
 import { VERIFIER_KEY_FILE } from '../log/layout.js';
+import { logSource } from '../log/source.js';
 
 /**
  * The verifier key to check a log against. `--vkey` takes the key itself (name+hash+base64) or a file
@@ -9,14 +9,15 @@ import { VERIFIER_KEY_FILE } from '../log/layout.js';
  * embedded key shipped with this package (pinned), never against the folder's own copy; any other log
  * uses its folder's log.vkey (undefined here), which the report marks as not pinned.
  */
-export async function resolveVerifierKey(value: string | undefined, logDir: string): Promise<string | undefined> {
+export async function resolveVerifierKey(value: string | undefined, logLocation: string): Promise<string | undefined> {
   if (value !== undefined) {
     if (/^[^\s+]+\+[0-9a-f]{8}\+/.test(value)) return value.trim();
     const info = await stat(value).catch(() => undefined);
     if (info?.isFile()) return (await readFile(value, 'utf8')).trim();
     return value.trim();
   }
-  const folderKey = await readFile(path.join(logDir, VERIFIER_KEY_FILE), 'utf8').catch(() => '');
+  const stored = await logSource(logLocation).read(VERIFIER_KEY_FILE).catch(() => undefined);
+  const folderKey = Buffer.from(stored ?? []).toString('utf8');
   if (folderKey.split('+')[0] === EMBEDDED_LOG_ORIGIN) return EMBEDDED_LOG_VERIFIER_KEY;
   return undefined;
 }

@@ -5,43 +5,20 @@
 import { readFile, readdir, rm, stat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, FormatError, UsageError, VerificationError } from '../errors.js';
-import { type Checkpoint, type SignedCheckpoint, formatCheckpoint, openCheckpoint } from '../tlog/checkpoint.js';
+import { type Checkpoint, formatCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
-import {
-  EMPTY_TREE_HASH,
-  type Hash,
-  leafHash,
-  rangeNodes,
-  verifyInclusion,
-  proveConsistency as proveConsistencyFrom,
-  proveInclusion as proveInclusionFrom,
-  treeHash,
-} from '../tlog/merkle.js';
-import {
-  type SignerKey,
-  type Verifier,
-  type VerifierKey,
-  noteSigner,
-  noteVerifier,
-  parseVerifierKey,
-  signNote,
-  verifierKeyOf,
-} from '../tlog/note.js';
+import { EMPTY_TREE_HASH, type Hash, leafHash } from '../tlog/merkle.js';
+import { type SignerKey, type VerifierKey, noteSigner, parseVerifierKey, signNote, verifierKeyOf } from '../tlog/note.js';
 import {
   TILE_WIDTH,
   type TileRef,
   TileBuilder,
   decodeEntryBundle,
-  decodeHashTile,
   encodeEntryBundle,
   encodeHashTile,
   parseTilePath,
   tileCounts,
-  tileForNode,
-  tileNodeReader,
   tilePath,
-  tilesForConsistencyProof,
-  tilesForInclusionProof,
 } from '../tlog/tile.js';
 import { TEMP_PREFIX, writeFileAtomic } from './files.js';
 import { type GitLocation, git, gitText, headCommit, locateGit, readObjects } from './git.js';
@@ -54,8 +31,18 @@ import {
   logFile,
 } from './layout.js';
 import { acquireLock, processAlive } from './lock.js';
-import { type LogRecord, formatRecord } from './record.js';
+import { type OpenOptions, LogReader, openLogCheckpoint } from './reader.js';
+import { type LogRecord, formatRecord, parseRecord } from './record.js';
+import { VIEW_FILES, VIEW_RECORD_TYPES, deriveViews } from './views.js';
+import { folderSource } from './source.js';
 import { verifyLogFolder } from './verify.js';
+
+export interface AppendOptions {
+  /** Title of the git commit (after "witness-log: "). */
+  readonly summary?: string;
+  /** Refuse to append (LOG_CHANGED) unless the log still has this size: the caller planned against it. */
+  readonly expectedSize?: bigint;
+}
 
 export interface AppendResult {
   readonly oldSize: bigint;
@@ -66,43 +53,27 @@ export interface AppendResult {
   readonly commit: string;
 }
 
-export interface OpenOptions {
-  /** The verifier key to check the log against; default: the log folder's `log.vkey`. */
-  readonly verifierKey?: string;
-}
-
 /** Identity used for log commits when git has none configured. */
 const COMMIT_IDENTITY = { name: 'go-source-witness', email: 'go-source-witness@localhost' };
 
-export class WitnessLog {
-  private constructor(
-    readonly dir: string,
-    readonly verifierKey: VerifierKey,
-    private readonly verifier: Verifier,
-    /** True when the verifier key came from the caller rather than the folder being read. */
-    readonly verifierKeyPinned: boolean,
-  ) {}
+export class WitnessLog extends LogReader {
+  /** The log folder. */
+  readonly dir: string;
 
-  get origin(): string {
-    return this.verifierKey.name;
+  private constructor(dir: string, verifierKey: VerifierKey, verifierKeyPinned: boolean) {
+    super(folderSource(dir), verifierKey, verifierKeyPinned);
+    this.dir = dir;
   }
 
-  /** Opens an existing log folder (no git needed for reading). */
-  static async open(dir: string, options: OpenOptions = {}): Promise<WitnessLog> {
+  /** Opens an existing log folder for appending (reading needs no git). */
+  static override async open(dir: string, options: OpenOptions = {}): Promise<WitnessLog> {
     const absolute = path.resolve(dir);
     const folder = await stat(absolute).catch(() => undefined);
     if (!folder?.isDirectory()) {
       throw new EnvironmentError('LOG_NOT_FOUND', `no log folder at ${absolute}`);
     }
-    let vkeyText = options.verifierKey?.trim();
-    if (vkeyText === undefined) {
-      const file = logFile(absolute, VERIFIER_KEY_FILE);
-      vkeyText = (await readFile(file, 'utf8').catch(() => {
-        throw new EnvironmentError('LOG_NOT_FOUND', `${file} is missing: is ${absolute} a witness log? (create one with witness init)`);
-      })).trim();
-    }
-    const verifierKey = parseVerifierKey(vkeyText);
-    return new WitnessLog(absolute, verifierKey, noteVerifier(verifierKey), options.verifierKey !== undefined);
+    const reader = await LogReader.open(folderSource(absolute), options);
+    return new WitnessLog(absolute, reader.verifierKey, reader.verifierKeyPinned);
   }
 
   /**
@@ -124,11 +95,12 @@ export class WitnessLog {
       if (!location) throw new EnvironmentError('GIT_FAILED', `git init in ${absolute} did not create a repository`);
     }
     const vkey = verifierKeyOf(signerKey);
-    const log = new WitnessLog(absolute, parseVerifierKey(vkey), noteVerifier(vkey), true);
+    const log = new WitnessLog(absolute, parseVerifierKey(vkey), true);
     const lock = await acquireLock(path.join(location.gitDir, 'go-source-witness.lock'));
     try {
       await writeFileAtomic(logFile(absolute, GITATTRIBUTES_FILE), GITATTRIBUTES_CONTENT);
       await writeFileAtomic(logFile(absolute, VERIFIER_KEY_FILE), `${vkey}\n`);
+      for (const [file, content] of deriveViews([])) await writeFileAtomic(logFile(absolute, file), content);
       const text = formatCheckpoint({ origin: signerKey.name, size: 0n, rootHash: EMPTY_TREE_HASH, extensions: [] });
       const signed = signNote(text, [noteSigner(signerKey)]);
       await writeFileAtomic(logFile(absolute, CHECKPOINT_FILE), signed);
@@ -139,97 +111,16 @@ export class WitnessLog {
     }
   }
 
-  /** Reads the checkpoint and verifies its signature and origin against the log's verifier key. */
-  async readCheckpoint(): Promise<SignedCheckpoint> {
-    const file = logFile(this.dir, CHECKPOINT_FILE);
-    const message = await readFile(file, 'utf8').catch(() => {
-      throw new EnvironmentError('LOG_NOT_FOUND', `${file} is missing`);
-    });
-    return openLogCheckpoint(message, this.verifier, this.origin, CHECKPOINT_FILE);
-  }
-
-  async readTileBytes(tile: TileRef): Promise<Uint8Array> {
-    const relative = tilePath(tile);
-    try {
-      return new Uint8Array(await readFile(logFile(this.dir, relative)));
-    } catch {
-      throw new VerificationError('TILE_MISSING', `${relative} is missing`);
-    }
-  }
-
-  async readHashTile(tile: TileRef): Promise<Hash[]> {
-    return decodeHashTile(await this.readTileBytes(tile), tile);
-  }
-
-  /** Reads hash tiles into a map keyed by tile path, for the synchronous tile readers of src/tlog. */
-  async readHashTiles(tiles: readonly TileRef[]): Promise<Map<string, Hash[]>> {
-    const out = new Map<string, Hash[]>();
-    for (const tile of tiles) out.set(tilePath(tile), await this.readHashTile(tile));
-    return out;
-  }
-
-  /** Entries [start, end) of a tree of `size` leaves (default: the checkpoint's size). Not authenticated. */
-  async readEntries(start: bigint, end: bigint, size?: bigint): Promise<Uint8Array[]> {
-    const treeSize = size ?? (await this.readCheckpoint()).checkpoint.size;
-    if (start < 0n || start > end || end > treeSize) {
-      throw new UsageError(`entries [${start}, ${end}) are outside the log of size ${treeSize}`, 'INDEX_OUT_OF_RANGE');
-    }
-    const out: Uint8Array[] = [];
-    const width = BigInt(TILE_WIDTH);
-    for (let bundle = start / width; bundle * width < end; bundle++) {
-      const { fullCount, partialWidth } = tileCounts(treeSize, 0);
-      const ref: TileRef = { level: 'entries', index: bundle, width: bundle < fullCount ? TILE_WIDTH : partialWidth };
-      const entries = decodeEntryBundle(await this.readTileBytes(ref), ref);
-      const first = bundle * width;
-      for (let i = 0; i < entries.length; i++) {
-        const index = first + BigInt(i);
-        if (index >= start && index < end) out.push(entries[i]!);
-      }
-    }
-    return out;
-  }
-
-  /**
-   * An inclusion proof for entry `index` in the current checkpoint, computed from tiles and checked
-   * against the signed root before it is returned.
-   */
-  async proveInclusion(index: bigint): Promise<{ checkpoint: SignedCheckpoint; entry: Uint8Array; proof: Hash[] }> {
-    const checkpoint = await this.readCheckpoint();
-    const size = checkpoint.checkpoint.size;
-    if (index < 0n || index >= size) {
-      throw new UsageError(`entry ${index} is not in the log of size ${size}`, 'INDEX_OUT_OF_RANGE');
-    }
-    const tiles = await this.readHashTiles(tilesForInclusionProof(index, size));
-    const read = tileNodeReader(size, (ref) => tiles.get(tilePath(ref))!);
-    const [entry] = await this.readEntries(index, index + 1n, size);
-    const proof = proveInclusionFrom(index, size, read);
-    verifyInclusion(index, size, leafHash(entry!), proof, checkpoint.checkpoint.rootHash);
-    return { checkpoint, entry: entry!, proof };
-  }
-
-  /** A consistency proof from `oldSize` to the current checkpoint, from tiles. */
-  async proveConsistency(oldSize: bigint): Promise<{ checkpoint: SignedCheckpoint; proof: Hash[] }> {
-    const checkpoint = await this.readCheckpoint();
-    const size = checkpoint.checkpoint.size;
-    if (oldSize < 0n || oldSize > size) throw new UsageError(`size ${oldSize} is not within the log of size ${size}`);
-    const tiles = await this.readHashTiles(tilesForConsistencyProof(oldSize, size));
-    return { checkpoint, proof: proveConsistencyFrom(oldSize, size, tileNodeReader(size, (ref) => tiles.get(tilePath(ref))!)) };
-  }
-
-  /** The root of the tree at `size` (<= current), from the current tiles. */
-  async rootAt(size: bigint, currentSize: bigint): Promise<Hash> {
-    if (size === 0n) return EMPTY_TREE_HASH;
-    const refs = rangeNodes(0n, size).map((node) => tileForNode(currentSize, node).tile);
-    const tiles = await this.readHashTiles(refs);
-    return treeHash(size, tileNodeReader(currentSize, (ref) => tiles.get(tilePath(ref))!));
-  }
-
   /**
    * Appends records (or raw entries) as one signed checkpoint and one git commit. Exclusive (a lock in the
    * git dir); recovers from an interrupted earlier append first. Fails without changing anything if the
    * signer key is not the log's key or the current state does not verify.
    */
-  async append(records: ReadonlyArray<LogRecord | Uint8Array>, signerKey: SignerKey, summary?: string): Promise<AppendResult> {
+  async append(
+    records: ReadonlyArray<LogRecord | Uint8Array>,
+    signerKey: SignerKey,
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     if (verifierKeyOf(signerKey) !== this.verifierKey.text) {
       throw new UsageError(
         `the signing key ${signerKey.name} does not match the log's verifier key ${this.verifierKey.text}`,
@@ -238,6 +129,14 @@ export class WitnessLog {
     }
     if (records.length === 0) throw new UsageError('nothing to append', 'EMPTY_APPEND');
     const entries = records.map((record) => (record instanceof Uint8Array ? record : formatRecord(record)));
+    // Every entry must be a well-formed record (verify parses them all); refuse before touching anything.
+    const parsed = entries.map((entry, i) => {
+      try {
+        return parseRecord(entry);
+      } catch (error) {
+        throw new FormatError('MALFORMED_RECORD', `entry ${i} of the append is not a record: ${(error as Error).message}`, { cause: error });
+      }
+    });
     const location = await this.requireGit();
     const lock = await acquireLock(path.join(location.gitDir, 'go-source-witness.lock'));
     try {
@@ -245,6 +144,12 @@ export class WitnessLog {
       await this.recover(location);
       const current = await this.readCheckpoint();
       const oldSize = current.checkpoint.size;
+      if (options.expectedSize !== undefined && options.expectedSize !== oldSize) {
+        throw new EnvironmentError(
+          'LOG_CHANGED',
+          `the log grew from size ${options.expectedSize} to ${oldSize} while this append was prepared; run the command again`,
+        );
+      }
 
       // Load the right edge of the tree and authenticate it against the signed root before extending it.
       const edges: Hash[][] = [];
@@ -277,6 +182,15 @@ export class WitnessLog {
         }
       });
 
+      // Views are computed before anything is written: folding the records checks their invariants.
+      const affectsViews = parsed.some((record) => VIEW_RECORD_TYPES.has(record.type)) || !(await this.viewsExist());
+      const views = affectsViews
+        ? deriveViews([
+            ...(await this.readViewRecords(oldSize)),
+            ...parsed.map((record, i) => ({ index: oldSize + BigInt(i), record })),
+          ])
+        : undefined;
+
       // Tiles and bundles first (new paths, or identical content for full tiles), the checkpoint last.
       const fullTiles = builder.append(entries.map((entry) => leafHash(entry)));
       const bundled = [...pending, ...entries];
@@ -292,12 +206,41 @@ export class WitnessLog {
       const signed = signNote(formatCheckpoint(checkpoint), [noteSigner(signerKey)]);
       openLogCheckpoint(signed, this.verifier, this.origin, 'new checkpoint');
       await writeFileAtomic(logFile(this.dir, CHECKPOINT_FILE), signed);
+      // Views after the checkpoint: a crash before this point leaves views that match the old size.
+      for (const [file, content] of views ?? []) await writeFileAtomic(logFile(this.dir, file), content);
       await this.removeObsoletePartialTiles(builder.size);
-      const title = summary ?? `append ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;
+      const title = options.summary ?? `append ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;
       const commit = await this.commitFolder(location, `witness-log: ${title} (size ${oldSize} -> ${builder.size})\n\n${signed}`);
       return { oldSize, newSize: builder.size, checkpoint: signed, commit };
     } finally {
       await lock.release();
+    }
+  }
+
+  private async viewsExist(): Promise<boolean> {
+    for (const file of VIEW_FILES) {
+      if (!(await stat(logFile(this.dir, file)).catch(() => undefined))) return false;
+    }
+    return true;
+  }
+
+  /** The records views are derived from, among the entries of the tree of `size` leaves. */
+  private async readViewRecords(size: bigint): Promise<Array<{ index: bigint; record: LogRecord }>> {
+    const records: Array<{ index: bigint; record: LogRecord }> = [];
+    const width = BigInt(TILE_WIDTH);
+    for (let bundle = 0n; bundle * width < size; bundle++) {
+      (await this.readEntryBundle(bundle, size)).forEach((entry, i) => {
+        const record = tryParseRecord(entry);
+        if (record && VIEW_RECORD_TYPES.has(record.type)) records.push({ index: bundle * width + BigInt(i), record });
+      });
+    }
+    return records;
+  }
+
+  /** Regenerates every derived view from the entries of the tree of `size` leaves. */
+  private async writeViews(size: bigint): Promise<void> {
+    for (const [file, content] of deriveViews(await this.readViewRecords(size))) {
+      await writeFileAtomic(logFile(this.dir, file), content);
     }
   }
 
@@ -388,7 +331,10 @@ export class WitnessLog {
       }
       return;
     }
-    // The checkpoint on disk is not the committed one: verify the folder, then complete the commit.
+    // The checkpoint on disk is not the committed one: regenerate the views (the append may have died
+    // before writing them), verify the folder, then complete the commit.
+    const size = (await this.readCheckpoint()).checkpoint.size;
+    await this.writeViews(size);
     const report = await verifyLogFolder(this.dir, { verifierKey: this.verifierKey.text, history: true });
     if (report.size === 0n && !committed) {
       await this.commitFolder(location, `witness-log: create log ${this.origin} (completed after interruption)\n\n${onDisk?.toString('utf8') ?? ''}`);
@@ -398,15 +344,11 @@ export class WitnessLog {
   }
 }
 
-function openLogCheckpoint(message: string, verifier: Verifier, origin: string, what: string): SignedCheckpoint {
+function tryParseRecord(entry: Uint8Array): LogRecord | undefined {
   try {
-    return openCheckpoint(message, [verifier], origin);
-  } catch (error) {
-    if (error instanceof FormatError || error instanceof VerificationError) {
-      const wrapped = error instanceof FormatError ? FormatError : VerificationError;
-      throw new wrapped(error.code, `${what}: ${error.message}`, { cause: error });
-    }
-    throw error;
+    return parseRecord(entry);
+  } catch {
+    return undefined;
   }
 }
 
@@ -435,8 +377,9 @@ export async function listLogFiles(dir: string, includeHidden = false): Promise<
   return out.sort();
 }
 
+/** Files of the log folder that are neither tiles nor unknown: checkpoint, key, attributes, views. */
 export function isMetadataFile(file: string): boolean {
-  return (METADATA_FILES as readonly string[]).includes(file);
+  return (METADATA_FILES as readonly string[]).includes(file) || VIEW_FILES.includes(file);
 }
 
 /** Git identity for log commits: the configured one, else a fixed witness identity. */

@@ -3,6 +3,7 @@
 // is a prefix (consistent) of the current tree, sizes never decreasing. The first problem is thrown as a
 // typed error naming the file or commit; harmless oddities are returned as warnings.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { FormatError, VerificationError, WitnessError } from '../errors.js';
 import { openCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
@@ -24,8 +25,11 @@ import {
 import { TEMP_PREFIX } from './files.js';
 import { git, gitText, locateGit, readObjects } from './git.js';
 import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, logFile } from './layout.js';
-import { WitnessLog, isMetadataFile, listLogFiles, tryParseTilePath } from './log.js';
-import { parseRecord } from './record.js';
+import { isMetadataFile, listLogFiles, tryParseTilePath } from './log.js';
+import { LogReader } from './reader.js';
+import { type LogSource, logSource } from './source.js';
+import { type LogRecord, parseRecord } from './record.js';
+import { VIEW_RECORD_TYPES, deriveViews } from './views.js';
 
 export interface VerifyOptions {
   /** Pinned verifier key; default: the folder's own log.vkey (reported as not pinned). */
@@ -36,6 +40,8 @@ export interface VerifyOptions {
 
 export interface HistoryReport {
   readonly checked: boolean;
+  /** The checkpoint on disk is newer than the last committed one (an interrupted append). */
+  readonly uncommittedCheckpoint?: boolean;
   /** Commits that changed the checkpoint, oldest first. */
   readonly checkpoints: ReadonlyArray<{ commit: string; size: bigint }>;
   readonly note?: string;
@@ -63,8 +69,18 @@ function wrap(error: unknown, where: string): never {
   throw error;
 }
 
-export async function verifyLogFolder(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const log = await WitnessLog.open(dir, options.verifierKey === undefined ? {} : { verifierKey: options.verifierKey });
+/** Verifies a log in a folder. */
+export function verifyLogFolder(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  return verifyLog(path.resolve(dir), options);
+}
+
+/**
+ * Verifies a log at a folder path, an http(s) URL or any LogSource. The file listing and the git
+ * history are checked only for a local folder.
+ */
+export async function verifyLog(location: string | LogSource, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const source = typeof location === 'string' ? logSource(location) : location;
+  const log = await LogReader.open(source, options.verifierKey === undefined ? {} : { verifierKey: options.verifierKey });
   const warnings: string[] = [];
   const signed = await log.readCheckpoint();
   const { size, rootHash } = signed.checkpoint;
@@ -73,6 +89,7 @@ export async function verifyLogFolder(dir: string, options: VerifyOptions = {}):
   const builder = new TileBuilder(0n);
   const hashTiles = new Map<string, Hash[]>();
   const recordTypes: Record<string, number> = {};
+  const viewRecords: Array<{ index: bigint; record: LogRecord }> = [];
   const compareTile = async (built: BuiltTile): Promise<void> => {
     const file = tilePath(built.ref);
     const stored = await log.readHashTile(built.ref).catch((error: unknown) => wrap(error, file));
@@ -103,6 +120,7 @@ export async function verifyLogFolder(dir: string, options: VerifyOptions = {}):
       try {
         const record = parseRecord(entry);
         recordTypes[record.type] = (recordTypes[record.type] ?? 0) + 1;
+        if (VIEW_RECORD_TYPES.has(record.type)) viewRecords.push({ index: index * 256n + BigInt(i), record });
       } catch (error) {
         wrap(error, `${file} entry ${i} (log index ${index * 256n + BigInt(i)})`);
       }
@@ -131,7 +149,7 @@ export async function verifyLogFolder(dir: string, options: VerifyOptions = {}):
 
   // 3. Every other file in the folder: stale partial tiles must be prefixes of the current tiles.
   const expected = new Set(tilesForSize(size).map(tilePath));
-  for (const file of await listLogFiles(log.dir, true)) {
+  for (const file of source.folder ? await listLogFiles(source.folder, true) : []) {
     if (expected.has(file) || isMetadataFile(file)) continue;
     if (file.split('/').some((part) => part.startsWith(TEMP_PREFIX))) {
       warnings.push(`${file}: temporary file left by an interrupted write (the next append removes it)`);
@@ -170,16 +188,39 @@ export async function verifyLogFolder(dir: string, options: VerifyOptions = {}):
       }
     }
   }
-  const storedKey = (await readFile(logFile(log.dir, VERIFIER_KEY_FILE), 'utf8').catch(() => '')).trim();
+  const storedKey = Buffer.from((await source.read(VERIFIER_KEY_FILE)) ?? []).toString('utf8').trim();
   if (log.verifierKeyPinned && storedKey !== log.verifierKey.text) {
     warnings.push(`${VERIFIER_KEY_FILE}: differs from the pinned verifier key (the pinned key was used)`);
   }
 
   // 4. Git history of the checkpoint.
-  const history = options.history === false ? { checked: false, checkpoints: [], note: 'not requested' } : await verifyHistory(log, size, rootAt, warnings);
+  const history =
+    options.history === false
+      ? { checked: false, checkpoints: [], note: 'not requested' }
+      : source.folder
+        ? await verifyHistory(log, source.folder, size, rootAt, warnings)
+        : { checked: false, checkpoints: [], note: 'the log was read over HTTP; its git history is not available' };
+
+  // 5. Derived views (tags.txt, ...) must be exactly what the verified entries say. Folding the records
+  // also checks their invariants (e.g. a moved tag names its previous record).
+  const views = deriveViews(viewRecords);
+  for (const [file, content] of views) {
+    const stored = await source.read(file);
+    if (!stored) throw new VerificationError('VIEW_MISSING', `${file} is missing (it is derived from the entries)`);
+    const text = Buffer.from(stored).toString('utf8');
+    if (text === content && Buffer.from(content, 'utf8').equals(stored)) continue;
+    const storedLines = text.split('\n');
+    const line = content.split('\n').findIndex((expected, i) => storedLines[i] !== expected);
+    const problem = `${file} does not match the log's entries (first difference at line ${line + 1})`;
+    if (history.uncommittedCheckpoint) {
+      warnings.push(`${problem}: an interrupted append; the next append regenerates it`);
+      continue;
+    }
+    throw new VerificationError('VIEW_MISMATCH', `${problem}: it was modified`);
+  }
 
   return {
-    dir: log.dir,
+    dir: source.location,
     origin: log.origin,
     size,
     rootHash: encodeBase64(rootHash),
@@ -194,12 +235,13 @@ export async function verifyLogFolder(dir: string, options: VerifyOptions = {}):
 }
 
 async function verifyHistory(
-  log: WitnessLog,
+  log: LogReader,
+  folder: string,
   currentSize: bigint,
   rootAt: (size: bigint) => Hash,
   warnings: string[],
 ): Promise<HistoryReport> {
-  const location = await locateGit(log.dir);
+  const location = await locateGit(folder);
   if (!location) return { checked: false, checkpoints: [], note: 'the log folder is not in a git work tree' };
   const cwd = location.topLevel;
   const checkpointPath = location.prefix === '' ? CHECKPOINT_FILE : `${location.prefix}/${CHECKPOINT_FILE}`;
@@ -260,11 +302,14 @@ async function verifyHistory(
     checkCommitMessage(messages[i], blob, short, verifier, log.origin, warnings);
   });
   const last = blobs[blobs.length - 1];
-  const onDisk = await readFile(logFile(log.dir, CHECKPOINT_FILE)).catch(() => undefined);
+  const onDisk = await readFile(logFile(folder, CHECKPOINT_FILE)).catch(() => undefined);
   if (!last) {
     warnings.push(`${CHECKPOINT_FILE} is not committed yet (the next append commits it)`);
-  } else if (onDisk && !last.equals(onDisk)) {
+    return { checked: true, checkpoints, uncommittedCheckpoint: true };
+  }
+  if (onDisk && !last.equals(onDisk)) {
     warnings.push(`${CHECKPOINT_FILE} on disk is newer than the last committed one (an interrupted append; the next append commits it)`);
+    return { checked: true, checkpoints, uncommittedCheckpoint: true };
   }
   return { checked: true, checkpoints };
 }

@@ -1,12 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { generateSignerKeyFile, loadSignerKey, repositoryRoot } from '../../keyfile.js';
+import { DEFAULT_LOG_DIR } from '../../log/layout.js';
 import { WitnessLog } from '../../log/log.js';
 import { verifierKeyOf } from '../../tlog/note.js';
 import { field, printJson, printLines } from '../output.js';
 
 interface InitArgs {
-  log: string;
+  log?: string;
   origin: string;
   key?: string;
   generateKey: boolean;
@@ -23,7 +24,7 @@ export const initCommand: CommandModule = {
       .option('generate-key', { type: 'boolean', default: false, describe: 'Generate a new key into --key FILE (created with mode 0600)' }),
   handler: async (parsed) => {
     const args = parsed as unknown as InitArgs;
-    const repository = await repositoryRoot(args.log);
+    const repository = await repositoryRoot(args.log ?? DEFAULT_LOG_DIR);
     let signerKey;
     if (args.generateKey) {
       if (!args.key) throw new UsageError('--generate-key needs --key FILE to write the new key to');
@@ -34,7 +35,7 @@ export const initCommand: CommandModule = {
     if (signerKey.name !== args.origin) {
       throw new UsageError(`the key is named ${signerKey.name}, but --origin is ${args.origin}; a log's key name is its origin`, 'KEY_NAME_MISMATCH');
     }
-    const { log, commit } = await WitnessLog.init(args.log, signerKey);
+    const { log, commit } = await WitnessLog.init(args.log ?? DEFAULT_LOG_DIR, signerKey);
     const vkey = verifierKeyOf(signerKey);
     if (args.json) {
       printJson({ log: log.dir, origin: log.origin, verifierKey: vkey, commit });

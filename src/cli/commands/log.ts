@@ -1,12 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
-import { WitnessLog } from '../../log/log.js';
+import { LogReader } from '../../log/reader.js';
+import { resolveLogLocation } from '../log-location.js';
 import { parseRecord } from '../../log/record.js';
 import { printJson, printLines } from '../output.js';
 import { resolveVerifierKey } from '../vkey.js';
 
 interface LogArgs {
-  log: string;
+  log?: string;
   vkey?: string;
   from: number;
   limit: number;
@@ -26,8 +27,9 @@ export const logCommand: CommandModule = {
     if (!Number.isSafeInteger(args.from) || args.from < 0 || !Number.isSafeInteger(args.limit) || args.limit < 0) {
       throw new UsageError('--from and --limit take whole numbers >= 0');
     }
-    const verifierKey = await resolveVerifierKey(args.vkey, args.log);
-    const log = await WitnessLog.open(args.log, verifierKey ? { verifierKey } : {});
+    const location = await resolveLogLocation(args.log);
+    const verifierKey = await resolveVerifierKey(args.vkey, location);
+    const log = await LogReader.open(location, verifierKey ? { verifierKey } : {});
     const { checkpoint } = await log.readCheckpoint();
     const start = BigInt(Math.min(args.from, Number(checkpoint.size)));
     const end = BigInt(Math.min(args.from + args.limit, Number(checkpoint.size)));

@@ -1,10 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
-import { verifyLogFolder } from '../../log/verify.js';
+import { verifyLog } from '../../log/verify.js';
+import { resolveLogLocation } from '../log-location.js';
 import { field, printJson, printLines } from '../output.js';
 import { resolveVerifierKey } from '../vkey.js';
 
 interface VerifyArgs {
-  log: string;
+  log?: string;
   vkey?: string;
   history: boolean;
   json: boolean;
@@ -19,8 +20,9 @@ export const verifyCommand: CommandModule = {
       .option('history', { type: 'boolean', default: true, describe: 'Check every checkpoint in the git history (--no-history to skip)' }),
   handler: async (parsed) => {
     const args = parsed as unknown as VerifyArgs;
-    const verifierKey = await resolveVerifierKey(args.vkey, args.log);
-    const report = await verifyLogFolder(args.log, { ...(verifierKey ? { verifierKey } : {}), history: args.history });
+    const location = await resolveLogLocation(args.log);
+    const verifierKey = await resolveVerifierKey(args.vkey, location);
+    const report = await verifyLog(location, { ...(verifierKey ? { verifierKey } : {}), history: args.history });
     if (args.json) {
       printJson({ ok: true, ...report });
       return;

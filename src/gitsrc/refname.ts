@@ -1,0 +1,36 @@
+// Tag ref names, checked with git's own rules (git-check-ref-format(1)) plus ours: valid UTF-8 (records
+// are UTF-8 text) and at most 1,024 bytes. A name that fails is never written into the log.
+
+export const MAX_REF_BYTES = 1024;
+export const TAG_PREFIX = 'refs/tags/';
+
+/** Why `ref` is not an acceptable tag ref name, or undefined if it is. */
+export function tagRefProblem(ref: string): string | undefined {
+  if (!ref.startsWith(TAG_PREFIX) || ref.length === TAG_PREFIX.length) return 'not a refs/tags/<name> ref';
+  if (Buffer.byteLength(ref, 'utf8') > MAX_REF_BYTES) return `longer than ${MAX_REF_BYTES} bytes`;
+  if (/[\uD800-\uDFFF]/.test(ref.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')) || ref.includes('\uFFFD')) {
+    return 'not valid UTF-8';
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f]/.test(ref)) return 'contains a space or control character';
+  if (/[~^:?*[\\]/.test(ref)) return 'contains one of ~ ^ : ? * [ \\';
+  if (ref.includes('..')) return 'contains ".."';
+  if (ref.includes('@{')) return 'contains "@{"';
+  if (ref.endsWith('/') || ref.includes('//')) return 'has an empty path component';
+  if (ref.endsWith('.')) return 'ends with "."';
+  for (const component of ref.split('/')) {
+    if (component.startsWith('.')) return 'has a path component starting with "."';
+    if (component.endsWith('.lock')) return 'has a path component ending with ".lock"';
+    if (component === '@') return 'has a path component "@"';
+  }
+  return undefined;
+}
+
+/** Object ids: SHA-1 (40 hex) or SHA-256 (64 hex) repositories, lowercase. */
+export const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** A name safe to show in a terminal: control characters and non-ASCII escaped as JSON would. */
+export function printableRef(ref: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\u0021-\u007e]*$/.test(ref) ? ref : JSON.stringify(ref);
+}

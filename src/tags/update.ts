@@ -1,0 +1,122 @@
+// `witness tags`: compare a repository's tags with the witness's tag state and append a record for each
+// new, moved, vanished or reappeared tag. Unchanged tags append nothing.
+import { EnvironmentError } from '../errors.js';
+import { compareRefs } from '../gitsrc/show-ref.js';
+import { type RejectedRef, type RepoTag, readRepoTags, repositoryRemoteUrl } from '../gitsrc/tags.js';
+import type { WitnessLog } from '../log/log.js';
+import { parseRecord } from '../log/record.js';
+import type { SignerKey } from '../tlog/note.js';
+import { type TagPointer, type TagRecord, formatTime, tagRecordToLogRecord } from './record.js';
+import { type TagState, tagStateFromRecords } from './state.js';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export interface TagChange {
+  readonly ref: string;
+  readonly event: TagRecord['event'];
+  /** The witness's previous pointer (moved, vanished). */
+  readonly before?: TagPointer;
+  readonly beforeFirstSeen?: string;
+  /** The repository's pointer now (new, moved, reappeared). */
+  readonly after?: TagPointer;
+}
+
+export interface TagPlan {
+  readonly records: TagRecord[];
+  readonly changes: TagChange[];
+  readonly unchanged: number;
+}
+
+function pointerOf(tag: RepoTag): TagPointer {
+  return {
+    object: tag.object,
+    objectType: tag.objectType,
+    target: tag.target,
+    targetType: tag.targetType,
+    ...(tag.tree ? { tree: tag.tree } : {}),
+  };
+}
+
+/** What to append so the log's tag state becomes the repository's tags. Records come in ref order. */
+export function planTagUpdate(state: TagState, repoTags: readonly RepoTag[], repository: string, now: Date): TagPlan {
+  const firstSeen = formatTime(now);
+  const records: TagRecord[] = [];
+  const changes: TagChange[] = [];
+  let unchanged = 0;
+  const seen = new Set<string>();
+  for (const tag of [...repoTags].sort((a, b) => compareRefs(a.ref, b.ref))) {
+    seen.add(tag.ref);
+    const pointer = pointerOf(tag);
+    const present = state.present.get(tag.ref);
+    const latest = state.latest.get(tag.ref);
+    if (present) {
+      if (present.pointer.object === pointer.object) {
+        unchanged++;
+        continue;
+      }
+      records.push({ event: 'moved', ref: tag.ref, pointer, previous: present.index, repository, firstSeen });
+      changes.push({ ref: tag.ref, event: 'moved', before: present.pointer, beforeFirstSeen: present.record.firstSeen, after: pointer });
+    } else if (latest) {
+      records.push({ event: 'reappeared', ref: tag.ref, pointer, previous: latest.index, repository, firstSeen });
+      changes.push({ ref: tag.ref, event: 'reappeared', after: pointer });
+    } else {
+      records.push({ event: 'new', ref: tag.ref, pointer, repository, firstSeen });
+      changes.push({ ref: tag.ref, event: 'new', after: pointer });
+    }
+  }
+  for (const [ref, present] of state.present) {
+    if (seen.has(ref)) continue;
+    records.push({ event: 'vanished', ref, previous: present.index, repository, firstSeen });
+    changes.push({ ref, event: 'vanished', before: present.pointer, beforeFirstSeen: present.record.firstSeen });
+  }
+  records.sort((a, b) => compareRefs(a.ref, b.ref));
+  changes.sort((a, b) => compareRefs(a.ref, b.ref));
+  return { records, changes, unchanged };
+}
+
+export interface RecordTagsOptions {
+  /** The repository URL to record; default: its remote.origin.url, else a file:// URL of the folder. */
+  readonly repositoryUrl?: string;
+  readonly now?: Date;
+  /** Compute and report, append nothing (no key needed). */
+  readonly dryRun?: boolean;
+}
+
+export interface RecordTagsResult {
+  readonly repository: string;
+  readonly tagsRead: number;
+  readonly rejected: RejectedRef[];
+  readonly plan: TagPlan;
+  /** Moved, vanished or reappeared tags: what an operator's cron should be woken for. */
+  readonly alarms: TagChange[];
+  readonly appended?: { oldSize: bigint; newSize: bigint; commit: string };
+  readonly logSize: bigint;
+}
+
+/** Reads the repository's tags and appends what changed, in one signed append. */
+export async function recordRepoTags(
+  log: WitnessLog,
+  repositoryDir: string,
+  signerKey: SignerKey | undefined,
+  options: RecordTagsOptions = {},
+): Promise<RecordTagsResult> {
+  // The plan is made from verified entries only: every entry is checked against the signed root.
+  const { checkpoint, entries } = await log.readVerifiedEntries();
+  const state = tagStateFromRecords(entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) })));
+  const { tags, rejected } = await readRepoTags(repositoryDir);
+  const repository =
+    options.repositoryUrl ?? (await repositoryRemoteUrl(repositoryDir)) ?? pathToFileURL(path.resolve(repositoryDir)).href;
+  const plan = planTagUpdate(state, tags, repository, options.now ?? new Date());
+  const alarms = plan.changes.filter((change) => change.event !== 'new');
+  const result = { repository, tagsRead: tags.length, rejected, plan, alarms, logSize: checkpoint.checkpoint.size };
+  if (options.dryRun || plan.records.length === 0) return result;
+  if (!signerKey) throw new EnvironmentError('KEY_REQUIRED', 'a signing key is needed to append tag records');
+  const counts = new Map<string, number>();
+  for (const change of plan.changes) counts.set(change.event, (counts.get(change.event) ?? 0) + 1);
+  const summary = `record tags: ${[...counts].map(([event, count]) => `${count} ${event}`).join(', ')}`;
+  const appended = await log.append(plan.records.map(tagRecordToLogRecord), signerKey, {
+    summary,
+    expectedSize: checkpoint.checkpoint.size,
+  });
+  return { ...result, appended, logSize: appended.newSize };
+}
