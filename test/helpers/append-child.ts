@@ -2,6 +2,8 @@
 // each append has returned (the parent then knows those records must survive any crash).
 import { WitnessLog } from '../../src/log/log.js';
 import { parseSignerKey } from '../../src/tlog/note.js';
+import { createHash } from 'node:crypto';
+import { tagRecordToLogRecord } from '../../src/tags/record.js';
 import { testRecords } from './fixtures.js';
 
 const [dir, seedText, appendsText] = process.argv.slice(2);
@@ -14,7 +16,21 @@ const random = () => {
 const log = await WitnessLog.open(dir!);
 for (let i = 0; i < Number(appendsText); i++) {
   const count = 1 + Math.floor(random() * (random() < 0.2 ? 600 : 40));
-  const result = await log.append(testRecords(count, Number(seedText) * 10_000 + i * 1000), key);
+  // Half the batches are tag records, so kills also land around the tags.txt view.
+  const records =
+    random() < 0.5
+      ? testRecords(count, Number(seedText) * 10_000 + i * 1000)
+      : Array.from({ length: count }, (_, j) => {
+          const oid = createHash('sha1').update(`${seedText}-${i}-${j}`).digest('hex');
+          return tagRecordToLogRecord({
+            event: 'new',
+            ref: `refs/tags/crash-${seedText}-${i}-${j}`,
+            pointer: { object: oid, objectType: 'commit', target: oid, targetType: 'commit', tree: oid },
+            repository: 'https://example.com/crash',
+            firstSeen: '2026-01-01T00:00:00Z',
+          });
+        });
+  const result = await log.append(records, key);
   process.stdout.write(`ok ${result.newSize}\n`);
 }
 process.stdout.write('done\n');

@@ -1,9 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { EMBEDDED_LOG_VERIFIER_KEY } from '../../embedded.js';
-import { WitnessError } from '../../errors.js';
-import { printableRef } from '../../gitsrc/refname.js';
-import { parseShowRef } from '../../gitsrc/show-ref.js';
-import { compareTags, localTagsFromRepository, readVerifiedTagLog } from '../../tags/compare.js';
+import { UsageError, WitnessError } from '../../errors.js';
 import { resolveLogLocation } from '../log-location.js';
 import { field, printJson, printLines } from '../output.js';
 import { readStdin } from '../stdin.js';
@@ -42,12 +39,14 @@ export const compareCommand: CommandModule = {
 };
 
 async function compare(args: CompareArgs): Promise<void> {
+  const { printableRef } = await import('../../gitsrc/refname.js');
+  const { parseShowRef } = await import('../../gitsrc/show-ref.js');
+  const { compareTags, localTagsFromRepository, readVerifiedTagLog } = await import('../../tags/compare.js');
   const logLocation = await resolveLogLocation(args.log);
   const verifierKey = args.vkey !== undefined ? await resolveVerifierKey(args.vkey, logLocation) : EMBEDDED_LOG_VERIFIER_KEY;
   // yargs hands a lone "-" over as an empty string.
   const fromStdin = args.input === '-' || args.input === '';
   if (args.input !== undefined && !fromStdin) {
-    const { UsageError } = await import('../../errors.js');
     throw new UsageError(`unexpected argument ${args.input}: use "-" to read show-ref output from stdin, or --repo DIR`);
   }
   const [local, log] = await Promise.all([

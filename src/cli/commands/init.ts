@@ -1,9 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
-import { generateSignerKeyFile, loadSignerKey, repositoryRoot } from '../../keyfile.js';
 import { DEFAULT_LOG_DIR } from '../../log/layout.js';
-import { WitnessLog } from '../../log/log.js';
-import { verifierKeyOf } from '../../tlog/note.js';
 import { field, printJson, printLines } from '../output.js';
 
 interface InitArgs {
@@ -24,6 +21,9 @@ export const initCommand: CommandModule = {
       .option('generate-key', { type: 'boolean', default: false, describe: 'Generate a new key into --key FILE (created with mode 0600)' }),
   handler: async (parsed) => {
     const args = parsed as unknown as InitArgs;
+    const { generateSignerKeyFile, loadSignerKey, repositoryRoot } = await import('../../keyfile.js');
+    const { WitnessLog } = await import('../../log/log.js');
+    const { verifierKeyOf } = await import('../../tlog/note.js');
     const repository = await repositoryRoot(args.log ?? DEFAULT_LOG_DIR);
     let signerKey;
     if (args.generateKey) {

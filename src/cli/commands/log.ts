@@ -1,8 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
-import { LogReader } from '../../log/reader.js';
 import { resolveLogLocation } from '../log-location.js';
-import { parseRecord } from '../../log/record.js';
 import { printJson, printLines } from '../output.js';
 import { resolveVerifierKey } from '../vkey.js';
 
@@ -24,6 +22,8 @@ export const logCommand: CommandModule = {
       .option('limit', { type: 'number', default: 100, describe: 'How many records to list at most' }),
   handler: async (parsed) => {
     const args = parsed as unknown as LogArgs;
+    const { LogReader } = await import('../../log/reader.js');
+    const { parseRecord } = await import('../../log/record.js');
     if (!Number.isSafeInteger(args.from) || args.from < 0 || !Number.isSafeInteger(args.limit) || args.limit < 0) {
       throw new UsageError('--from and --limit take whole numbers >= 0');
     }

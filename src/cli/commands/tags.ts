@@ -1,8 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { loadSignerKey, repositoryRoot } from '../../keyfile.js';
-import { WitnessLog } from '../../log/log.js';
-import { printableRef } from '../../gitsrc/refname.js';
-import { recordRepoTags } from '../../tags/update.js';
 import { resolveLogLocation } from '../log-location.js';
 import { field, printJson, printLines } from '../output.js';
 
@@ -26,6 +22,10 @@ export const tagsCommand: CommandModule = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'Show what would be recorded; append nothing (no key needed)' }),
   handler: async (parsed) => {
     const args = parsed as unknown as TagsArgs;
+    const { loadSignerKey, repositoryRoot } = await import('../../keyfile.js');
+    const { WitnessLog } = await import('../../log/log.js');
+    const { printableRef } = await import('../../gitsrc/refname.js');
+    const { recordRepoTags } = await import('../../tags/update.js');
     const logDir = await resolveLogLocation(args.log);
     const log = await WitnessLog.open(logDir);
     const key = args.dryRun ? undefined : await loadSignerKey({ file: args.key, forbiddenRepository: await repositoryRoot(logDir) });

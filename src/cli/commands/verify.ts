@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { verifyLog } from '../../log/verify.js';
 import { resolveLogLocation } from '../log-location.js';
 import { field, printJson, printLines } from '../output.js';
 import { resolveVerifierKey } from '../vkey.js';
@@ -20,6 +19,7 @@ export const verifyCommand: CommandModule = {
       .option('history', { type: 'boolean', default: true, describe: 'Check every checkpoint in the git history (--no-history to skip)' }),
   handler: async (parsed) => {
     const args = parsed as unknown as VerifyArgs;
+    const { verifyLog } = await import('../../log/verify.js');
     const location = await resolveLogLocation(args.log);
     const verifierKey = await resolveVerifierKey(args.vkey, location);
     const report = await verifyLog(location, { ...(verifierKey ? { verifierKey } : {}), history: args.history });
