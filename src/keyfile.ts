@@ -20,7 +20,10 @@ export interface KeySource {
 }
 
 async function insideDirectory(file: string, dir: string): Promise<boolean> {
-  const real = await realpath(file).catch(() => path.resolve(file));
+  // A file that does not exist yet: resolve its folder (which may be a symlink into the repository).
+  const real = await realpath(file).catch(async () =>
+    path.join(await realpath(path.dirname(path.resolve(file))).catch(() => path.dirname(path.resolve(file))), path.basename(file)),
+  );
   const root = await realpath(dir).catch(() => path.resolve(dir));
   const relative = path.relative(root, real);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));

@@ -1,9 +1,10 @@
 // Crash safety (PRODUCT.md quality bar): kill -9 at random moments of an append, many times; after each,
 // the log verifies, no acknowledged record is lost and the log never shrinks.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
+import { CRASH_POINTS } from '../src/log/crash-points.js';
 import { WitnessLog } from '../src/log/log.js';
 import { verifyLogFolder } from '../src/log/verify.js';
 import { ROOT, git, tempDir, testRecords, testSignerKey } from './helpers/fixtures.js';
@@ -81,4 +82,36 @@ test(`kill -9 during appends, ${ROUNDS} times: the log always verifies and never
   assert.deepEqual(report.warnings, []);
   assert.equal(git(dir, 'status', '--porcelain', '--ignored'), '');
   git(dir, 'fsck', '--no-progress');
+});
+
+describe('a crash at each step of an append', () => {
+  for (const point of CRASH_POINTS) {
+    test(`killed ${point}: the log verifies, a user commit cannot roll it back, the next append completes it`, async () => {
+      const { signerKey, skey, vkey } = testSignerKey('example.com/crash-points', 12);
+      const repo = tempDir();
+      git(repo, 'init', '-q');
+      const dir = path.join(repo, 'wl');
+      const { log } = await WitnessLog.init(dir, signerKey);
+      await log.append(testRecords(3), signerKey);
+      const child = spawnSync(process.execPath, ['--import', 'tsx', CHILD, dir, '7', '1', 'tags'], {
+        cwd: ROOT,
+        env: { ...process.env, WITNESS_SIGNING_KEY: skey, GO_SOURCE_WITNESS_CRASH_POINT: point },
+        encoding: 'utf8',
+      });
+      assert.equal(child.signal, 'SIGKILL', `the child did not reach ${point}: ${child.stderr}`);
+      const afterCrash = await verifyLogFolder(dir, { verifierKey: vkey });
+      const onDisk = afterCrash.size;
+      assert.equal(onDisk > 3n, point !== 'after-tiles', `size on disk after a crash ${point}: ${onDisk}`);
+      // A user who commits everything staged right now must never record a rollback.
+      git(repo, 'commit', '-q', '--allow-empty', '-m', 'user commit');
+      const afterUserCommit = await verifyLogFolder(dir, { verifierKey: vkey });
+      assert.ok(afterUserCommit.size >= onDisk);
+      // The next append recovers (rolls forward or discards) and completes.
+      const result = await log.append(testRecords(2, 100), signerKey);
+      assert.equal(result.newSize, onDisk + 2n);
+      const final = await verifyLogFolder(dir, { verifierKey: vkey });
+      assert.equal(final.size, onDisk + 2n);
+      assert.equal(git(repo, 'status', '--porcelain', '--ignored'), '');
+    });
+  }
 });

@@ -367,3 +367,40 @@ describe('CLI usage errors exit 2', () => {
 test('checkpoint helpers agree with the spec root encoding', () => {
   assert.equal(decodeBase64('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=').length, 32);
 });
+
+describe('history walk sees every commit (review findings)', () => {
+  test('a fork merged with -s ours is caught', async () => {
+    const { dir, log } = await newLog();
+    await log.append(testRecords(2), signerKey);
+    git(dir, 'checkout', '-q', '-b', 'side');
+    await log.append(testRecords(1, 100), signerKey);
+    git(dir, 'checkout', '-q', '-');
+    await log.append(testRecords(1, 200), signerKey);
+    git(dir, 'merge', '-q', '-s', 'ours', '-m', 'merge side', 'side');
+    await assertFails(dir, /not consistent with the current log/);
+  });
+
+  test('a log moved to another folder with an older state is caught as rolled back', async () => {
+    const repo = tempDir();
+    git(repo, 'init', '-q');
+    const first = path.join(repo, 'wl');
+    const { log } = await WitnessLog.init(first, signerKey);
+    await log.append(testRecords(1), signerKey);
+    const atOne = path.join(tempDir(), 'one');
+    cpSync(first, atOne, { recursive: true });
+    await log.append(testRecords(1, 1), signerKey);
+    git(repo, 'rm', '-rq', 'wl');
+    cpSync(atOne, path.join(repo, 'wl2'), { recursive: true });
+    git(repo, 'add', 'wl2');
+    git(repo, 'commit', '-qm', 'move');
+    await assertFails(path.join(repo, 'wl2'), /larger than the current size 1: the log was rolled back/, 'LOG_ROLLED_BACK');
+  });
+
+  test('a user commit message that merely mentions the origin is not evidence', async () => {
+    const { dir, log } = await newLog();
+    await log.append(testRecords(1), signerKey);
+    git(dir, 'commit', '-q', '--allow-empty', '-m', `note\n\nexample.com/test-log\nwhatever\n\u2014 example.com/test-log not-a-signature\ntrailing`);
+    const report = await verifyLogFolder(dir, { verifierKey: vkey });
+    assert.match(report.warnings.join('\n'), /not one signed by its key/);
+  });
+});

@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { EMBEDDED_LOG_ORIGIN, EMBEDDED_LOG_VERIFIER_KEY } from '../embedded.js';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { EMBEDDED_LOG_DIR, EMBEDDED_LOG_ORIGIN, EMBEDDED_LOG_VERIFIER_KEY } from '../embedded.js';
 import { VERIFIER_KEY_FILE } from '../log/layout.js';
 import { logSource } from '../log/source.js';
 
@@ -16,6 +16,10 @@ export async function resolveVerifierKey(value: string | undefined, logLocation:
     if (info?.isFile()) return (await readFile(value, 'utf8')).trim();
     return value.trim();
   }
+  // The embedded log's own folder is always checked against the embedded key, whatever its log.vkey says.
+  const here = await realpath(logLocation).catch(() => undefined);
+  const embedded = await realpath(EMBEDDED_LOG_DIR).catch(() => undefined);
+  if (here !== undefined && here === embedded) return EMBEDDED_LOG_VERIFIER_KEY;
   const stored = await logSource(logLocation).read(VERIFIER_KEY_FILE).catch(() => undefined);
   const folderKey = Buffer.from(stored ?? []).toString('utf8');
   if (folderKey.split('+')[0] === EMBEDDED_LOG_ORIGIN) return EMBEDDED_LOG_VERIFIER_KEY;

@@ -34,7 +34,7 @@ const OBJECT_TYPES = new Set(['commit', 'tag', 'tree', 'blob']);
 
 export async function readRepoTags(repository: string): Promise<RepoTags> {
   const probe = await git(['rev-parse', '--git-dir'], { cwd: repository, okCodes: [128] }).catch((error: unknown) => {
-    throw new EnvironmentError('NOT_A_GIT_REPOSITORY', `cannot read ${repository}: ${(error as Error).message}`);
+    throw new EnvironmentError('NOT_A_GIT_REPOSITORY', `cannot read the repository: ${(error as Error).message}`, { cause: error });
   });
   if (probe.code !== 0) throw new EnvironmentError('NOT_A_GIT_REPOSITORY', `${repository} is not a git repository`);
   const listing = await git(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', 'refs/tags/'], {

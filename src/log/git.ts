@@ -2,6 +2,7 @@
 // write-tree, commit-tree, update-ref with compare-and-swap) so an append never runs hooks, never
 // depends on the user's index being clean, and becomes visible in one atomic ref update.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../errors.js';
 
 export interface GitOptions {
@@ -34,6 +35,9 @@ function gitEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.
 }
 
 export function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  if (!existsSync(options.cwd)) {
+    return Promise.reject(new EnvironmentError('NOT_FOUND', `${options.cwd} does not exist`));
+  }
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd: options.cwd, env: gitEnvironment(options.env), stdio: 'pipe' });
     const stdout: Buffer[] = [];

@@ -1,7 +1,7 @@
 // An exclusive lock against concurrent writers of one log: a file created with O_EXCL holding the
 // holder's pid and host. A lock whose holder is gone (killed, machine rebooted) is taken over.
 import { hostname } from 'node:os';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { EnvironmentError } from '../errors.js';
 
 export interface HeldLock {
@@ -34,6 +34,44 @@ async function readLockInfo(path: string): Promise<LockInfo | undefined> {
   }
 }
 
+async function isStale(path: string, info: LockInfo | undefined): Promise<boolean> {
+  if (info === undefined) return false;
+  if (Number.isInteger(info.pid) && info.pid > 0) return info.host === hostname() && !processAlive(info.pid);
+  // Killed between creating the file and writing its pid into it.
+  const ageMs = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+  return ageMs > 5_000;
+}
+
+/**
+ * Removes a stale lock. Only the holder of `<lock>.takeover` (O_EXCL) may remove the lock, and it checks
+ * staleness again while holding it: a fresh lock created by a live process can only exist after the
+ * stale one is gone, so it can never be the file removed here.
+ */
+async function takeOverStaleLock(path: string): Promise<{ pid: number; sinceMs: number } | undefined> {
+  const takeover = `${path}.takeover`;
+  let handle;
+  try {
+    handle = await open(takeover, 'wx', 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // Someone else is taking over; a takeover file older than 10 s was left by a dead process.
+    const age = await stat(takeover).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > 10_000) await rm(takeover, { force: true });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    return undefined;
+  }
+  try {
+    await handle.close();
+    const info = await readLockInfo(path);
+    if (!(await isStale(path, info))) return undefined;
+    const sinceMs = await stat(path).then((s) => s.mtimeMs, () => Date.now());
+    await rm(path, { force: true });
+    return { pid: info!.pid, sinceMs };
+  } finally {
+    await rm(takeover, { force: true });
+  }
+}
+
 /**
  * Takes the lock at `path`, waiting up to `waitMs` for a live holder to release it. A lock left by a
  * process of this host that no longer exists is stale and taken over.
@@ -60,24 +98,9 @@ export async function acquireLock(path: string, waitMs = 30_000): Promise<HeldLo
       }
     }
     const info = await readLockInfo(path);
-    const ageMs = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
-    const holderGone =
-      info !== undefined &&
-      (Number.isInteger(info.pid) && info.pid > 0
-        ? info.host === hostname() && !processAlive(info.pid)
-        : // Killed between creating the file and writing its pid into it.
-          ageMs > 5_000);
-    if (holderGone) {
-      // Stale: move it aside atomically (only one contender wins the rename), then retry.
-      const since = await stat(path).then((s) => s.mtimeMs, () => Date.now());
-      const aside = `${path}.stale-${process.pid}`;
-      try {
-        await rename(path, aside);
-        await rm(aside, { force: true });
-        tookOverFrom = { pid: info.pid, sinceMs: since };
-      } catch {
-        /* another process took it over first */
-      }
+    if (await isStale(path, info)) {
+      const takenOver = await takeOverStaleLock(path);
+      if (takenOver) tookOverFrom = takenOver;
       continue;
     }
     if (Date.now() >= deadline) {

@@ -2,7 +2,7 @@
 // entry bundles, then the signed checkpoint (the commit point on disk), then one git commit whose
 // message carries the checkpoint. A crash at any point leaves a folder that `verify` accepts at the
 // old or the new size; the next append finishes or discards the interrupted one.
-import { readFile, readdir, rm, stat, mkdir } from 'node:fs/promises';
+import { readFile, readdir, readlink, rm, stat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, FormatError, UsageError, VerificationError } from '../errors.js';
 import { type Checkpoint, formatCheckpoint } from '../tlog/checkpoint.js';
@@ -30,6 +30,7 @@ import {
   VERIFIER_KEY_FILE,
   logFile,
 } from './layout.js';
+import { crashPoint } from './crash-points.js';
 import { acquireLock, processAlive } from './lock.js';
 import { type OpenOptions, LogReader, openLogCheckpoint } from './reader.js';
 import { type LogRecord, formatRecord, parseRecord } from './record.js';
@@ -84,10 +85,13 @@ export class WitnessLog extends LogReader {
   static async init(dir: string, signerKey: SignerKey): Promise<{ log: WitnessLog; commit: string }> {
     const absolute = path.resolve(dir);
     await mkdir(absolute, { recursive: true });
+    // Empty, or holding only what an init that died before its checkpoint writes: start over.
     const existing = await readdir(absolute);
-    if (existing.length > 0 && existing.some((name) => name !== '.git')) {
+    const initFiles = new Set(['.git', GITATTRIBUTES_FILE, VERIFIER_KEY_FILE, ...VIEW_FILES]);
+    if (existing.some((name) => !initFiles.has(name) && !name.startsWith(TEMP_PREFIX))) {
       throw new UsageError(`${absolute} is not empty; a new log needs an empty folder`, 'LOG_EXISTS');
     }
+    for (const name of existing) if (name.startsWith(TEMP_PREFIX)) await rm(path.join(absolute, name), { force: true });
     let location = await locateGit(absolute);
     if (!location) {
       await git(['init', '--quiet'], { cwd: absolute });
@@ -186,7 +190,7 @@ export class WitnessLog extends LogReader {
       const affectsViews = parsed.some((record) => VIEW_RECORD_TYPES.has(record.type)) || !(await this.viewsExist());
       const views = affectsViews
         ? deriveViews([
-            ...(await this.readViewRecords(oldSize)),
+            ...(await this.readViewRecords()),
             ...parsed.map((record, i) => ({ index: oldSize + BigInt(i), record })),
           ])
         : undefined;
@@ -202,12 +206,15 @@ export class WitnessLog extends LogReader {
       for (const tile of [...fullTiles, ...builder.partialTiles()]) {
         await writeFileAtomic(logFile(this.dir, tilePath(tile.ref)), encodeHashTile(tile.hashes));
       }
+      crashPoint('after-tiles');
       const checkpoint: Checkpoint = { origin: this.origin, size: builder.size, rootHash: builder.root(), extensions: [] };
       const signed = signNote(formatCheckpoint(checkpoint), [noteSigner(signerKey)]);
       openLogCheckpoint(signed, this.verifier, this.origin, 'new checkpoint');
       await writeFileAtomic(logFile(this.dir, CHECKPOINT_FILE), signed);
+      crashPoint('after-checkpoint');
       // Views after the checkpoint: a crash before this point leaves views that match the old size.
       for (const [file, content] of views ?? []) await writeFileAtomic(logFile(this.dir, file), content);
+      crashPoint('after-views');
       await this.removeObsoletePartialTiles(builder.size);
       const title = options.summary ?? `append ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;
       const commit = await this.commitFolder(location, `witness-log: ${title} (size ${oldSize} -> ${builder.size})\n\n${signed}`);
@@ -224,22 +231,19 @@ export class WitnessLog extends LogReader {
     return true;
   }
 
-  /** The records views are derived from, among the entries of the tree of `size` leaves. */
-  private async readViewRecords(size: bigint): Promise<Array<{ index: bigint; record: LogRecord }>> {
+  /** The records views are derived from, among the current entries, all verified against the signed root. */
+  private async readViewRecords(): Promise<Array<{ index: bigint; record: LogRecord }>> {
     const records: Array<{ index: bigint; record: LogRecord }> = [];
-    const width = BigInt(TILE_WIDTH);
-    for (let bundle = 0n; bundle * width < size; bundle++) {
-      (await this.readEntryBundle(bundle, size)).forEach((entry, i) => {
-        const record = tryParseRecord(entry);
-        if (record && VIEW_RECORD_TYPES.has(record.type)) records.push({ index: bundle * width + BigInt(i), record });
-      });
-    }
+    (await this.readVerifiedEntries()).entries.forEach((entry, i) => {
+      const record = tryParseRecord(entry);
+      if (record && VIEW_RECORD_TYPES.has(record.type)) records.push({ index: BigInt(i), record });
+    });
     return records;
   }
 
-  /** Regenerates every derived view from the entries of the tree of `size` leaves. */
-  private async writeViews(size: bigint): Promise<void> {
-    for (const [file, content] of deriveViews(await this.readViewRecords(size))) {
+  /** Regenerates every derived view from the current (verified) entries. */
+  private async writeViews(): Promise<void> {
+    for (const [file, content] of deriveViews(await this.readViewRecords())) {
       await writeFileAtomic(logFile(this.dir, file), content);
     }
   }
@@ -265,24 +269,30 @@ export class WitnessLog extends LogReader {
   /** Commits the log folder as it is on disk: a private index, commit-tree, and a compare-and-swap of HEAD. */
   private async commitFolder(location: GitLocation, message: string): Promise<string> {
     const cwd = location.topLevel;
-    const pathspec = location.prefix === '' ? '.' : location.prefix;
+    const pathspec = literalPathspec(location.prefix);
     const head = await headCommit(cwd);
     const indexFile = path.join(location.gitDir, `go-source-witness-index-${process.pid}`);
     const env = { GIT_INDEX_FILE: indexFile };
     try {
+      // Our private index (and a lock on it left by a dead process that had our pid) is ours to reset.
       await rm(indexFile, { force: true });
+      await rm(`${indexFile}.lock`, { force: true });
       if (head) await git(['read-tree', head], { cwd, env });
-      await git(['add', '--all', '--force', '--', pathspec, `:(exclude,glob)${pathspec === '.' ? '' : `${pathspec}/`}**/${TEMP_PREFIX}*`], { cwd, env });
+      await git(['add', '--all', '--force', '--', pathspec, `:(exclude,glob)${globEscape(location.prefix === '' ? '' : `${location.prefix}/`)}**/${TEMP_PREFIX}*`], { cwd, env });
       const tree = (await gitText(['write-tree'], { cwd, env })).trim();
+      crashPoint('after-private-index');
       if (head && (await gitText(['rev-parse', `${head}^{tree}`], { cwd })).trim() === tree) return head;
       const identity = await commitIdentity(cwd);
       const commit = (
         await gitText(['commit-tree', tree, ...(head ? ['-p', head] : []), '-F', '-'], { cwd, input: message, env: identity })
       ).trim();
+      // Stage the new state in the user's index first (log folder only): if we die before the ref moves,
+      // the index holds a forward change that a later `git commit` would commit, never a rollback.
+      await git(['reset', '--quiet', commit, '--', pathspec], { cwd, okCodes: [1] });
+      crashPoint('after-index-reset');
       // Compare-and-swap: fails if HEAD moved since we read it (another writer outside our lock).
       await git(['update-ref', '-m', 'go-source-witness: append', 'HEAD', commit, head ?? '0'.repeat(40)], { cwd });
-      // Bring the user's index in line with HEAD for the log folder only.
-      await git(['reset', '--quiet', 'HEAD', '--', pathspec], { cwd, okCodes: [1] });
+      crashPoint('after-update-ref');
       return commit;
     } finally {
       await rm(indexFile, { force: true });
@@ -303,7 +313,7 @@ export class WitnessLog extends LogReader {
       if (path.posix.basename(file).startsWith(TEMP_PREFIX)) await rm(logFile(this.dir, file), { force: true });
     }
     const cwd = location.topLevel;
-    const pathspec = location.prefix === '' ? '.' : location.prefix;
+    const pathspec = literalPathspec(location.prefix);
     const head = await headCommit(cwd);
     if (head) await git(['reset', '--quiet', 'HEAD', '--', pathspec], { cwd, okCodes: [1] });
     const status = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignored=matching', '--no-renames', '--', pathspec], { cwd });
@@ -331,10 +341,16 @@ export class WitnessLog extends LogReader {
       }
       return;
     }
-    // The checkpoint on disk is not the committed one: regenerate the views (the append may have died
-    // before writing them), verify the folder, then complete the commit.
-    const size = (await this.readCheckpoint()).checkpoint.size;
-    await this.writeViews(size);
+    // The checkpoint on disk is not the committed one: the append got past its commit point. Only files an
+    // append writes may differ; regenerate the views (it may have died before writing them), verify the
+    // folder, then complete the commit.
+    for (const { code, file } of changes) {
+      const name = relative(file);
+      if (!tryParseTilePath(name) && !isMetadataFile(name)) {
+        throw new VerificationError('LOG_DIRTY', `${name} in the log folder (git status ${code.trim()}) was not written by an append; remove it, then run again`);
+      }
+    }
+    await this.writeViews();
     const report = await verifyLogFolder(this.dir, { verifierKey: this.verifierKey.text, history: true });
     if (report.size === 0n && !committed) {
       await this.commitFolder(location, `witness-log: create log ${this.origin} (completed after interruption)\n\n${onDisk?.toString('utf8') ?? ''}`);
@@ -395,23 +411,61 @@ async function commitIdentity(cwd: string): Promise<Record<string, string>> {
 }
 
 /**
- * A witness process killed while one of its git commands held a git lock leaves `index.lock`, `HEAD.lock`
- * or the branch's ref lock behind, and its private index file. When we take over a stale witness lock,
- * such git locks no older than that witness lock were left by the dead writer and are removed.
+ * A witness killed while one of its git commands held a git lock (the whole process group killed, or the
+ * machine stopped) leaves `index.lock`, `HEAD.lock` or the branch's ref lock behind. When we take over a
+ * stale witness lock, such a git lock is removed only if it is no older than the dead witness's lock and
+ * no git process is running in this repository now (checked through /proc; elsewhere nothing is
+ * removed and git's own "File exists" error tells the user what to do).
  */
 async function removeStaleGitLocks(location: GitLocation, staleSinceMs: number): Promise<void> {
+  for (const name of await readdir(location.gitDir)) {
+    const match = /^go-source-witness-index-(\d+)(\.lock)?$/.exec(name);
+    if (match && !processAlive(Number(match[1]))) await rm(path.join(location.gitDir, name), { force: true });
+  }
   const branch = await git(['symbolic-ref', '--quiet', 'HEAD'], { cwd: location.topLevel, okCodes: [1, 128] });
   const candidates = ['index.lock', 'HEAD.lock'];
   const ref = branch.stdout.toString('utf8').trim();
   if (branch.code === 0 && /^refs\/[A-Za-z0-9._/-]+$/.test(ref)) candidates.push(`${ref}.lock`);
+  const present: string[] = [];
   for (const name of candidates) {
     const file = path.join(location.gitDir, ...name.split('/'));
     const info = await stat(file).catch(() => undefined);
-    if (info && info.mtimeMs >= staleSinceMs - 1000) await rm(file, { force: true });
+    if (info && info.mtimeMs >= staleSinceMs - 1000) present.push(file);
   }
-  for (const name of await readdir(location.gitDir)) {
-    const match = /^go-source-witness-index-(\d+)$/.exec(name);
-    if (match && !processAlive(Number(match[1]))) await rm(path.join(location.gitDir, name), { force: true });
+  if (present.length === 0 || (await gitRunningIn(location)) !== false) return;
+  for (const file of present) await rm(file, { force: true });
+}
+
+/** Whether a git process runs with its working directory in this repository; undefined if unknown. */
+async function gitRunningIn(location: GitLocation): Promise<boolean | undefined> {
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
   }
+  for (const pid of pids) {
+    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (!comm.startsWith('git')) continue;
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+    if (cwd === undefined) return undefined;
+    if (isInside(cwd, location.topLevel) || isInside(cwd, location.gitDir)) return true;
+  }
+  return false;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** A pathspec that matches `prefix` literally (no glob characters), relative to the top level. */
+function literalPathspec(prefix: string): string {
+  return prefix === '' ? ':(literal).' : `:(literal)${prefix}`;
+}
+
+/** Escapes glob characters, for a folder name inside a glob pathspec. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (char) => `\\${char}`);
 }
 

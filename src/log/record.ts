@@ -30,14 +30,17 @@ const KEY = /^[a-z][a-z0-9-]{0,63}$/;
 // eslint-disable-next-line no-control-regex
 const BAD_VALUE_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
+/** Why `value` cannot be a record value, or undefined if it can. */
+export function recordValueProblem(value: string): string | undefined {
+  if (value === '') return 'is empty';
+  if (BAD_VALUE_CHARACTER.test(value)) return 'contains a control character';
+  if (value !== value.trim()) return 'has leading or trailing white space';
+  return undefined;
+}
+
 function checkValue(key: string, value: string): void {
-  if (value === '') throw new FormatError('MALFORMED_RECORD', `record field ${key} has an empty value`);
-  if (BAD_VALUE_CHARACTER.test(value)) {
-    throw new FormatError('MALFORMED_RECORD', `record field ${key} contains a control character`);
-  }
-  if (value !== value.trim()) {
-    throw new FormatError('MALFORMED_RECORD', `record field ${key} has leading or trailing white space`);
-  }
+  const problem = recordValueProblem(value);
+  if (problem) throw new FormatError('MALFORMED_RECORD', `record field ${key} ${problem}`);
 }
 
 export function formatRecord(record: LogRecord): Uint8Array {

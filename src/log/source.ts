@@ -48,7 +48,8 @@ export function httpSource(baseUrl: string, options: HttpSourceOptions = {}): Lo
   }
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new UsageError(`${baseUrl}: only http(s) URLs are supported`);
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+  // A full entry bundle of 256 maximum-size entries is 256 × (2 + 65,535) bytes, just over 16 MiB.
+  const maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
   const doFetch = options.fetch ?? fetch;
   return {
     location: base.href,
@@ -75,10 +76,16 @@ export function httpSource(baseUrl: string, options: HttpSourceOptions = {}): Lo
       }
       const chunks: Uint8Array[] = [];
       let total = 0;
-      for await (const chunk of response.body ?? []) {
-        total += (chunk as Uint8Array).length;
-        if (total > maxBytes) throw new EnvironmentError('LOG_FETCH_FAILED', `${url.href} is larger than the ${maxBytes} bytes accepted`);
-        chunks.push(chunk as Uint8Array);
+      try {
+        for await (const chunk of response.body ?? []) {
+          total += (chunk as Uint8Array).length;
+          if (total > maxBytes) throw new EnvironmentError('LOG_FETCH_FAILED', `${url.href} is larger than the ${maxBytes} bytes accepted`);
+          chunks.push(chunk as Uint8Array);
+        }
+      } catch (error) {
+        if (error instanceof EnvironmentError) throw error;
+        // A stalled (timeout) or reset body surfaces here, not at fetch().
+        throw new EnvironmentError('LOG_FETCH_FAILED', `reading ${url.href} failed: ${(error as Error).message}`, { cause: error });
       }
       return new Uint8Array(Buffer.concat(chunks));
     },

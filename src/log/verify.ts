@@ -8,7 +8,7 @@ import { FormatError, VerificationError, WitnessError } from '../errors.js';
 import { openCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
 import { type Hash, leafHash, treeHash } from '../tlog/merkle.js';
-import { noteVerifier, splitNote } from '../tlog/note.js';
+import { noteVerifier } from '../tlog/note.js';
 import {
   TILE_WIDTH,
   type BuiltTile,
@@ -210,9 +210,11 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
     const text = Buffer.from(stored).toString('utf8');
     if (text === content && Buffer.from(content, 'utf8').equals(stored)) continue;
     const storedLines = text.split('\n');
-    const line = content.split('\n').findIndex((expected, i) => storedLines[i] !== expected);
+    const expectedLines = content.split('\n');
+    const differs = expectedLines.findIndex((expected, i) => storedLines[i] !== expected);
+    const line = differs >= 0 ? differs : expectedLines.length;
     const problem = `${file} does not match the log's entries (first difference at line ${line + 1})`;
-    if (history.uncommittedCheckpoint) {
+    if (history.uncommittedCheckpoint || (source.folder && (await checkpointUncommitted(source.folder)))) {
       warnings.push(`${problem}: an interrupted append; the next append regenerates it`);
       continue;
     }
@@ -250,33 +252,29 @@ async function verifyHistory(
   if ((await gitText(['rev-parse', '--is-shallow-repository'], { cwd })).trim() === 'true') {
     warnings.push('the git repository is a shallow clone: checkpoints older than its history were not checked');
   }
-  // Path-limited history with rewritten parents: each commit's parents are the previous commits that
-  // changed the checkpoint on that line of history.
-  const lines = (await gitText(['rev-list', '--topo-order', '--reverse', '--parents', 'HEAD', '--', checkpointPath], { cwd }))
+  // Every commit reachable from HEAD with its real parents, parents first. A path-limited walk would
+  // skip the side of a merge that left the file alone and would lose a log moved to another folder.
+  const commits = (await gitText(['rev-list', '--topo-order', '--reverse', '--parents', 'HEAD'], { cwd }))
     .split('\n')
-    .filter(Boolean);
-  const commits = lines.map((line) => {
-    const [commit, ...parents] = line.split(' ');
-    return { commit: commit!, parents };
-  });
+    .filter(Boolean)
+    .map((line) => {
+      const [commit, ...parents] = line.split(' ');
+      return { commit: commit!, parents };
+    });
   const blobs = await readObjects(cwd, commits.map(({ commit }) => `${commit}:${checkpointPath}`));
-  const messages = await readObjects(cwd, commits.map(({ commit }) => commit));
+  const objects = await readObjects(cwd, commits.map(({ commit }) => commit));
   const verifier = noteVerifier(log.verifierKey);
-  const sizes = new Map<string, bigint>();
-  const checkpoints: Array<{ commit: string; size: bigint }> = [];
-  commits.forEach(({ commit, parents }, i) => {
-    const short = commit.slice(0, 12);
-    const blob = blobs[i];
-    if (!blob) throw new VerificationError('CHECKPOINT_DELETED', `commit ${short} deletes ${checkpointPath}`);
-    let size: bigint;
+
+  // A signed checkpoint of this log, wherever it appears, must be a prefix of the current tree.
+  const checked = new Map<string, bigint>();
+  const checkSigned = (message: string, where: string): bigint => {
+    const known = checked.get(message);
+    if (known !== undefined) return known;
     try {
-      const opened = openCheckpoint(blob.toString('utf8'), [verifier], log.origin);
-      size = opened.checkpoint.size;
+      const opened = openCheckpoint(message, [verifier], log.origin);
+      const size = opened.checkpoint.size;
       if (size > currentSize) {
-        throw new VerificationError(
-          'LOG_ROLLED_BACK',
-          `has size ${size}, larger than the current size ${currentSize}: the log was rolled back`,
-        );
+        throw new VerificationError('LOG_ROLLED_BACK', `has size ${size}, larger than the current size ${currentSize}: the log was rolled back`);
       }
       const expectedRoot = rootAt(size);
       if (!bytesEqual(expectedRoot, opened.checkpoint.rootHash)) {
@@ -285,63 +283,83 @@ async function verifyHistory(
           `size ${size} root ${encodeBase64(opened.checkpoint.rootHash)} is not consistent with the current log (its tree at size ${size} has root ${encodeBase64(expectedRoot)})`,
         );
       }
+      checked.set(message, size);
+      return size;
     } catch (error) {
-      return wrap(error, `${checkpointPath} in commit ${short}`);
+      return wrap(error, where);
     }
+  };
+
+  const state = new Map<string, { text?: string; size?: bigint }>();
+  const checkpoints: Array<{ commit: string; size: bigint }> = [];
+  commits.forEach(({ commit, parents }, i) => {
+    const short = commit.slice(0, 12);
+    const text = blobs[i]?.toString('utf8');
+    const size = text === undefined ? undefined : checkSigned(text, `${checkpointPath} in commit ${short}`);
     for (const parent of parents) {
-      const parentSize = sizes.get(parent);
-      if (parentSize !== undefined && parentSize > size) {
-        throw new VerificationError(
-          'LOG_ROLLED_BACK',
-          `commit ${short} shrinks the log from size ${parentSize} to ${size}: the log was rolled back`,
-        );
+      const before = state.get(parent);
+      if (before?.size === undefined) continue;
+      if (size === undefined) throw new VerificationError('CHECKPOINT_DELETED', `commit ${short} deletes ${checkpointPath}`);
+      if (before.size > size) {
+        throw new VerificationError('LOG_ROLLED_BACK', `commit ${short} shrinks the log from size ${before.size} to ${size}: the log was rolled back`);
       }
     }
-    sizes.set(commit, size);
-    checkpoints.push({ commit, size });
-    checkCommitMessage(messages[i], blob, short, verifier, log.origin, warnings);
+    state.set(commit, { ...(text !== undefined ? { text } : {}), ...(size !== undefined ? { size } : {}) });
+    const message = commitMessage(objects[i]);
+    // Checkpoints carried in any commit message (e.g. from before the log moved folder) are evidence too.
+    for (const note of signedNotesOf(message, log.origin, log.verifierKey.name)) {
+      try {
+        checkSigned(note, `a checkpoint in the message of commit ${short}`);
+      } catch (error) {
+        if (error instanceof VerificationError && error.code === 'INCONSISTENT_CHECKPOINT') {
+          throw new VerificationError('FORKED_CHECKPOINT', `${error.message}: two signed views of the log`, { cause: error });
+        }
+        if (error instanceof VerificationError && error.code === 'LOG_ROLLED_BACK') throw error;
+        // Not a checkpoint validly signed by this log (malformed, or a bad signature): not evidence.
+        warnings.push(`commit ${short}: its message holds text that looks like a checkpoint of this log but is not one signed by its key (ignored)`);
+      }
+    }
+    if (size !== undefined && parents.every((parent) => state.get(parent)?.text !== text)) {
+      checkpoints.push({ commit, size });
+      if (!message.endsWith(text!)) warnings.push(`commit ${short} changes the checkpoint but its message does not carry it`);
+    }
   });
-  const last = blobs[blobs.length - 1];
-  const onDisk = await readFile(logFile(folder, CHECKPOINT_FILE)).catch(() => undefined);
-  if (!last) {
+  const last = state.get(commits[commits.length - 1]!.commit)?.text;
+  const onDisk = await readFile(logFile(folder, CHECKPOINT_FILE), 'utf8').catch(() => undefined);
+  if (last === undefined) {
     warnings.push(`${CHECKPOINT_FILE} is not committed yet (the next append commits it)`);
     return { checked: true, checkpoints, uncommittedCheckpoint: true };
   }
-  if (onDisk && !last.equals(onDisk)) {
+  if (onDisk !== undefined && last !== onDisk) {
     warnings.push(`${CHECKPOINT_FILE} on disk is newer than the last committed one (an interrupted append; the next append commits it)`);
     return { checked: true, checkpoints, uncommittedCheckpoint: true };
   }
   return { checked: true, checkpoints };
 }
 
-/**
- * A log commit's message carries its checkpoint. A message carrying a different checkpoint signed by the
- * log key is evidence of a fork; a message without one is only unusual.
- */
-function checkCommitMessage(
-  commitObject: Buffer | undefined,
-  blob: Buffer,
-  short: string,
-  verifier: ReturnType<typeof noteVerifier>,
-  origin: string,
-  warnings: string[],
-): void {
+/** Whether the folder's checkpoint differs from the one committed at HEAD (an interrupted append). */
+async function checkpointUncommitted(folder: string): Promise<boolean> {
+  const location = await locateGit(folder);
+  if (!location) return false;
+  const checkpointPath = location.prefix === '' ? CHECKPOINT_FILE : `${location.prefix}/${CHECKPOINT_FILE}`;
+  const [committed] = await readObjects(location.topLevel, [`HEAD:${checkpointPath}`]);
+  const onDisk = await readFile(logFile(folder, CHECKPOINT_FILE)).catch(() => undefined);
+  return onDisk !== undefined && (committed === undefined || !committed.equals(onDisk));
+}
+
+/** The message of a raw commit object (after the headers). */
+function commitMessage(commitObject: Buffer | undefined): string {
   const text = commitObject?.toString('utf8') ?? '';
-  const message = text.slice(text.indexOf('\n\n') + 2);
-  if (message.endsWith(blob.toString('utf8'))) return;
-  const body = message.slice(message.indexOf('\n\n') + 2);
-  let other: string | undefined;
-  try {
-    splitNote(body);
-    other = openCheckpoint(body, [verifier], origin).message;
-  } catch {
-    other = undefined;
+  const end = text.indexOf('\n\n');
+  return end < 0 ? '' : text.slice(end + 2);
+}
+
+/** Candidate signed notes of this log inside a commit message: from an origin line to the message end. */
+function signedNotesOf(message: string, origin: string, keyName: string): string[] {
+  if (!message.includes(`\n\u2014 ${keyName} `)) return [];
+  const notes: string[] = [];
+  for (let at = message.indexOf(`${origin}\n`); at >= 0; at = message.indexOf(`${origin}\n`, at + 1)) {
+    if (at === 0 || message[at - 1] === '\n') notes.push(message.slice(at));
   }
-  if (other !== undefined && other !== blob.toString('utf8')) {
-    throw new VerificationError(
-      'FORKED_CHECKPOINT',
-      `commit ${short} message carries a signed checkpoint that differs from the committed ${CHECKPOINT_FILE}: two signed views of the log`,
-    );
-  }
-  warnings.push(`commit ${short} changes the checkpoint but its message does not carry it`);
+  return notes;
 }

@@ -1,12 +1,13 @@
 // `witness compare`: a developer's tags (from their checkout, or `git show-ref --tags` text) against the
 // witness log's tags. The log is verified first (pinned key, every entry against the signed root); its
 // tags.txt is only checked against the entries, never used.
-import { VerificationError } from '../errors.js';
+import { VerificationError, WitnessError } from '../errors.js';
 import { type ShowRefTag, compareRefs } from '../gitsrc/show-ref.js';
 import { type RejectedRef, readRepoTags } from '../gitsrc/tags.js';
 import { LogReader } from '../log/reader.js';
 import { parseRecord } from '../log/record.js';
 import type { LogSource } from '../log/source.js';
+import { CHECKPOINT_FILE } from '../log/layout.js';
 import { TAGS_FILE } from '../log/views.js';
 import { type TagState, tagStateFromRecords } from './state.js';
 
@@ -79,6 +80,22 @@ export interface VerifiedTagLog {
  */
 export async function readVerifiedTagLog(location: string | LogSource, verifierKey: string): Promise<VerifiedTagLog> {
   const reader = await LogReader.open(location, { verifierKey });
+  // A published log may be updated while we read it (checkpoint, bundles and tags.txt are separate
+  // requests). If a check fails and the checkpoint changed meanwhile, read again; a log that fails
+  // against one unchanged checkpoint is refused.
+  for (let attempt = 1; ; attempt++) {
+    const before = await reader.source.read(CHECKPOINT_FILE);
+    try {
+      return await readTagLogOnce(reader);
+    } catch (error) {
+      const after = await reader.source.read(CHECKPOINT_FILE).catch(() => undefined);
+      const changed = before !== undefined && after !== undefined && !Buffer.from(before).equals(after);
+      if (!changed || attempt === 3 || !(error instanceof WitnessError)) throw error;
+    }
+  }
+}
+
+async function readTagLogOnce(reader: LogReader): Promise<VerifiedTagLog> {
   const { checkpoint, entries } = await reader.readVerifiedEntries();
   const state = tagStateFromRecords(
     entries.map((entry, i) => {
@@ -94,7 +111,7 @@ export async function readVerifiedTagLog(location: string | LogSource, verifierK
   if (!Buffer.from(tagsTxt).equals(Buffer.from(state.toShowRef(), 'utf8'))) {
     throw new VerificationError(
       'VIEW_MISMATCH',
-      `${TAGS_FILE} at ${reader.source.location} does not match the log's verified entries: the published log was modified`,
+      `${TAGS_FILE} at ${reader.source.location} does not match the log's verified entries: it was modified (or an append to this folder was interrupted; run witness verify)`,
     );
   }
   return { origin: reader.origin, location: reader.source.location, verifierKey: reader.verifierKey.text, size: checkpoint.checkpoint.size, state };

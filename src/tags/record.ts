@@ -92,7 +92,10 @@ function checkTagRecord(tag: TagRecord): void {
     if (p.targetType === 'commit' && p.tree === undefined) bad('a commit target needs its tree');
   }
   if (tag.repository === '' || /\s/.test(tag.repository)) bad('repository must be a URL without spaces');
-  if (!TIME.test(tag.firstSeen) || Number.isNaN(Date.parse(tag.firstSeen))) bad(`first-seen ${JSON.stringify(tag.firstSeen)} is not RFC 3339 UTC`);
+  // Date.parse rolls 02-30 over to 03-02: the time must format back to itself.
+  if (!TIME.test(tag.firstSeen) || Number.isNaN(Date.parse(tag.firstSeen)) || formatTime(new Date(tag.firstSeen)) !== tag.firstSeen) {
+    bad(`first-seen ${JSON.stringify(tag.firstSeen)} is not an RFC 3339 UTC time`);
+  }
 }
 
 /** Parses a `tag/v1` log record strictly: only the canonical field set and order is accepted. */

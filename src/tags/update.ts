@@ -1,6 +1,8 @@
 // `witness tags`: compare a repository's tags with the witness's tag state and append a record for each
 // new, moved, vanished or reappeared tag. Unchanged tags append nothing.
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, UsageError } from '../errors.js';
+import { printableRef } from '../gitsrc/refname.js';
+import { recordValueProblem } from '../log/record.js';
 import { compareRefs } from '../gitsrc/show-ref.js';
 import { type RejectedRef, type RepoTag, readRepoTags, repositoryRemoteUrl } from '../gitsrc/tags.js';
 import type { WitnessLog } from '../log/log.js';
@@ -93,6 +95,29 @@ export interface RecordTagsResult {
   readonly logSize: bigint;
 }
 
+/**
+ * The repository URL as recorded: a URL without spaces or control characters, with any user name or
+ * password removed (a token in remote.origin.url must never be signed into a public log).
+ */
+export function repositoryUrlToRecord(url: string): string {
+  const problem = recordValueProblem(url);
+  if (problem || /\s/.test(url)) {
+    throw new UsageError(`repository URL ${JSON.stringify(url)} ${problem ?? 'contains white space'}; pass --remote URL`, 'BAD_REPOSITORY_URL');
+  }
+  try {
+    const parsed = new URL(url);
+    if (parsed.username !== '' || parsed.password !== '') {
+      parsed.username = '';
+      parsed.password = '';
+      return parsed.href;
+    }
+  } catch {
+    // scp-like "user@host:path" or a plain path: keep as written, minus a leading user@ for scp-like.
+    return url.replace(/^[^/@:]+@(?=[^/:]+:)/, '');
+  }
+  return url;
+}
+
 /** Reads the repository's tags and appends what changed, in one signed append. */
 export async function recordRepoTags(
   log: WitnessLog,
@@ -104,8 +129,17 @@ export async function recordRepoTags(
   const { checkpoint, entries } = await log.readVerifiedEntries();
   const state = tagStateFromRecords(entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) })));
   const { tags, rejected } = await readRepoTags(repositoryDir);
-  const repository =
-    options.repositoryUrl ?? (await repositoryRemoteUrl(repositoryDir)) ?? pathToFileURL(path.resolve(repositoryDir)).href;
+  // A recorded tag that is still there but cannot be read now must not be recorded as vanished.
+  const unreadable = rejected.filter((tag) => state.present.has(tag.ref));
+  if (unreadable.length > 0) {
+    throw new EnvironmentError(
+      'TAG_UNREADABLE',
+      `${unreadable.map((tag) => `${printableRef(tag.ref)} (${tag.reason})`).join(', ')}: recorded in the log but unreadable in ${repositoryDir}; refusing to record ${unreadable.length === 1 ? 'it' : 'them'} as vanished (repair the repository and run again)`,
+    );
+  }
+  const repository = repositoryUrlToRecord(
+    options.repositoryUrl ?? (await repositoryRemoteUrl(repositoryDir)) ?? pathToFileURL(path.resolve(repositoryDir)).href,
+  );
   const plan = planTagUpdate(state, tags, repository, options.now ?? new Date());
   const alarms = plan.changes.filter((change) => change.event !== 'new');
   const result = { repository, tagsRead: tags.length, rejected, plan, alarms, logSize: checkpoint.checkpoint.size };

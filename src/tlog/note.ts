@@ -79,8 +79,15 @@ export interface VerifierKey {
  * '+' split (the base64 part may contain '+'), the hash must be 8 hex digits and must match.
  */
 export function parseVerifierKey(vkey: string): VerifierKey {
+  // Never echo a private key given by mistake (e.g. --vkey pointing at the signing key file).
+  const shown = vkey.trimStart().startsWith('PRIVATE+') ? '(a PRIVATE+KEY signer key: a secret, not shown)' : JSON.stringify(vkey.slice(0, 120));
   const bad = (why: string): never => {
-    throw new FormatError('MALFORMED_VERIFIER_KEY', `malformed verifier key ${JSON.stringify(vkey.slice(0, 120))}: ${why}`);
+    throw new FormatError(
+      'MALFORMED_VERIFIER_KEY',
+      vkey.trimStart().startsWith('PRIVATE+')
+        ? `this is a private signing key, not a verifier key ${shown}; pass the public key (name+hash+key)`
+        : `malformed verifier key ${shown}: ${why}`,
+    );
   };
   const first = vkey.indexOf('+');
   const second = first < 0 ? -1 : vkey.indexOf('+', first + 1);

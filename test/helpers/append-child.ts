@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { tagRecordToLogRecord } from '../../src/tags/record.js';
 import { testRecords } from './fixtures.js';
 
-const [dir, seedText, appendsText] = process.argv.slice(2);
+const [dir, seedText, appendsText, kind = 'mixed'] = process.argv.slice(2);
 const key = parseSignerKey(process.env.WITNESS_SIGNING_KEY ?? '');
 let seed = Number(seedText);
 const random = () => {
@@ -18,7 +18,7 @@ for (let i = 0; i < Number(appendsText); i++) {
   const count = 1 + Math.floor(random() * (random() < 0.2 ? 600 : 40));
   // Half the batches are tag records, so kills also land around the tags.txt view.
   const records =
-    random() < 0.5
+    kind === 'records' || (kind === 'mixed' && random() < 0.5)
       ? testRecords(count, Number(seedText) * 10_000 + i * 1000)
       : Array.from({ length: count }, (_, j) => {
           const oid = createHash('sha1').update(`${seedText}-${i}-${j}`).digest('hex');

@@ -56,7 +56,8 @@ async function compare(args: CompareArgs): Promise<void> {
     readVerifiedTagLog(logLocation, verifierKey!),
   ]);
   const result = compareTags(local.tags, log.state);
-  const differences = result.differ.length + result.onlyYours.length + result.onlyWitness.length;
+  // A tag the witness can never record (its name) is a difference too: it cannot be vouched for.
+  const differences = result.differ.length + result.onlyYours.length + result.onlyWitness.length + local.rejected.length;
   process.exitCode = differences > 0 ? 1 : 0;
   const yoursName = fromStdin ? 'the show-ref input' : `your repository ${args.repo ?? '.'}`;
   if (args.json) {
@@ -85,7 +86,8 @@ async function compare(args: CompareArgs): Promise<void> {
   }
   lines.push(field('only witness', String(result.onlyWitness.length)));
   for (const { ref, witness } of result.onlyWitness) lines.push(`    ${printableRef(ref)} ${witness.object}  first seen ${witness.firstSeen}`);
-  for (const skipped of local.rejected) lines.push(`  skipped ${printableRef(skipped.ref)}: ${skipped.reason}`);
+  lines.push(field('unrecordable', String(local.rejected.length)));
+  for (const skipped of local.rejected) lines.push(`    ${printableRef(skipped.ref)}: ${skipped.reason}; the witness never records such a tag`);
   lines.push(
     differences === 0
       ? `SAME: all ${result.equal} tags equal the witness log.`
