@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `witness` command. In a source checkout it runs the TypeScript sources through tsx
-// (so it never runs stale output); an installed package runs the compiled `dist/`.
+// (so it never runs stale output); an installed package runs the single-file bundle built by
+// `npm run build` (dist/witness.mjs: one file loads faster than the module graph).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -10,5 +11,5 @@ if (existsSync(source)) {
   register();
   await import(pathToFileURL(source).href);
 } else {
-  await import('../dist/cli/main.js');
+  await import('../dist/witness.mjs');
 }

@@ -32,14 +32,20 @@ export interface RepoTags {
 
 const OBJECT_TYPES = new Set(['commit', 'tag', 'tree', 'blob']);
 
-export async function readRepoTags(repository: string): Promise<RepoTags> {
-  const probe = await git(['rev-parse', '--git-dir'], { cwd: repository, okCodes: [128] }).catch((error: unknown) => {
-    throw new EnvironmentError('NOT_A_GIT_REPOSITORY', `cannot read the repository: ${(error as Error).message}`, { cause: error });
-  });
-  if (probe.code !== 0) throw new EnvironmentError('NOT_A_GIT_REPOSITORY', `${repository} is not a git repository`);
+export interface ReadTagsOptions {
+  /** Also find the tree of every commit target (needed for records; not for comparing). Default true. */
+  readonly trees?: boolean;
+}
+
+export async function readRepoTags(repository: string, options: ReadTagsOptions = {}): Promise<RepoTags> {
+  const trees = options.trees ?? true;
   const listing = await git(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', 'refs/tags/'], {
     cwd: repository,
+    okCodes: [128],
+  }).catch((error: unknown) => {
+    throw new EnvironmentError('NOT_A_GIT_REPOSITORY', `cannot read the repository: ${(error as Error).message}`, { cause: error });
   });
+  if (listing.code !== 0) throw new EnvironmentError('NOT_A_GIT_REPOSITORY', `${repository} is not a git repository`);
   const tags: Array<{ ref: string; object: string; objectType: ObjectType }> = [];
   const rejected: RejectedRef[] = [];
   for (const line of listing.stdout.toString('utf8').split('\n')) {
@@ -49,25 +55,41 @@ export async function readRepoTags(repository: string): Promise<RepoTags> {
     if (problem) rejected.push({ ref, reason: problem });
     else tags.push({ ref, object, objectType: objectType as ObjectType });
   }
-  // Peel every tag (`^{}`) and find the tree of commits (`^{tree}`), in one batch.
-  const queries = tags.flatMap((tag) => [`${tag.object}^{}`, `${tag.object}^{tree}`]);
+  // Peel annotated tags (`^{}`) and find the tree of commit targets (`^{tree}`), in one batch; a
+  // lightweight tag to a commit needs nothing when trees are not wanted.
+  const queries: Array<{ tag: number; kind: 'target' | 'tree'; spec: string }> = [];
+  tags.forEach((tag, i) => {
+    if (tag.objectType === 'tag') queries.push({ tag: i, kind: 'target', spec: `${tag.object}^{}` });
+    if (trees && (tag.objectType === 'tag' || tag.objectType === 'commit')) queries.push({ tag: i, kind: 'tree', spec: `${tag.object}^{tree}` });
+  });
   const answers = queries.length
-    ? (await gitText(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { cwd: repository, input: queries.map((q) => `${q}\n`).join('') })).split('\n')
+    ? (await gitText(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { cwd: repository, input: queries.map((q) => `${q.spec}\n`).join('') })).split('\n')
     : [];
+  const found = tags.map((tag) => ({ target: tag.object, targetType: tag.objectType as string, tree: undefined as string | undefined, treeType: '' }));
+  queries.forEach((query, i) => {
+    const [oid = '', type = ''] = (answers[i] ?? '').split(' ');
+    const entry = found[query.tag]!;
+    if (query.kind === 'target') {
+      entry.target = oid;
+      entry.targetType = type;
+    } else {
+      entry.tree = oid;
+      entry.treeType = type;
+    }
+  });
   const result: RepoTag[] = [];
   tags.forEach((tag, i) => {
-    const [target = '', targetType = ''] = (answers[2 * i] ?? '').split(' ');
-    const [tree = '', treeType = ''] = (answers[2 * i + 1] ?? '').split(' ');
-    if (!OBJECT_ID.test(target) || !OBJECT_TYPES.has(targetType)) {
+    const { target, targetType, tree, treeType } = found[i]!;
+    if (!OBJECT_ID.test(target) || !OBJECT_TYPES.has(targetType) || targetType === 'tag') {
       rejected.push({ ref: tag.ref, reason: 'its object cannot be read' });
       return;
     }
-    result.push({
-      ...tag,
-      target,
-      targetType: targetType as ObjectType,
-      ...(targetType === 'commit' && treeType === 'tree' && OBJECT_ID.test(tree) ? { tree } : {}),
-    });
+    const wantsTree = trees && targetType === 'commit';
+    if (wantsTree && (treeType !== 'tree' || !OBJECT_ID.test(tree ?? ''))) {
+      rejected.push({ ref: tag.ref, reason: 'its commit cannot be read' });
+      return;
+    }
+    result.push({ ...tag, target, targetType: targetType as ObjectType, ...(wantsTree ? { tree: tree! } : {}) });
   });
   return { tags: result, rejected };
 }

@@ -122,7 +122,7 @@ async function readTagLogOnce(reader: LogReader): Promise<VerifiedTagLog> {
  * whose names the witness would never record (reported, not compared).
  */
 export async function localTagsFromRepository(repository: string): Promise<{ tags: Map<string, ShowRefTag>; rejected: RejectedRef[] }> {
-  const { tags, rejected } = await readRepoTags(repository);
+  const { tags, rejected } = await readRepoTags(repository, { trees: false });
   return {
     tags: new Map(tags.map((tag) => [tag.ref, { ref: tag.ref, object: tag.object, ...(tag.objectType === 'tag' ? { peeled: tag.target } : {}) }])),
     rejected,
