@@ -22,7 +22,7 @@ import { openCheckpoint } from '../src/tlog/checkpoint.js';
 import { concatBytes, decodeUtf8, encodeBase64, utf8 } from '../src/tlog/encoding.js';
 import { noteVerifier } from '../src/tlog/note.js';
 
-const TESTDATA = new URL('../../shared/testdata/', import.meta.url);
+const TESTDATA = new URL('./vectors/', import.meta.url);
 
 function formatError(code: string) {
   return (error: unknown) => error instanceof FormatError && error.code === code;

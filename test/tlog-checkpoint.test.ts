@@ -29,21 +29,11 @@ import {
   splitNote,
   verifierKeyOf,
 } from '../src/tlog/note.js';
+import { TESTDATA, same } from './helpers/vectors.js';
 
-/** Byte arrays compared by content only: hashes may be Buffers or plain Uint8Arrays (deepEqual tells them apart). */
-function norm(v: unknown): unknown {
-  if (v instanceof Uint8Array) return Uint8Array.from(v);
-  if (Array.isArray(v)) return v.map(norm);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, norm(x)]));
-  return v;
-}
-function same(actual: unknown, expected: unknown, message?: string): void {
-  assert.deepEqual(norm(actual), norm(expected), message);
-}
 
 ed.hashes.sha512 = sha512;
 
-const TESTDATA = '/work/shared/testdata';
 const SUMDB_VKEY = readFileSync(`${TESTDATA}/sumdb.vkey`, 'utf8').trim();
 const SUMDB_NOTE = readFileSync(`${TESTDATA}/sumdb-checkpoints/28905453`, 'utf8');
 const SUMDB_TEXT = 'go.sum database tree\n28905453\nf3f8U0MoQmXkWAgAEKDtXcaI3c2y6N9+55KNSRefF/w=\n';

@@ -28,19 +28,9 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../src/tlog/merkle.js';
+import { TESTDATA, same } from './helpers/vectors.js';
 
-/** Byte arrays compared by content only: hashes may be Buffers or plain Uint8Arrays (deepEqual tells them apart). */
-function norm(v: unknown): unknown {
-  if (v instanceof Uint8Array) return Uint8Array.from(v);
-  if (Array.isArray(v)) return v.map(norm);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, norm(x)]));
-  return v;
-}
-function same(actual: unknown, expected: unknown, message?: string): void {
-  assert.deepEqual(norm(actual), norm(expected), message);
-}
 
-const TESTDATA = '/work/shared/testdata';
 
 const b64 = (s: string): Hash => decodeBase64(s);
 const b64s = (list: string[]): Hash[] => list.map(b64);
