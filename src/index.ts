@@ -26,3 +26,11 @@ export * from './tags/compare.js';
 // Go sumdb helpers, namespaced: their record functions are about sumdb records, not log records.
 export * as dirhash from './sumdb/dirhash.js';
 export * as sumdbRecord from './sumdb/record.js';
+export * as sumdbClient from './sumdb/client.js';
+export { SumdbClient, SUMDB_VERIFIER_KEY, SUMDB_ORIGIN, SUMDB_URL } from './sumdb/client.js';
+export * from './cosign/state.js';
+export * from './cosign/witness.js';
+export * from './cosign/pull.js';
+export * from './cosign/records.js';
+export * from './cosign/round.js';
+export { defaultStateDir } from './cosign/paths.js';

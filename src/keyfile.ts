@@ -7,8 +7,10 @@ import { createFileExclusive } from './log/files.js';
 import { locateGit } from './log/git.js';
 import { type SignerKey, generateKeyPair, parseSignerKey } from './tlog/note.js';
 
-/** Environment variable that may hold a signer key (the key text itself, not a path). */
+/** Environment variable that may hold the log's signer key (the key text itself, not a path). */
 export const SIGNING_KEY_ENV = 'WITNESS_SIGNING_KEY';
+/** Environment variable that may hold the witness's cosigner key (the key text itself). */
+export const COSIGNER_KEY_ENV = 'WITNESS_COSIGNER_KEY';
 
 export interface KeySource {
   /** Path of a key file (mode 0600 or stricter). */
@@ -17,6 +19,9 @@ export interface KeySource {
   readonly env?: NodeJS.ProcessEnv;
   /** A git work tree the key must not live in (the log's repository). */
   readonly forbiddenRepository?: string | undefined;
+  /** The environment variable to read (default SIGNING_KEY_ENV) and the option that names a file. */
+  readonly envName?: string;
+  readonly option?: string;
 }
 
 async function insideDirectory(file: string, dir: string): Promise<boolean> {
@@ -57,9 +62,10 @@ export async function loadSignerKey(source: KeySource): Promise<SignerKey> {
     }
     return parseSignerKey(await readFile(file, 'utf8'));
   }
-  const fromEnv = (source.env ?? process.env)[SIGNING_KEY_ENV];
+  const envName = source.envName ?? SIGNING_KEY_ENV;
+  const fromEnv = (source.env ?? process.env)[envName];
   if (fromEnv !== undefined && fromEnv.trim() !== '') return parseSignerKey(fromEnv);
-  throw new UsageError(`no signing key: pass --key FILE or set ${SIGNING_KEY_ENV}`, 'KEY_REQUIRED');
+  throw new UsageError(`no signing key: pass ${source.option ?? '--key'} FILE or set ${envName}`, 'KEY_REQUIRED');
 }
 
 /** Generates a new Ed25519 note key named `name` into `file` (created 0600; must not exist). */

@@ -9,6 +9,7 @@ import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { verifyCommand } from './commands/verify.js';
 import { compareCommand } from './commands/compare.js';
+import { sumdbCommand } from './commands/sumdb.js';
 import { tagsCommand } from './commands/tags.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output', global: true })
     .command(compareCommand)
     .command(initCommand)
+    .command(sumdbCommand)
     .command(tagsCommand)
     .command(verifyCommand)
     .command(logCommand)

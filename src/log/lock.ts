@@ -82,8 +82,8 @@ export async function acquireLock(path: string, waitMs = 30_000): Promise<HeldLo
   for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
     try {
       const handle = await open(path, 'wx', 0o644);
+      // No fsync: after a crash the lock only needs to be recognisable as stale, and an empty one is.
       await handle.writeFile(`${process.pid}\n${hostname()}\n`);
-      await handle.sync();
       await handle.close();
       return {
         path,

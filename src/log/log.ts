@@ -34,7 +34,7 @@ import { crashPoint } from './crash-points.js';
 import { acquireLock, processAlive } from './lock.js';
 import { type OpenOptions, LogReader, openLogCheckpoint } from './reader.js';
 import { type LogRecord, formatRecord, parseRecord } from './record.js';
-import { VIEW_FILES, VIEW_RECORD_TYPES, deriveViews } from './views.js';
+import { VIEW_FILES, VIEW_RECORD_TYPES, deriveViews, isViewFile } from './views.js';
 import { folderSource } from './source.js';
 import { verifyLogFolder } from './verify.js';
 
@@ -395,7 +395,7 @@ export async function listLogFiles(dir: string, includeHidden = false): Promise<
 
 /** Files of the log folder that are neither tiles nor unknown: checkpoint, key, attributes, views. */
 export function isMetadataFile(file: string): boolean {
-  return (METADATA_FILES as readonly string[]).includes(file) || VIEW_FILES.includes(file);
+  return (METADATA_FILES as readonly string[]).includes(file) || isViewFile(file);
 }
 
 /** Git identity for log commits: the configured one, else a fixed witness identity. */

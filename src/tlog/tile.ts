@@ -155,7 +155,7 @@ export function decodeEntryBundle(data: Uint8Array, tile: TileRef): Uint8Array[]
 /** Root of a perfect subtree from its 2^k hashes, pairwise, level by level. */
 export function perfectSubtreeHash(hashes: readonly Hash[]): Hash {
   if (hashes.length === 0 || (hashes.length & (hashes.length - 1)) !== 0) {
-    throw new Error(`perfectSubtreeHash needs a power of two hashes, got ${hashes.length}`);
+    throw new FormatError('MALFORMED_TILE', `a perfect subtree needs a power of two hashes, got ${hashes.length}`);
   }
   let row = hashes.slice();
   while (row.length > 1) {
@@ -222,9 +222,10 @@ function uniqueTiles(tiles: TileRef[]): TileRef[] {
 }
 
 /**
- * Checks that tiles fetched from an untrusted source hash to `root`, the root of a verified checkpoint of
- * tree `size` (as Go's TileHashReader does before trusting tiles). Every tile on the right edge of the tree
- * is covered by the root; interior full tiles used by a proof are authenticated by the proof itself.
+ * Checks that the right-edge tiles of tree `size` (the ones its root is computed from) hash to `root`, the
+ * root of a verified checkpoint. Interior full tiles are NOT covered: a proof that verifies vouches only for
+ * the hashes it used. To trust a whole full tile (to cache it, or to call a failed proof evidence), check
+ * its hash against its parent tile, up to the right edge (src/sumdb/client.ts authenticateTiles).
  */
 export function verifyTreeHashFromTiles(size: bigint, root: Hash, source: HashTileSource): void {
   const computed = treeHash(size, tileNodeReader(size, source));
@@ -323,7 +324,7 @@ export class TileBuilder {
       this.currentSize,
       tileNodeReader(this.currentSize, (ref) => {
         const hashes = tiles.get(tilePath(ref));
-        if (!hashes) throw new Error(`internal: root needs ${tilePath(ref)}, which is not a partial tile`);
+        if (!hashes) throw new VerificationError('NODE_UNAVAILABLE', `internal: the root needs ${tilePath(ref)}, which is not a partial tile`);
         return hashes;
       }),
     );

@@ -9,6 +9,9 @@
 //   /tile/8/data/<N>[.p/<W>]                   data tiles (src/sumdb/record.ts encodeDataTile)
 //
 // Tampering knobs (SumdbTamper) let tests check that a client (the go command) notices a lying server.
+// Fault knobs (SumdbFaults) make it behave like a real, imperfect server or CDN: slow responses, HTTP 429
+// or 5xx for the first requests, a lagging (older) /latest. A path prefix serves it the way a module proxy
+// does (`<proxy>/sumdb/<name>/…`).
 // The key name must be host[/path] for the go command (Go 1.19 modfetch/sumdb.go dbDial).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -123,6 +126,13 @@ export class SumdbTestLog {
     return signNote(text, [this.signer]);
   }
 
+  /** The signed tree note of the log's first `size` records (an older head of the same log). */
+  signedTreeAt(size: number): string {
+    if (!Number.isInteger(size) || size < 0 || size > this.size) throw new Error(`test log: no tree of size ${size}`);
+    const text = formatCheckpoint({ origin: SUMDB_ORIGIN, size: BigInt(size), rootHash: this.memory.root(BigInt(size)), extensions: [] });
+    return signNote(text, [this.signer]);
+  }
+
   /**
    * Hash tile (level, index) at `width`, if the tree has those hashes: like golang/mod's sumdb server
    * (tlog.ReadTileData), any width whose hashes exist is served, so a full tile's prefixes and the
@@ -168,6 +178,30 @@ export class SumdbTestLog {
 export interface SumdbServeOptions {
   /** Serve partial tiles only at the width implied by the current size (see SumdbTestLog.hashTile). */
   onlyCurrentPartials?: boolean;
+  /**
+   * Serve the database under this path, as a module proxy does (e.g. `/sumdb/sum.golang.org`; then
+   * `<prefix>/supported` answers 200 too). Requests outside it get 404. Default: the root.
+   */
+  prefix?: string;
+  /**
+   * Serve a partial tile (hash or data) whose full tile exists as that full tile's prefix (default true,
+   * as golang/mod's server does). With false it is 404, as in a tlog-tiles log that deleted the partial.
+   */
+  partialsOfFullTiles?: boolean;
+}
+
+export interface SumdbFaults {
+  /** Wait this long before answering requests whose path (without the prefix) matches `delayPaths`. */
+  delayMs?: number;
+  /** Default: every path. */
+  delayPaths?: RegExp;
+  /**
+   * Answer the next `count` requests whose path matches `paths` (default: every path) with `status`
+   * (e.g. 429, 500, 503) and, if given, a Retry-After header. `count` goes down with each one.
+   */
+  fail?: { count: number; status: number; retryAfter?: string; paths?: RegExp };
+  /** Serve this note at /latest instead of the current head (e.g. an older head: a lagging CDN). */
+  latest?: string;
 }
 
 export interface SumdbTamper {
@@ -178,10 +212,14 @@ export interface SumdbTamper {
 }
 
 export interface SumdbTestServer {
-  /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
+  /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash; with the prefix, if any). */
   readonly url: string;
-  /** Request paths in the order they arrived. */
+  /** Request paths in the order they arrived (with the prefix, if any). */
   readonly requests: string[];
+  /** How many requests arrived whose path (without the prefix) starts with `start` (e.g. `/tile/`). */
+  count(start: string): number;
+  /** Fault knobs, read on every request; may be changed between requests. */
+  faults: SumdbFaults;
   /** The log being served; may be swapped (e.g. for a fork) or appended to between requests. */
   log: SumdbTestLog;
   tamper: SumdbTamper;
@@ -197,8 +235,12 @@ export async function startSumdbServer(
   options: SumdbServeOptions = {},
 ): Promise<SumdbTestServer> {
   const onlyCurrentPartials = options.onlyCurrentPartials ?? false;
+  const prefix = (options.prefix ?? '').replace(/\/+$/, '');
+  const partialsOfFullTiles = options.partialsOfFullTiles ?? true;
   const requests: string[] = [];
-  const state = { log, tamper };
+  const state: { log: SumdbTestLog; tamper: SumdbTamper; faults: SumdbFaults } = { log, tamper, faults: {} };
+  const inPrefix = (full: string): string | undefined =>
+    prefix === '' ? full : full.startsWith(`${prefix}/`) ? full.slice(prefix.length) : undefined;
 
   const send = (res: ServerResponse, status: number, type: string, body: string | Uint8Array) => {
     res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
@@ -212,11 +254,23 @@ export async function startSumdbServer(
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    requests.push(path);
+    const fullPath = new URL(req.url ?? '/', 'http://x').pathname;
+    requests.push(fullPath);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
+    const path = inPrefix(fullPath);
+    if (path === undefined) return notFound(res);
+    const fail = state.faults.fail;
+    if (fail && fail.count > 0 && (fail.paths?.test(path) ?? true)) {
+      fail.count--;
+      res.writeHead(fail.status, {
+        'Content-Type': 'text/plain',
+        ...(fail.retryAfter === undefined ? {} : { 'Retry-After': fail.retryAfter }),
+      });
+      return res.end(`injected HTTP ${fail.status}\n`);
+    }
+    if (prefix !== '' && path === '/supported') return send(res, 200, 'text/plain', '');
 
-    if (path === '/latest') return send(res, 200, 'text/plain; charset=UTF-8', state.log.signedTree());
+    if (path === '/latest') return send(res, 200, 'text/plain; charset=UTF-8', state.faults.latest ?? state.log.signedTree());
 
     if (path.startsWith('/lookup/')) {
       const mod = path.slice('/lookup/'.length);
@@ -241,6 +295,10 @@ export async function startSumdbServer(
       } catch {
         return send(res, 400, 'text/plain', 'invalid tile syntax\n');
       }
+      if (!partialsOfFullTiles && ref.width < TILE_WIDTH) {
+        const level = ref.level === 'entries' ? 0 : ref.level;
+        if (ref.index < tileCounts(BigInt(state.log.size), level).fullCount) return notFound(res);
+      }
       if (ref.level === 'entries') {
         const texts = state.log.dataTileTexts(ref, onlyCurrentPartials);
         if (!texts) return notFound(res);
@@ -260,11 +318,23 @@ export async function startSumdbServer(
     return notFound(res);
   };
 
-  const server: Server = createServer((req, res) => {
+  const respond = (req: IncomingMessage, res: ServerResponse) => {
     try {
       handle(req, res);
     } catch (error) {
       send(res, 500, 'text/plain', `${(error as Error).stack ?? String(error)}\n`);
+    }
+  };
+  const server: Server = createServer((req, res) => {
+    const { delayMs, delayPaths } = state.faults;
+    const path = inPrefix(new URL(req.url ?? '/', 'http://x').pathname);
+    if (delayMs !== undefined && delayMs > 0 && path !== undefined && (delayPaths?.test(path) ?? true)) {
+      const timer = setTimeout(() => {
+        if (!res.destroyed) respond(req, res);
+      }, delayMs);
+      res.on('close', () => clearTimeout(timer));
+    } else {
+      respond(req, res);
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -273,8 +343,15 @@ export async function startSumdbServer(
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${prefix}`,
     requests,
+    count: (start: string) => requests.filter((p) => inPrefix(p)?.startsWith(start) ?? false).length,
+    get faults() {
+      return state.faults;
+    },
+    set faults(value: SumdbFaults) {
+      state.faults = value;
+    },
     get log() {
       return state.log;
     },

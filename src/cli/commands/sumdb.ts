@@ -1,0 +1,138 @@
+import type { Argv, CommandModule } from 'yargs';
+import { printJson, printLines, field } from '../output.js';
+import { resolveLogLocation } from '../log-location.js';
+
+interface CosignArgs {
+  log?: string;
+  url: string;
+  via?: string[];
+  sumdbVkey?: string;
+  cosignerKey?: string;
+  key?: string;
+  state?: string;
+  record: boolean;
+  json: boolean;
+}
+
+interface LookupArgs {
+  url: string;
+  sumdbVkey?: string;
+  module: string;
+  json: boolean;
+}
+
+const cosignCommand: CommandModule = {
+  command: 'cosign',
+  describe: 'Fetch the sumdb tree head, verify it and its consistency with the last one cosigned (from tiles), cosign it, persist, record. Exit 1 on evidence of a split view',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('url', { type: 'string', default: 'https://sum.golang.org', describe: 'The checksum database' })
+      .option('via', { type: 'string', array: true, describe: 'Also poll the same database through a module proxy: <proxy>/sumdb/sum.golang.org (repeatable)' })
+      .option('sumdb-vkey', { type: 'string', describe: 'The database\'s verifier key (default: sum.golang.org\'s, from the go command)' })
+      .option('cosigner-key', { type: 'string', describe: 'The witness\'s key file (Go note PRIVATE+KEY, mode 0600); default: $WITNESS_COSIGNER_KEY' })
+      .option('key', { type: 'string', describe: 'The witness log\'s signing key, to append cosigned records; default: $WITNESS_SIGNING_KEY' })
+      .option('state', { type: 'string', describe: 'Witness state folder (default: $WITNESS_STATE_DIR, else ~/.local/state/go-source-witness)' })
+      .option('record', { type: 'boolean', default: true, describe: 'Append cosigned/evidence records to the witness log (--no-record: state only)' }),
+  handler: async (parsed) => {
+    const args = parsed as unknown as CosignArgs;
+    const { SumdbClient, SUMDB_VERIFIER_KEY } = await import('../../sumdb/client.js');
+    const { WitnessStateStore } = await import('../../cosign/state.js');
+    const { Witness } = await import('../../cosign/witness.js');
+    const { runCosignRound } = await import('../../cosign/round.js');
+    const { defaultStateDir } = await import('../../cosign/paths.js');
+    const { cosignatureSigner, cosignatureVerifierKey } = await import('../../tlog/cosignature.js');
+    const { noteVerifier } = await import('../../tlog/note.js');
+    const { COSIGNER_KEY_ENV, loadSignerKey, repositoryRoot } = await import('../../keyfile.js');
+    const { WitnessLog } = await import('../../log/log.js');
+    const { printableRef } = await import('../../gitsrc/refname.js');
+
+    const sumdbVkey = args.sumdbVkey ?? SUMDB_VERIFIER_KEY;
+    const logDir = await resolveLogLocation(args.log);
+    const repository = await repositoryRoot(logDir);
+    const cosignerKey = await loadSignerKey({ file: args.cosignerKey, envName: COSIGNER_KEY_ENV, option: '--cosigner-key', forbiddenRepository: repository });
+    const log = args.record ? await WitnessLog.open(logDir) : undefined;
+    const logKey = args.record ? await loadSignerKey({ file: args.key, forbiddenRepository: repository }) : undefined;
+    const store = await WitnessStateStore.open(args.state ?? defaultStateDir());
+    const clients = [args.url, ...(args.via ?? []).map((proxy) => `${proxy.replace(/\/+$/, '')}/sumdb/sum.golang.org`)].map(
+      (baseUrl) => new SumdbClient({ baseUrl, verifierKey: sumdbVkey }),
+    );
+    const origin = clients[0]!.origin;
+    const witness = new Witness(store, cosignatureSigner(cosignerKey), [{ origin, verifiers: [noteVerifier(sumdbVkey)] }]);
+    const report = await runCosignRound({
+      witness,
+      sources: clients.map((client) => ({
+        location: client.baseUrl,
+        latest: () => client.latest(),
+        proveConsistency: (old, next) => client.proveConsistency(old, next),
+      })),
+      ...(log ? { log } : {}),
+      ...(logKey ? { logKey } : {}),
+    });
+    const evidence = report.outcomes.filter((o) => o.kind === 'evidence').length;
+    const errors = report.outcomes.filter((o) => o.kind === 'error').length;
+    process.exitCode = evidence > 0 ? 1 : errors > 0 ? 2 : 0;
+    if (args.json) {
+      printJson({ cosigner: cosignatureVerifierKey(cosignerKey), state: store.dir, ...report });
+      return;
+    }
+    const lines = [`Witness ${cosignatureVerifierKey(cosignerKey)}, state ${store.dir}`];
+    for (const outcome of report.outcomes) {
+      if (outcome.kind === 'cosigned') {
+        const size = outcome.state.checkpoint.size;
+        lines.push(
+          field(
+            'cosigned',
+            outcome.previous === undefined
+              ? `${printableRef(outcome.state.origin)} size ${size} from ${outcome.source}: FIRST USE, trusted without a proof (nothing cosigned before)`
+              : outcome.previous.checkpoint.size === size
+                ? `${printableRef(outcome.state.origin)} size ${size} from ${outcome.source}: unchanged, cosigned again with a fresh timestamp`
+                : `${printableRef(outcome.state.origin)} size ${outcome.previous.checkpoint.size} -> ${size} from ${outcome.source}: consistency proven from tiles`,
+          ),
+        );
+      } else if (outcome.kind === 'lagging') {
+        lines.push(field('skipped', `${outcome.source} serves size ${outcome.size}, older than the cosigned ${outcome.cosignedSize} (a lagging cache; not evidence)`));
+      } else if (outcome.kind === 'evidence') {
+        lines.push(`  EVIDENCE OF A SPLIT VIEW from ${outcome.source}: ${outcome.evidence.reason}; not cosigned`);
+      } else {
+        lines.push(field('error', `${outcome.source}: ${outcome.message} [${outcome.code}]`));
+      }
+    }
+    for (const folder of report.evidenceFolders) lines.push(field('evidence kept', folder));
+    if (report.appended) lines.push(`Appended ${report.appended.newSize - report.appended.oldSize} records: log size ${report.appended.oldSize} -> ${report.appended.newSize}`);
+    printLines(lines);
+  },
+};
+
+const lookupCommand: CommandModule = {
+  command: 'lookup <module>',
+  describe: 'Look up MODULE@VERSION in the checksum database: the record, verified with its inclusion proof in a signed tree',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('module', { type: 'string', demandOption: true, describe: 'module@version, e.g. golang.org/toolchain@v0.0.1-go1.21.0.linux-amd64' })
+      .option('url', { type: 'string', default: 'https://sum.golang.org', describe: 'The checksum database (or <proxy>/sumdb/sum.golang.org)' })
+      .option('sumdb-vkey', { type: 'string', describe: 'The database\'s verifier key (default: sum.golang.org\'s)' }),
+  handler: async (parsed) => {
+    const args = parsed as unknown as LookupArgs;
+    const { SumdbClient, SUMDB_VERIFIER_KEY } = await import('../../sumdb/client.js');
+    const { UsageError } = await import('../../errors.js');
+    const at = args.module.lastIndexOf('@');
+    if (at <= 0 || at === args.module.length - 1) throw new UsageError(`${args.module}: want module@version`);
+    const client = new SumdbClient({ baseUrl: args.url, verifierKey: args.sumdbVkey ?? SUMDB_VERIFIER_KEY });
+    const result = await client.lookup(args.module.slice(0, at), args.module.slice(at + 1));
+    if (args.json) {
+      printJson(result);
+      return;
+    }
+    printLines([
+      `${args.module}: record ${result.id} in tree ${result.checkpoint.checkpoint.size}, inclusion proof verified (${result.proof.length} hashes)`,
+      ...result.text.trimEnd().split('\n').map((line: string) => `  ${line}`),
+    ]);
+  },
+};
+
+export const sumdbCommand: CommandModule = {
+  command: 'sumdb <command>',
+  describe: 'Witness the Go checksum database: cosign its tree heads, look up records',
+  builder: (yargs: Argv) => yargs.command(cosignCommand).command(lookupCommand).demandCommand(1),
+  handler: () => {},
+};

@@ -1,0 +1,78 @@
+// Pull mode (docs/tlog-specs.md §4.3): sum.golang.org never calls witnesses, so the witness fetches the
+// signed tree head itself, proves it consistent with the last one it cosigned (from tiles), and cosigns
+// it through the same add-checkpoint path as push mode. A smaller head than the one cosigned comes from a
+// lagging cache or CDN and is skipped, not evidence; a head that provably contradicts it is evidence.
+import { VerificationError, WitnessError } from '../errors.js';
+import type { Checkpoint, SignedCheckpoint } from '../tlog/checkpoint.js';
+import type { Hash } from '../tlog/merkle.js';
+import type { CosignedState } from './state.js';
+import { type SplitViewEvidence, type Witness, proofToBase64 } from './witness.js';
+
+/** Where heads come from: a sumdb client (directly, or through a module proxy's /sumdb/ path). */
+export interface HeadSource {
+  /** For messages and records: the base URL. */
+  readonly location: string;
+  latest(): Promise<SignedCheckpoint>;
+  /** A verified consistency proof from `old` to `next`, built from tiles. */
+  proveConsistency(old: Checkpoint, next: Checkpoint): Promise<{ proof: Hash[] }>;
+}
+
+export type PullOutcome =
+  | { readonly kind: 'cosigned'; readonly source: string; readonly state: CosignedState; readonly previous?: CosignedState; readonly cosignature: string }
+  | { readonly kind: 'lagging'; readonly source: string; readonly size: bigint; readonly cosignedSize: bigint }
+  | { readonly kind: 'evidence'; readonly source: string; readonly evidence: SplitViewEvidence };
+
+/** Evidence that a HeadSource attaches to a failed proof whose tiles were authenticated (INCONSISTENT_TREE). */
+function evidenceFromError(error: WitnessError): { proof: string[]; tiles: Record<string, string> } {
+  type Tiles = Record<string, string> | ReadonlyArray<{ path: string; data: string }>;
+  const attached = (error as WitnessError & { evidence?: { proof?: readonly (Hash | string)[]; tiles?: Tiles } }).evidence;
+  const proof = (attached?.proof ?? []).map((hash) => (typeof hash === 'string' ? hash : proofToBase64([hash])[0]!));
+  const raw = attached?.tiles ?? {};
+  const tiles = Array.isArray(raw)
+    ? Object.fromEntries((raw as ReadonlyArray<{ path: string; data: string }>).map((tile) => [tile.path, tile.data]))
+    : { ...(raw as Record<string, string>) };
+  return { proof, tiles };
+}
+
+/**
+ * One pull round against one source. Retries (at most 3 times) when another process advanced the state.
+ * Evidence is returned, never cosigned; the caller keeps it.
+ */
+export async function pullAndCosign(witness: Witness, source: HeadSource): Promise<PullOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const head = await source.latest();
+    const origin = head.checkpoint.origin;
+    const current = await witness.store.read(origin);
+    if (current && head.checkpoint.size < current.checkpoint.size) {
+      return { kind: 'lagging', source: source.location, size: head.checkpoint.size, cosignedSize: current.checkpoint.size };
+    }
+    let proof: Hash[] = [];
+    if (current && head.checkpoint.size > current.checkpoint.size) {
+      try {
+        proof = (await source.proveConsistency(current.checkpoint, head.checkpoint)).proof;
+      } catch (error) {
+        if (error instanceof VerificationError && error.code === 'INCONSISTENT_TREE') {
+          const material = evidenceFromError(error);
+          const evidence: SplitViewEvidence = {
+            origin,
+            reason: `size ${head.checkpoint.size} is not consistent with the cosigned size ${current.checkpoint.size} (tiles authenticated against the new signed root)`,
+            cosigned: current.note,
+            presented: head.message,
+            proof: material.proof,
+            tiles: material.tiles,
+          };
+          return { kind: 'evidence', source: source.location, evidence };
+        }
+        throw error;
+      }
+    }
+    const outcome = await witness.addCheckpoint(current?.checkpoint.size ?? 0n, proof, head.message);
+    if (outcome.status === 200) {
+      return { kind: 'cosigned', source: source.location, state: outcome.state, cosignature: outcome.cosignature, ...(current ? { previous: current } : {}) };
+    }
+    if (outcome.status === 409 && attempt < 3) continue;
+    if (outcome.status === 422 && outcome.evidence) return { kind: 'evidence', source: source.location, evidence: outcome.evidence };
+    const code = 'code' in outcome ? outcome.code : 'CONFLICT';
+    throw new VerificationError(code, `${source.location}: the witness refused the head of size ${head.checkpoint.size}: ${outcome.message}`);
+  }
+}
