@@ -1,10 +1,12 @@
 // `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run.
 // Not a timed test: numbers depend on the machine. Select one with `npm run bench -- verify-log`.
 import { benchCompare } from './compare.js';
+import { benchServe } from './serve.js';
 import { benchVerifyLog } from './verify-log.js';
 
 const benches: Record<string, () => Promise<void>> = {
   compare: benchCompare,
+  serve: benchServe,
   'verify-log': benchVerifyLog,
 };
 const selected = process.argv.slice(2);

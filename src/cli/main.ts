@@ -10,6 +10,7 @@ import { logCommand } from './commands/log.js';
 import { verifyCommand } from './commands/verify.js';
 import { compareCommand } from './commands/compare.js';
 import { sumdbCommand } from './commands/sumdb.js';
+import { serveCommand } from './commands/serve.js';
 import { tagsCommand } from './commands/tags.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output', global: true })
     .command(compareCommand)
     .command(initCommand)
+    .command(serveCommand)
     .command(sumdbCommand)
     .command(tagsCommand)
     .command(verifyCommand)
