@@ -34,3 +34,6 @@ export * from './cosign/pull.js';
 export * from './cosign/records.js';
 export * from './cosign/round.js';
 export { defaultStateDir } from './cosign/paths.js';
+export * from './cosign/protocol.js';
+export * from './cosign/loglist.js';
+export * from './cosign/server.js';

@@ -1,7 +1,7 @@
 // Regression tests for problems found in code review: each reproduces the original failure.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -95,5 +95,26 @@ describe('tags', () => {
     const head = git(log.dir, 'rev-parse', 'HEAD');
     await assert.rejects(recordRepoTags(log, repo, TEST_KEY.signerKey), /refs\/tags\/v1 \(its object cannot be read\): recorded in the log but unreadable/);
     assert.equal(git(log.dir, 'rev-parse', 'HEAD'), head);
+  });
+});
+
+describe('git locks left by a killed witness', () => {
+  test('a HEAD.lock and index.lock left while a dead writer held the witness lock are cleared; an older one is not', async () => {
+    const { signerKey } = testSignerKey('example.com/locks', 6);
+    const repo = tempDir();
+    git(repo, 'init', '-q');
+    const { log } = await WitnessLog.init(path.join(repo, 'wl'), signerKey);
+    const gitDir = path.join(repo, '.git');
+    // A writer that died holding the witness lock, after its git created HEAD.lock and index.lock.
+    writeFileSync(path.join(gitDir, 'go-source-witness.lock'), `${4_194_000}\n${hostname()}\n`);
+    writeFileSync(path.join(gitDir, 'HEAD.lock'), '');
+    writeFileSync(path.join(gitDir, 'index.lock'), '');
+    await log.append(testRecords(1), signerKey);
+    assert.equal(existsSync(path.join(gitDir, 'HEAD.lock')), false);
+    // A git lock older than the dead writer's witness lock is not ours to remove.
+    writeFileSync(path.join(gitDir, 'index.lock'), '');
+    utimesSync(path.join(gitDir, 'index.lock'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    writeFileSync(path.join(gitDir, 'go-source-witness.lock'), `${4_194_001}\n${hostname()}\n`);
+    await assert.rejects(log.append(testRecords(1, 1), signerKey), /index\.lock/);
   });
 });

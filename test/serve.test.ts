@@ -625,3 +625,34 @@ describe('the CLI: witness serve', () => {
     assert.match(noKey.stderr, /--cosigner-key/);
   });
 });
+
+describe('serving the witness log read-only', () => {
+  test('--log serves the static tlog-tiles log under /log/, which compare reads; nothing else is reachable', async () => {
+    const { WitnessLog } = await import('../src/log/log.js');
+    const { recordRepoTags } = await import('../src/tags/update.js');
+    const { readVerifiedTagLog } = await import('../src/tags/compare.js');
+    const { makeRepo, commit } = await import('./helpers/tag-repo.js');
+    const { git } = await import('./helpers/fixtures.js');
+    const logKey = testSignerKey('example.com/served-log', 51);
+    const dir = tempDir();
+    const { log } = await WitnessLog.init(path.join(dir, 'log'), logKey.signerKey);
+    const repo = makeRepo();
+    commit(repo, 'x');
+    git(repo, 'tag', 'v1');
+    await recordRepoTags(log, repo, logKey.signerKey);
+    const store = await WitnessStateStore.open(path.join(dir, 'state'));
+    const witness = new Witness(store, cosignatureSigner(testSignerKey('w.example/w', 52).signerKey), []);
+    const server = await startWitnessServer({ witness, listen: { host: '127.0.0.1', port: 0 }, logFolder: log.dir, logger: () => {} });
+    after(() => server.close());
+    const verified = await readVerifiedTagLog(`${server.url}/log/`, logKey.vkey);
+    assert.equal(verified.state.present.size, 1);
+    for (const bad of ['/log/../package.json', '/log/.git/config', '/log/%2e%2e/package.json', '/log/tile/0/..%2f..%2fcheckpoint', '/log/tile/9/000']) {
+      const response = await fetch(`${server.url}${bad}`);
+      assert.equal(response.status, 404, bad);
+      await response.body?.cancel();
+    }
+    const checkpoint = await fetch(`${server.url}/log/checkpoint`);
+    assert.equal(checkpoint.headers.get('cache-control'), 'no-cache');
+    assert.equal(await checkpoint.text(), readFileSync(path.join(log.dir, 'checkpoint'), 'utf8'));
+  });
+});

@@ -2,11 +2,13 @@
 // Not a timed test: numbers depend on the machine. Select one with `npm run bench -- verify-log`.
 import { benchCompare } from './compare.js';
 import { benchServe } from './serve.js';
+import { benchSumdbTiles } from './sumdb-tiles.js';
 import { benchVerifyLog } from './verify-log.js';
 
 const benches: Record<string, () => Promise<void>> = {
   compare: benchCompare,
   serve: benchServe,
+  'sumdb-tiles': benchSumdbTiles,
   'verify-log': benchVerifyLog,
 };
 const selected = process.argv.slice(2);

@@ -7,6 +7,9 @@
 // its `qpd` (a token bucket refilled continuously at qpd per day, holding at most one day's budget),
 // every request is logged as one JSON line, and close() shuts down gracefully: it stops accepting, lets
 // in-flight requests finish (their state writes always finish), then closes what is left.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMetadataFile, tryParseTilePath } from '../log/log.js';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -58,6 +61,8 @@ export interface WitnessServerOptions {
   readonly logger?: (entry: RequestLogEntry) => void;
   /** Milliseconds clock for the qpd buckets (tests). */
   readonly now?: () => number;
+  /** A witness log folder to serve read-only under /log/ (a static tlog-tiles log: checkpoint, tiles, views). */
+  readonly logFolder?: string;
 }
 
 export interface WitnessServer {
@@ -257,6 +262,26 @@ export async function startWitnessServer(options: WitnessServerOptions): Promise
     send(res, entry, 200, state.note, undefined, { 'Cache-Control': 'no-cache' });
   }
 
+  /** Only files the log layout defines are served: never an arbitrary path under the folder. */
+  async function staticLogFile(res: ServerResponse, entry: RequestLogEntry, relative: string, head: boolean): Promise<void> {
+    const tile = tryParseTilePath(relative);
+    if (!tile && !isMetadataFile(relative)) {
+      send(res, entry, 404, 'not found\n');
+      return;
+    }
+    const data = await readFile(path.join(options.logFolder!, ...relative.split('/'))).catch(() => undefined);
+    if (!data) {
+      send(res, entry, 404, 'not found\n');
+      return;
+    }
+    // Full tiles never change; partial tiles and the checkpoint do.
+    const cache = tile && tile.width === 256 ? 'public, max-age=31536000, immutable' : 'no-cache';
+    const type = tile ? 'application/octet-stream' : 'text/plain; charset=utf-8';
+    entry.status = 200;
+    res.writeHead(200, { 'Content-Type': type, 'Content-Length': String(data.length), 'Cache-Control': cache });
+    res.end(head ? undefined : data);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const rawPath = req.url ?? '/';
@@ -287,6 +312,9 @@ export async function startWitnessServer(options: WitnessServerOptions): Promise
         }
         req.resume();
         await monitoring(res, entry, monitored[1]!, method === 'HEAD');
+      } else if (options.logFolder !== undefined && path.startsWith('/log/') && (method === 'GET' || method === 'HEAD')) {
+        req.resume();
+        await staticLogFile(res, entry, path.slice('/log/'.length), method === 'HEAD');
       } else {
         req.resume();
         send(res, entry, 404, 'not found\n');

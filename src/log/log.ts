@@ -447,6 +447,10 @@ async function gitRunningIn(location: GitLocation): Promise<boolean | undefined>
   for (const pid of pids) {
     const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
     if (!comm.startsWith('git')) continue;
+    // A killed git is a zombie until it is reaped: it holds no lock any more (and has no cwd to read).
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const processState = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (stat === '' || processState === 'Z' || processState === 'X') continue;
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
     if (cwd === undefined) return undefined;
     if (isInside(cwd, location.topLevel) || isInside(cwd, location.gitDir)) return true;

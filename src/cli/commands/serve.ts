@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 
 interface ServeArgs {
+  log?: string;
   listen: string;
   logs?: string;
   cosignerKey?: string;
@@ -71,6 +72,8 @@ export const serveCommand: CommandModule = {
       qpd: list.qpd,
       bodyLimit: args.bodyLimit,
       logger: jsonLineLogger(process.stdout),
+      // With --log, the witness log folder is served read-only under /log/ (compare --log <url>/log/ works).
+      ...(args.log !== undefined ? { logFolder: args.log } : {}),
     }).catch((error: NodeJS.ErrnoException) => {
       throw new EnvironmentError(error.code === 'EADDRINUSE' ? 'ADDRESS_IN_USE' : 'LISTEN_FAILED', `cannot listen on ${args.listen}: ${error.message}`);
     });
@@ -85,6 +88,7 @@ export const serveCommand: CommandModule = {
         `witness serve: cosigner ${vkey}`,
         `  listening  ${server.url}  (POST ${server.url}/add-checkpoint, GET ${server.url}/<sha256(origin)>/checkpoint)`,
         `  state      ${store.dir}`,
+        ...(args.log !== undefined ? [`  log        ${server.url}/log/ (the witness log ${args.log}, read-only)`] : []),
         ...list.logs.map((log) => `  log        ${JSON.stringify(log.origin)}  qpd ${list.qpd.get(log.origin) ?? 'unlimited'}  keys ${log.verifiers.map((v) => v.name).join(', ')}`),
         ...list.skipped.map((skip) => `  skipped    line ${skip.line}: ${skip.reason}`),
         ...list.unknownKeywords.map((unknown) => `  ignored    line ${unknown.line}: unknown keyword ${JSON.stringify(unknown.keyword)}`),
