@@ -1,7 +1,7 @@
 // The witness core, state and pull rounds, with an in-memory head source (the sumdb client has its own
 // tests against a sumdb test server).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { VerificationError } from '../src/errors.js';
@@ -76,7 +76,11 @@ describe('witness state and add-checkpoint', () => {
     const opened = openNote(state!.note, [noteVerifier(logKey.vkey), cosignatureVerifier(vkey)]);
     assert.equal(opened.signatures.length, 2);
     assert.equal(state!.checkpoint.size, 310n);
-    assert.ok(existsSync(path.join(witness.store.dir, `${originHash(ORIGIN)}.checkpoint`)));
+    // A fresh store on the same folder (another process, or after a restart) reads the same state.
+    const reopened = await WitnessStateStore.open(witness.store.dir);
+    assert.equal((await reopened.read(ORIGIN))!.note, state!.note);
+    assert.ok(existsSync(path.join(witness.store.dir, 'state.journal')));
+    void originHash;
   });
 
   test('status codes: 404 unknown origin, 403 untrusted, 409 wrong old size, 422 bad proof, split view, 400', async () => {
@@ -189,5 +193,56 @@ describe('pull rounds', () => {
     assert.ok(result.status === 200);
     const record = cosignedRecord(result.state, { source: 'https://x.example', time: new Date(0) });
     assert.equal(noteOfCosignedRecord(record).note, result.state.note);
+  });
+});
+
+describe('state journal', () => {
+  async function grownStore(dir: string, sizes: number, compactBytes?: number) {
+    const store = await WitnessStateStore.open(dir, compactBytes === undefined ? {} : { compactBytes });
+    const witness = new Witness(store, cosignatureSigner(cosignerKey.signerKey), [{ origin: ORIGIN, verifiers: [noteVerifier(logKey.vkey)] }]);
+    const sumdb = new FakeSumdb();
+    sumdb.grow(1);
+    let last = 0n;
+    for (let i = 0; i < sizes; i++) {
+      const size = sumdb.tree.size;
+      const result = await witness.addCheckpoint(last, last === 0n ? [] : proveConsistency(last, size, sumdb.tree.read), sumdb.note());
+      assert.equal(result.status, 200);
+      last = size;
+      sumdb.grow(3);
+    }
+    return { store, last };
+  }
+
+  test('a torn tail (a crash mid-write) is dropped; the state is the last synced entry', async () => {
+    const dir = path.join(tempDir(), 'state');
+    const { last } = await grownStore(dir, 5);
+    const journal = path.join(dir, 'state.journal');
+    appendFileSync(journal, 'entry 300 ' + 'ab'.repeat(32) + '\ngo.sum database tree\n99');
+    const reopened = await WitnessStateStore.open(dir);
+    assert.equal((await reopened.read(ORIGIN))!.checkpoint.size, last);
+    // The next write cuts the torn tail off and appends after the last good entry.
+    await reopened.update(ORIGIN, (current) => ({ next: current!, result: undefined }));
+    assert.doesNotMatch(readFileSync(journal, 'latin1'), /\n99$/);
+    assert.equal((await (await WitnessStateStore.open(dir)).read(ORIGIN))!.checkpoint.size, last);
+  });
+
+  test('damage in the middle is refused, never cut (that would roll the state back)', async () => {
+    const dir = path.join(tempDir(), 'state');
+    await grownStore(dir, 4);
+    const journal = path.join(dir, 'state.journal');
+    const data = readFileSync(journal);
+    const second = data.indexOf('\nentry ') + 1;
+    data[second + 80] = data[second + 80]! ^ 1; // inside the second entry's note
+    writeFileSync(journal, data);
+    await assert.rejects(WitnessStateStore.open(dir), /damaged at byte \d+ and valid entries follow/);
+  });
+
+  test('compaction keeps the latest state of every origin and others see it', async () => {
+    const dir = path.join(tempDir(), 'state');
+    const { store, last } = await grownStore(dir, 40, 4_000);
+    const other = await WitnessStateStore.open(dir);
+    assert.ok(statSync(path.join(dir, 'state.journal')).size < 4_000 + 1_000);
+    assert.equal((await store.read(ORIGIN))!.checkpoint.size, last);
+    assert.equal((await other.read(ORIGIN))!.checkpoint.size, last);
   });
 });
