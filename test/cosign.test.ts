@@ -1,7 +1,7 @@
 // The witness core, state and pull rounds, with an in-memory head source (the sumdb client has its own
 // tests against a sumdb test server).
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { VerificationError } from '../src/errors.js';
@@ -80,7 +80,6 @@ describe('witness state and add-checkpoint', () => {
     const reopened = await WitnessStateStore.open(witness.store.dir);
     assert.equal((await reopened.read(ORIGIN))!.note, state!.note);
     assert.ok(existsSync(path.join(witness.store.dir, 'state.journal')));
-    void originHash;
   });
 
   test('status codes: 404 unknown origin, 403 untrusted, 409 wrong old size, 422 bad proof, split view, 400', async () => {
@@ -217,7 +216,7 @@ describe('state journal', () => {
     const dir = path.join(tempDir(), 'state');
     const { last } = await grownStore(dir, 5);
     const journal = path.join(dir, 'state.journal');
-    appendFileSync(journal, 'entry 300 ' + 'ab'.repeat(32) + '\ngo.sum database tree\n99');
+    appendFileSync(journal, 'batch 1 300 ' + 'ab'.repeat(32) + '\nZ28uc3VtIGRhdGFiYXNlIHRyZWUK99');
     const reopened = await WitnessStateStore.open(dir);
     assert.equal((await reopened.read(ORIGIN))!.checkpoint.size, last);
     // The next write cuts the torn tail off and appends after the last good entry.
@@ -231,10 +230,35 @@ describe('state journal', () => {
     await grownStore(dir, 4);
     const journal = path.join(dir, 'state.journal');
     const data = readFileSync(journal);
-    const second = data.indexOf('\nentry ') + 1;
+    const second = data.indexOf('\nbatch ') + 1;
+    assert.ok(second > 0);
     data[second + 80] = data[second + 80]! ^ 1; // inside the second entry's note
     writeFileSync(journal, data);
-    await assert.rejects(WitnessStateStore.open(dir), /damaged at byte \d+ and valid entries follow/);
+    await assert.rejects(WitnessStateStore.open(dir), /damaged at byte \d+ and valid records follow/);
+  });
+
+  test('a state kept by the earlier one-file-per-origin layout is imported, never forgotten', async () => {
+    const dir = path.join(tempDir(), 'state');
+    const { last } = await grownStore(dir, 3);
+    const note = (await (await WitnessStateStore.open(dir)).read(ORIGIN))!.note;
+    const legacy = path.join(tempDir(), 'legacy');
+    mkdirSync(legacy, { recursive: true });
+    writeFileSync(path.join(legacy, `${originHash(ORIGIN)}.checkpoint`), note);
+    assert.equal((await (await WitnessStateStore.open(legacy)).read(ORIGIN))!.checkpoint.size, last);
+    assert.ok(existsSync(path.join(legacy, 'state.journal')));
+  });
+
+  test('a journal damaged or removed under a running store: updates are refused at once, never hang or start over', async () => {
+    const dir = path.join(tempDir(), 'state');
+    const { store } = await grownStore(dir, 4);
+    const journal = path.join(dir, 'state.journal');
+    const pristine = readFileSync(journal);
+    writeFileSync(journal, pristine.subarray(0, pristine.length - 10)); // cut behind the store's back
+    await assert.rejects(store.update(ORIGIN, (current) => ({ next: current!, result: 1 })), /shrank from \d+ to \d+ bytes/);
+    writeFileSync(journal, pristine);
+    rmSync(journal);
+    await assert.rejects(store.update(ORIGIN, (current) => ({ next: current!, result: 1 })), /disappeared while the witness was running/);
+    assert.equal(existsSync(journal), false, 'the journal must not be recreated empty');
   });
 
   test('compaction keeps the latest state of every origin and others see it', async () => {

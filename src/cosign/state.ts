@@ -3,22 +3,43 @@
 // `old` equals the stored size and the write are one atomic step) and durable before they return, so no
 // cosignature can leave the process ahead of its state. The size never goes backwards.
 //
-// Storage: one append-only journal, `state.journal`, for all origins:
-//     entry <byte length> <sha256 hex>\n<cosigned note>\n
-// Concurrent updates (of different origins) are committed together: one lock, one write, one fdatasync
-// (group commit). An entry counts only once complete with a matching checksum; a torn tail left by a
-// crash was never acknowledged and is cut off by the next writer. When the journal grows, it is rewritten
-// with the latest entry per origin (temp file, fsync, rename, fsync dir); other processes notice the new
-// file (inode) and read it again. Processes share the journal under a lock file.
+// Storage: one append-only journal, `state.journal`, shared by all origins and processes (lock file
+// `state.lock`). Each commit appends one record holding a batch of updates:
+//     batch <entries> <payload bytes> <sha256 hex of payload>\n<payload>\n
+// where the payload is one line per entry, base64 of the cosigned note (so no note can look like journal
+// syntax). One write and one fdatasync per batch (group commit). Rules that keep it safe:
+//   - The journal is read only while holding the lock, and bytes written by another process are
+//     fdatasynced before they are trusted: nothing not durable is ever served.
+//   - A damaged record with no valid record after it is a torn tail (never synced, never acknowledged):
+//     the next writer cuts it. Damage followed by a valid record is refused: cutting would roll back.
+//   - A failed write or fdatasync is undone (truncate + sync); if that fails too, the store refuses all use.
+//   - A journal that disappears or shrinks under a running store is refused, not recreated.
+//   - When the journal grows past a size, it is rewritten (latest entry per origin) by temp file, fsync,
+//     rename and directory fsync; other processes notice the new inode, fsync the directory, re-read.
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasync, fstatSync, fsync, ftruncateSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasync,
+  fstatSync,
+  fsync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { VerificationError } from '../errors.js';
+import { EnvironmentError, VerificationError, WitnessError } from '../errors.js';
 import { acquireLock } from '../log/lock.js';
 import { type Checkpoint, parseCheckpoint } from '../tlog/checkpoint.js';
-import { bytesEqual } from '../tlog/encoding.js';
+import { bytesEqual, decodeBase64 } from '../tlog/encoding.js';
 import { splitNote } from '../tlog/note.js';
 
 const fdatasyncAsync = promisify(fdatasync);
@@ -43,8 +64,10 @@ export function parseCosignedState(note: string): CosignedState {
 }
 
 export const JOURNAL_FILE = 'state.journal';
+const LOCK_FILE = 'state.lock';
 /** Rewrite the journal (latest entry per origin) once it is this large. */
 const COMPACT_BYTES = 8 * 1024 * 1024;
+const HEADER = /^batch ([1-9][0-9]{0,5}) ([1-9][0-9]{0,9}) ([0-9a-f]{64})$/;
 
 export interface StateStoreOptions {
   /** Journal size that triggers a rewrite (default 8 MiB). */
@@ -60,47 +83,79 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
-/** Whether a complete entry with a matching checksum starts somewhere at or after `from`. */
-function validEntryAfter(data: Buffer, from: number): boolean {
-  for (let at = data.indexOf('\nentry ', from - 1); at >= 0; at = data.indexOf('\nentry ', at + 1)) {
-    const start = at + 1;
-    const newline = data.indexOf(0x0a, start);
-    const match = newline < 0 ? null : /^entry (0|[1-9][0-9]{0,7}) ([0-9a-f]{64})$/.exec(data.subarray(start, newline).toString('latin1'));
-    if (!match) continue;
-    const end = newline + 1 + Number(match[1]);
-    if (end < data.length && data[end] === 0x0a && createHash('sha256').update(data.subarray(newline + 1, end)).digest('hex') === match[2]) return true;
+function ioError(what: string, error: unknown): WitnessError {
+  if (error instanceof WitnessError) return error;
+  return new EnvironmentError('STATE_IO', `witness state: ${what}: ${(error as Error).message}`, { cause: error });
+}
+
+function encodeBatch(notes: readonly string[]): Buffer {
+  const payload = Buffer.from(notes.map((note) => `${Buffer.from(note, 'utf8').toString('base64')}\n`).join(''), 'latin1');
+  const digest = createHash('sha256').update(payload).digest('hex');
+  return Buffer.concat([Buffer.from(`batch ${notes.length} ${payload.length} ${digest}\n`), payload, Buffer.from('\n')]);
+}
+
+/** The record at `at`: its states and where it ends, or undefined if it is not a complete valid record. */
+function decodeBatch(data: Buffer, at: number): { states: CosignedState[]; end: number } | undefined {
+  const newline = data.indexOf(0x0a, at);
+  if (newline < 0) return undefined;
+  const match = HEADER.exec(data.subarray(at, newline).toString('latin1'));
+  if (!match) return undefined;
+  const end = newline + 1 + Number(match[2]);
+  if (end + 1 > data.length || data[end] !== 0x0a) return undefined;
+  const payload = data.subarray(newline + 1, end);
+  if (createHash('sha256').update(payload).digest('hex') !== match[3]) return undefined;
+  const lines = payload.toString('latin1').split('\n');
+  if (lines.pop() !== '' || lines.length !== Number(match[1])) return undefined;
+  try {
+    const states = lines.map((line) => parseCosignedState(Buffer.from(decodeBase64(line, 'STATE_CORRUPT')).toString('utf8')));
+    return { states, end: end + 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a complete valid record starts anywhere after `from` ("batch " cannot occur in base64). */
+function validBatchAfter(data: Buffer, from: number): boolean {
+  for (let at = data.indexOf('batch ', from); at >= 0; at = data.indexOf('batch ', at + 1)) {
+    if (decodeBatch(data, at)) return true;
   }
   return false;
 }
 
-function encodeEntry(note: string): Buffer {
-  const body = Buffer.from(note, 'utf8');
-  const digest = createHash('sha256').update(body).digest('hex');
-  return Buffer.concat([Buffer.from(`entry ${body.length} ${digest}\n`), body, Buffer.from('\n')]);
-}
-
 export class WitnessStateStore {
+  /** Durable states only. */
   private readonly states = new Map<string, CosignedState>();
   private fd = -1;
   private inode = -1;
-  /** Bytes of the journal read and applied (all complete entries). */
+  /** Bytes of the journal read and applied (all complete valid records). */
   private offset = 0;
   private pending: Pending[] = [];
   private committing?: Promise<void>;
-  /** True while a commit holds the lock and may have written entries that are not yet synced. */
+  /** True while this store holds the lock in a commit. */
   private writing = false;
+  /** Set when a failed write could not be undone: the store refuses all use. */
+  private broken?: WitnessError;
 
   private constructor(
     readonly dir: string,
     private readonly compactBytes: number,
   ) {}
 
-  /** Opens (creating, mode 0700) the state folder and reads the journal. */
+  /** Opens (creating, mode 0700) the state folder and reads the journal, under the lock. */
   static async open(dir: string, options: StateStoreOptions = {}): Promise<WitnessStateStore> {
     const absolute = path.resolve(dir);
     await mkdir(absolute, { recursive: true, mode: 0o700 });
     const store = new WitnessStateStore(absolute, options.compactBytes ?? COMPACT_BYTES);
-    store.refresh();
+    const lock = await acquireLock(path.join(absolute, LOCK_FILE));
+    try {
+      await store.refresh(true);
+      await store.importLegacyFiles();
+    } catch (error) {
+      store.closeJournal();
+      throw ioError('opening the journal', error);
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
     return store;
   }
 
@@ -108,24 +163,48 @@ export class WitnessStateStore {
     return path.join(this.dir, JOURNAL_FILE);
   }
 
-  /** Reopens the journal if it was replaced (compaction by another process), then applies new entries. */
-  private refresh(): { tornAt?: number } {
-    const current = (() => {
+  private closeJournal(): void {
+    const fd = this.fd;
+    this.fd = -1;
+    this.inode = -1;
+    if (fd >= 0) {
       try {
-        return statSync(this.journal);
+        closeSync(fd);
       } catch {
-        return undefined;
+        /* already closed */
       }
-    })();
-    if (this.fd < 0 || !current || current.ino !== this.inode) {
-      if (this.fd >= 0) closeSync(this.fd);
+    }
+  }
+
+  /**
+   * Brings the in-memory states up to the journal. Must hold the lock. Returns where a torn tail starts.
+   * New records written by other processes are made durable (fdatasync) before they are applied.
+   */
+  private async refresh(creating = false): Promise<{ tornAt?: number }> {
+    let info;
+    try {
+      info = statSync(this.journal);
+    } catch {
+      info = undefined;
+    }
+    if (!info && !creating) {
+      throw new VerificationError('STATE_CORRUPT', `${this.journal} disappeared while the witness was running; refusing to start over (restore it)`);
+    }
+    if (this.fd < 0 || !info || info.ino !== this.inode) {
+      const replaced = this.fd >= 0;
+      this.closeJournal();
       this.fd = openSync(this.journal, 'a+', 0o600);
       this.inode = fstatSync(this.fd).ino;
       this.offset = 0;
       this.states.clear();
+      // Another process rewrote the journal: make its rename durable before we build on it.
+      if (replaced || creating) await this.syncDirectory();
     }
     const size = fstatSync(this.fd).size;
-    if (size <= this.offset) return {};
+    if (size < this.offset) {
+      throw new VerificationError('STATE_CORRUPT', `${this.journal} shrank from ${this.offset} to ${size} bytes; refusing to continue (restore it)`);
+    }
+    if (size === this.offset) return {};
     const data = Buffer.alloc(size - this.offset);
     let read = 0;
     while (read < data.length) {
@@ -133,50 +212,112 @@ export class WitnessStateStore {
       if (n === 0) break;
       read += n;
     }
+    const complete = data.subarray(0, read);
+    const found: CosignedState[] = [];
     let at = 0;
-    while (at < read) {
-      const newline = data.indexOf(0x0a, at);
-      const header = newline < 0 ? '' : data.subarray(at, newline).toString('latin1');
-      const match = /^entry (0|[1-9][0-9]{0,7}) ([0-9a-f]{64})$/.exec(header);
-      const length = match ? Number(match[1]) : -1;
-      const end = newline + 1 + length;
-      const complete = match !== null && end + 1 <= read && data[end] === 0x0a;
-      const body = complete ? data.subarray(newline + 1, end) : undefined;
-      if (!body || createHash('sha256').update(body).digest('hex') !== match![2]) {
-        // Incomplete or unchecked: a torn tail of a writer that crashed (it was never acknowledged) -
-        // unless a valid entry follows: then bytes in the middle changed, and cutting the journal there
-        // would roll the state back. Refuse instead.
-        if (validEntryAfter(data.subarray(0, read), at + 1)) {
+    let tornAt: number | undefined;
+    while (at < complete.length) {
+      const batch = decodeBatch(complete, at);
+      if (!batch) {
+        if (validBatchAfter(complete, at + 1)) {
           throw new VerificationError(
             'STATE_CORRUPT',
-            `${this.journal} is damaged at byte ${this.offset + at} and valid entries follow; refusing to cut it (restore it from a backup)`,
+            `${this.journal} is damaged at byte ${this.offset + at} and valid records follow; refusing to cut it (restore it from a backup)`,
           );
         }
-        return { tornAt: this.offset + at };
+        tornAt = this.offset + at;
+        break;
       }
-      const state = parseCosignedState(body.toString('utf8'));
-      this.states.set(state.origin, state);
-      at = end + 1;
+      found.push(...batch.states);
+      at = batch.end;
     }
+    if (found.length > 0) await fdatasyncAsync(this.fd);
+    for (const state of found) this.states.set(state.origin, state);
     this.offset += at;
-    return {};
+    return tornAt === undefined ? {} : { tornAt };
   }
 
-  /** The latest cosigned state of `origin` (entries appended by other processes included). */
+  /** States kept by an earlier version, one `<sha256(origin)>.checkpoint` file per origin: imported once. */
+  private async importLegacyFiles(): Promise<void> {
+    const notes: string[] = [];
+    for (const name of readdirSync(this.dir)) {
+      if (!/^[0-9a-f]{64}\.checkpoint$/.test(name)) continue;
+      const state = parseCosignedState(readFileSync(path.join(this.dir, name), 'utf8'));
+      const current = this.states.get(state.origin);
+      if (!current || current.checkpoint.size < state.checkpoint.size) notes.push(state.note);
+    }
+    if (notes.length === 0) return;
+    const { tornAt } = await this.refresh();
+    if (tornAt !== undefined) this.cut(tornAt);
+    await this.append(encodeBatch(notes));
+    for (const note of notes) {
+      const state = parseCosignedState(note);
+      this.states.set(state.origin, state);
+    }
+  }
+
+  private cut(at: number): void {
+    ftruncateSync(this.fd, at);
+    this.offset = at;
+  }
+
+  /** Appends a record and syncs it; on failure undoes it (or, if that fails, breaks the store). */
+  private async append(record: Buffer): Promise<void> {
+    const before = this.offset;
+    try {
+      let written = 0;
+      while (written < record.length) written += writeSync(this.fd, record, written);
+      await fdatasyncAsync(this.fd);
+    } catch (error) {
+      try {
+        ftruncateSync(this.fd, before);
+        await fdatasyncAsync(this.fd);
+      } catch (undo) {
+        this.broken = ioError('a failed write could not be undone; restart the witness after checking the journal', undo);
+      }
+      throw ioError('writing the journal', error);
+    }
+    this.offset = before + record.length;
+  }
+
+  /**
+   * The latest durable cosigned state of `origin`. The journal is read only under the lock (taken without
+   * waiting); when another process holds it, the states this process already knows are returned.
+   */
   async read(origin: string): Promise<CosignedState | undefined> {
-    // During a commit the map holds only durable states; reading the file then could pick up our own
-    // entries before they are synced, so it waits for the next read.
-    if (!this.writing) this.refresh();
+    if (this.broken) throw this.broken;
+    if (!this.writing) {
+      const lockPath = path.join(this.dir, LOCK_FILE);
+      let fd = -1;
+      try {
+        fd = openSync(lockPath, 'wx', 0o644);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('locking', error);
+      }
+      if (fd >= 0) {
+        try {
+          writeSync(fd, `${process.pid}\n${hostname()}\n`);
+          closeSync(fd);
+          const { tornAt } = await this.refresh();
+          void tornAt; // a torn tail is cut by the next writer
+        } catch (error) {
+          throw ioError('reading the journal', error);
+        } finally {
+          rmSync(lockPath, { force: true });
+        }
+      }
+    }
     return this.states.get(origin);
   }
 
   /**
    * Compare-and-swap: `decide` sees the current state and returns the next one (or no state, to change
    * nothing). The next state must not be smaller, nor the same size with another root. It is in the
-   * journal durably before this returns. Updates of one origin run in order; updates arriving while a
-   * commit is under way are committed together in the next one.
+   * journal durably before this returns. Updates run in arrival order; those arriving during a commit are
+   * committed together in the next one.
    */
   update<T>(origin: string, decide: Decide<T>): Promise<T> {
+    if (this.broken) return Promise.reject(this.broken);
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ origin, decide: decide as Decide<unknown>, resolve: resolve as (value: unknown) => void, reject });
       void this.commitLoop();
@@ -200,11 +341,17 @@ export class WitnessStateStore {
   }
 
   private async commit(batch: Pending[]): Promise<void> {
+    const settled = new Set<Pending>();
+    const fail = (item: Pending, error: unknown) => {
+      settled.add(item);
+      item.reject(error);
+    };
     let lock;
     try {
-      lock = await acquireLock(path.join(this.dir, 'state.lock'));
+      if (this.broken) throw this.broken;
+      lock = await acquireLock(path.join(this.dir, LOCK_FILE));
     } catch (error) {
-      for (const item of batch) item.reject(error);
+      for (const item of batch) fail(item, ioError('locking', error));
       return;
     }
     const done: Array<{ item: Pending; result: unknown }> = [];
@@ -212,18 +359,15 @@ export class WitnessStateStore {
     const staged = new Map<string, CosignedState>();
     this.writing = true;
     try {
-      const { tornAt } = this.refresh();
-      if (tornAt !== undefined) {
-        ftruncateSync(this.fd, tornAt);
-        this.refresh();
-      }
-      const entries: Buffer[] = [];
+      const { tornAt } = await this.refresh();
+      if (tornAt !== undefined) this.cut(tornAt);
+      const notes: string[] = [];
       for (const item of batch) {
         try {
           const current = staged.get(item.origin) ?? this.states.get(item.origin);
           const { next, result } = await item.decide(current);
           if (next) {
-            if (next.origin !== item.origin) throw new Error(`internal: state for ${next.origin} written as ${item.origin}`);
+            if (next.origin !== item.origin) throw new EnvironmentError('STATE_MISUSE', `internal: state for ${next.origin} written as ${item.origin}`);
             if (current) {
               const before = current.checkpoint;
               const after = next.checkpoint;
@@ -232,65 +376,59 @@ export class WitnessStateStore {
               }
             }
             staged.set(item.origin, next);
-            entries.push(encodeEntry(next.note));
+            notes.push(next.note);
           }
           done.push({ item, result });
         } catch (error) {
-          item.reject(error);
+          fail(item, error);
         }
       }
-      if (entries.length > 0) {
-        const data = Buffer.concat(entries);
-        let written = 0;
-        while (written < data.length) written += writeSync(this.fd, data, written);
-        await fdatasyncAsync(this.fd);
-        this.offset += data.length;
+      if (notes.length > 0) {
+        await this.append(encodeBatch(notes));
         for (const [origin, state] of staged) this.states.set(origin, state);
         if (this.offset > this.compactBytes) await this.compact();
       }
     } catch (error) {
-      // The write or sync failed: nothing of this batch is acknowledged; forget what we applied.
-      this.states.clear();
-      this.offset = 0;
-      if (this.fd >= 0) closeSync(this.fd);
-      this.fd = -1;
-      for (const { item } of done) item.reject(error);
+      // Nothing of this batch is acknowledged; what was written was undone (or the store is broken).
+      const wrapped = ioError('committing', error);
+      for (const item of batch) if (!settled.has(item)) fail(item, wrapped);
       return;
     } finally {
       this.writing = false;
-      await lock.release();
+      await lock.release().catch(() => undefined);
     }
     for (const { item, result } of done) item.resolve(result);
   }
 
-  /** Rewrites the journal with the latest entry per origin (under the lock). */
-  private async compact(): Promise<void> {
-    const temp = `${this.journal}.compact-${process.pid}`;
-    const fd = openSync(temp, 'w', 0o600);
+  private async syncDirectory(): Promise<void> {
+    const fd = openSync(this.dir, 'r');
     try {
-      for (const state of this.states.values()) {
-        const entry = encodeEntry(state.note);
-        let written = 0;
-        while (written < entry.length) written += writeSync(fd, entry, written);
-      }
       await fsyncAsync(fd);
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** Rewrites the journal with the latest entry per origin (under the lock). A failure only postpones it. */
+  private async compact(): Promise<void> {
+    const temp = `${this.journal}.compact-${process.pid}`;
     try {
+      const fd = openSync(temp, 'w', 0o600);
+      try {
+        const record = encodeBatch([...this.states.values()].map((state) => state.note));
+        let written = 0;
+        while (written < record.length) written += writeSync(fd, record, written);
+        await fsyncAsync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(temp, this.journal);
-    } catch (error) {
+      await this.syncDirectory();
+    } catch {
       rmSync(temp, { force: true });
-      throw error;
+      return;
     }
-    const dirFd = openSync(this.dir, 'r');
-    try {
-      await fsyncAsync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
-    closeSync(this.fd);
-    this.fd = -1;
-    this.refresh();
+    this.closeJournal();
+    await this.refresh();
   }
 }
