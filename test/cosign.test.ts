@@ -270,3 +270,27 @@ describe('state journal', () => {
     assert.equal((await other.read(ORIGIN))!.checkpoint.size, last);
   });
 });
+
+test('reads during journal compaction always see every durable state', async () => {
+  const { parseCosignedState } = await import('../src/cosign/state.js');
+  const { generateKeyPair } = await import('../src/tlog/note.js');
+  const signer = noteSigner(generateKeyPair('log.example').signerKey);
+  const root = Buffer.alloc(32, 7).toString('base64');
+  const note = (origin: string, size: number) => signNote(`${origin}\n${size}\n${root}\n`, [signer]);
+  const store = await WitnessStateStore.open(path.join(tempDir(), 'state'), { compactBytes: 2000 });
+  await store.update('a.example/log', () => ({ next: parseCosignedState(note('a.example/log', 1)), result: 0 }));
+  let misses = 0;
+  let stop = false;
+  const reader = (async () => {
+    while (!stop) {
+      if (!(await store.read('a.example/log'))) misses++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  })();
+  for (let size = 2; size < 120; size++) {
+    await store.update('b.example/log', () => ({ next: parseCosignedState(note('b.example/log', size)), result: 0 }));
+  }
+  stop = true;
+  await reader;
+  assert.equal(misses, 0);
+});

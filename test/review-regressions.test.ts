@@ -118,3 +118,15 @@ describe('git locks left by a killed witness', () => {
     await assert.rejects(log.append(testRecords(1, 1), signerKey), /index\.lock/);
   });
 });
+
+describe('stale locks after a restart', () => {
+  test('a lock naming our own pid that we do not hold, or from an earlier boot, is stale', async () => {
+    const file = path.join(tempDir(), 'own.lock');
+    writeFileSync(file, `${process.pid}\n${hostname()}\n`);
+    const lock = await acquireLock(file, 2_000);
+    await lock.release();
+    writeFileSync(file, `1\n${hostname()}\nan-earlier-boot\n`); // pid 1 is alive, but that boot is over
+    const again = await acquireLock(file, 2_000);
+    await again.release();
+  });
+});

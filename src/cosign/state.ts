@@ -33,11 +33,10 @@ import {
   writeSync,
 } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EnvironmentError, VerificationError, WitnessError } from '../errors.js';
-import { acquireLock } from '../log/lock.js';
+import { acquireLock, holdLock, lockContent, releaseLockHold } from '../log/lock.js';
 import { type Checkpoint, parseCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, decodeBase64 } from '../tlog/encoding.js';
 import { splitNote } from '../tlog/note.js';
@@ -190,13 +189,16 @@ export class WitnessStateStore {
     if (!info && !creating) {
       throw new VerificationError('STATE_CORRUPT', `${this.journal} disappeared while the witness was running; refusing to start over (restore it)`);
     }
+    // Reopened (another process compacted): read it all into a fresh map and swap it in at the end, so
+    // concurrent readers keep seeing the durable states they had meanwhile.
+    let reopened = false;
     if (this.fd < 0 || !info || info.ino !== this.inode) {
       const replaced = this.fd >= 0;
       this.closeJournal();
       this.fd = openSync(this.journal, 'a+', 0o600);
       this.inode = fstatSync(this.fd).ino;
       this.offset = 0;
-      this.states.clear();
+      reopened = true;
       // Another process rewrote the journal: make its rename durable before we build on it.
       if (replaced || creating) await this.syncDirectory();
     }
@@ -204,7 +206,10 @@ export class WitnessStateStore {
     if (size < this.offset) {
       throw new VerificationError('STATE_CORRUPT', `${this.journal} shrank from ${this.offset} to ${size} bytes; refusing to continue (restore it)`);
     }
-    if (size === this.offset) return {};
+    if (size === this.offset) {
+      if (reopened) this.states.clear();
+      return {};
+    }
     const data = Buffer.alloc(size - this.offset);
     let read = 0;
     while (read < data.length) {
@@ -231,7 +236,17 @@ export class WitnessStateStore {
       found.push(...batch.states);
       at = batch.end;
     }
-    if (found.length > 0) await fdatasyncAsync(this.fd);
+    if (found.length > 0) {
+      try {
+        await fdatasyncAsync(this.fd);
+      } catch (error) {
+        // Linux reports a writeback error once; a retry could "succeed" on data that never reached disk.
+        this.broken = ioError('syncing records written by another process; restart the witness after checking the journal', error);
+        throw this.broken;
+      }
+    }
+    // One synchronous step: readers never see a half-applied journal.
+    if (reopened) this.states.clear();
     for (const state of found) this.states.set(state.origin, state);
     this.offset += at;
     return tornAt === undefined ? {} : { tornAt };
@@ -295,15 +310,20 @@ export class WitnessStateStore {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('locking', error);
       }
       if (fd >= 0) {
+        holdLock(lockPath);
         try {
-          writeSync(fd, `${process.pid}\n${hostname()}\n`);
-          closeSync(fd);
-          const { tornAt } = await this.refresh();
-          void tornAt; // a torn tail is cut by the next writer
+          try {
+            writeSync(fd, lockContent());
+          } finally {
+            closeSync(fd);
+          }
+          await this.refresh(); // a torn tail is left for the next writer to cut
         } catch (error) {
-          throw ioError('reading the journal', error);
+          if (this.broken || error instanceof WitnessError) throw ioError('reading the journal', error);
+          // E.g. a full disk while writing the lock: the durable states known here are still right.
         } finally {
           rmSync(lockPath, { force: true });
+          releaseLockHold(lockPath);
         }
       }
     }

@@ -1,6 +1,7 @@
 // An exclusive lock against concurrent writers of one log: a file created with O_EXCL holding the
 // holder's pid and host. A lock whose holder is gone (killed, machine rebooted) is taken over.
 import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { EnvironmentError } from '../errors.js';
 
@@ -9,6 +10,32 @@ export interface HeldLock {
   /** Set when the previous holder died without releasing the lock: its recorded start time (ms). */
   readonly tookOverFrom?: { pid: number; sinceMs: number };
   release(): Promise<void>;
+}
+
+/** Lock files this process holds (a lock naming our own pid that we do not hold is stale: pid reuse). */
+const held = new Set<string>();
+
+export function holdLock(path: string): void {
+  held.add(path);
+}
+
+export function releaseLockHold(path: string): void {
+  held.delete(path);
+}
+
+/** The boot this machine is in: a lock from an earlier boot is stale whatever its pid (Linux; else ''). */
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+const BOOT_ID = bootId();
+
+/** What a lock file holds: pid, host, boot id. */
+export function lockContent(): string {
+  return `${process.pid}\n${hostname()}\n${BOOT_ID}\n`;
 }
 
 export function processAlive(pid: number): boolean {
@@ -23,12 +50,13 @@ export function processAlive(pid: number): boolean {
 interface LockInfo {
   pid: number;
   host: string;
+  boot: string;
 }
 
 async function readLockInfo(path: string): Promise<LockInfo | undefined> {
   try {
-    const [pid, host] = (await readFile(path, 'utf8')).split('\n');
-    return { pid: Number(pid), host: host ?? '' };
+    const [pid, host, boot] = (await readFile(path, 'utf8')).split('\n');
+    return { pid: Number(pid), host: host ?? '', boot: boot ?? '' };
   } catch {
     return undefined;
   }
@@ -36,7 +64,13 @@ async function readLockInfo(path: string): Promise<LockInfo | undefined> {
 
 async function isStale(path: string, info: LockInfo | undefined): Promise<boolean> {
   if (info === undefined) return false;
-  if (Number.isInteger(info.pid) && info.pid > 0) return info.host === hostname() && !processAlive(info.pid);
+  if (Number.isInteger(info.pid) && info.pid > 0) {
+    if (info.host !== hostname()) return false;
+    // From an earlier boot of this machine (pids restart), or naming us though we do not hold it.
+    if (info.boot !== '' && BOOT_ID !== '' && info.boot !== BOOT_ID) return true;
+    if (info.pid === process.pid) return !held.has(path);
+    return !processAlive(info.pid);
+  }
   // Killed between creating the file and writing its pid into it.
   const ageMs = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
   return ageMs > 5_000;
@@ -83,12 +117,21 @@ export async function acquireLock(path: string, waitMs = 30_000): Promise<HeldLo
     try {
       const handle = await open(path, 'wx', 0o644);
       // No fsync: after a crash the lock only needs to be recognisable as stale, and an empty one is.
-      await handle.writeFile(`${process.pid}\n${hostname()}\n`);
+      holdLock(path);
+      try {
+        await handle.writeFile(lockContent());
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        await rm(path, { force: true });
+        releaseLockHold(path);
+        throw new EnvironmentError('LOCK_FAILED', `cannot write lock ${path}: ${(error as Error).message}`, { cause: error });
+      }
       await handle.close();
       return {
         path,
         ...(tookOverFrom ? { tookOverFrom } : {}),
         release: async () => {
+          releaseLockHold(path);
           await rm(path, { force: true });
         },
       };
