@@ -37,3 +37,4 @@ export { defaultStateDir } from './cosign/paths.js';
 export * from './cosign/protocol.js';
 export * from './cosign/loglist.js';
 export * from './cosign/server.js';
+export * from './build/distpack.js';

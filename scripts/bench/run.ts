@@ -1,12 +1,14 @@
 // `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run.
 // Not a timed test: numbers depend on the machine. Select one with `npm run bench -- verify-log`.
 import { benchCompare } from './compare.js';
+import { benchHash } from './hash.js';
 import { benchServe } from './serve.js';
 import { benchSumdbTiles } from './sumdb-tiles.js';
 import { benchVerifyLog } from './verify-log.js';
 
 const benches: Record<string, () => Promise<void>> = {
   compare: benchCompare,
+  hash: benchHash,
   serve: benchServe,
   'sumdb-tiles': benchSumdbTiles,
   'verify-log': benchVerifyLog,

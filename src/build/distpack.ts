@@ -1,0 +1,165 @@
+// Hashing what `make.bash -distpack` writes to pkg/distpack: size and SHA-256 of every file, streamed
+// (archives are ~100 MB: never held in memory), and for the golang.org/toolchain module the two go.sum
+// lines: the zip's `h1:` (Go dirhash.HashZip: Hash1 over the entries' names and decompressed contents)
+// and the `.mod` file's `/go.mod h1:`.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import yauzl from 'yauzl';
+import { EnvironmentError, FormatError } from '../errors.js';
+import { goModHash, hash1FromDigests } from '../sumdb/dirhash.js';
+
+export interface HashedFile {
+  readonly name: string;
+  readonly size: number;
+  /** Lowercase hex SHA-256 of the file's bytes. */
+  readonly sha256: string;
+}
+
+/** Size and SHA-256 of a file, streamed. */
+export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        size += chunk.length;
+        hash.update(chunk);
+      }
+    });
+  } catch (error) {
+    throw new EnvironmentError('READ_FAILED', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+function openZip(file: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false }, (error, zip) => {
+      if (error || !zip) reject(new FormatError('MALFORMED_ZIP', `${file} is not a readable zip: ${error?.message ?? 'no zip'}`, { cause: error }));
+      else resolve(zip);
+    });
+  });
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const ZIP_CONCURRENCY = 4;
+
+/**
+ * Go dirhash.HashZip: `h1:` over every entry of a zip, by its name as stored and its decompressed
+ * content, streamed entry by entry. Names must be valid UTF-8 (module zip paths are) and unique.
+ */
+export async function hashModuleZip(file: string): Promise<string> {
+  return (await hashModuleZipDetailed(file)).h1;
+}
+
+/** hashModuleZip, also returning how many content bytes (decompressed) were hashed. */
+export async function hashModuleZipDetailed(file: string): Promise<{ h1: string; contentBytes: number }> {
+  let contentBytes = 0;
+  const zip = await openZip(file);
+  const digests: Array<{ name: string; sha256: string }> = [];
+  const names = new Set<string>();
+  // Up to ZIP_CONCURRENCY entries are inflated and hashed at once (zlib runs in libuv's threadpool, so
+  // this uses every core); hash1 sorts by name, so completion order does not matter.
+  try {
+  await new Promise<void>((resolve, reject) => {
+    let active = 0;
+    let requested = false;
+    let ended = false;
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      reject(error instanceof FormatError ? error : new FormatError('MALFORMED_ZIP', `${file}: ${(error as Error).message}`, { cause: error }));
+    };
+    const requestNext = () => {
+      if (failed || ended || requested || active >= ZIP_CONCURRENCY) return;
+      requested = true;
+      zip.readEntry();
+    };
+    const finishIfDone = () => {
+      if (!failed && ended && active === 0) resolve();
+    };
+    zip.on('error', fail);
+    zip.on('end', () => {
+      requested = false;
+      ended = true;
+      finishIfDone();
+    });
+    zip.on('entry', (entry: yauzl.Entry) => {
+      requested = false;
+      let name: string;
+      try {
+        name = strictUtf8.decode(entry.fileName as unknown as Buffer);
+      } catch {
+        fail(new FormatError('MALFORMED_ZIP', `${file}: an entry name is not UTF-8`));
+        return;
+      }
+      if (names.has(name)) {
+        fail(new FormatError('MALFORMED_ZIP', `${file}: entry ${JSON.stringify(name)} appears twice`));
+        return;
+      }
+      names.add(name);
+      active++;
+      zip.openReadStream(entry, (error, stream) => {
+        if (error || !stream) {
+          fail(error ?? new Error('no stream'));
+          return;
+        }
+        const hash = createHash('sha256');
+        stream.on('data', (chunk: Buffer) => {
+          contentBytes += chunk.length;
+          hash.update(chunk);
+        });
+        stream.on('error', fail);
+        stream.on('end', () => {
+          digests.push({ name, sha256: hash.digest('hex') });
+          active--;
+          requestNext();
+          finishIfDone();
+        });
+      });
+      requestNext();
+    });
+    requestNext();
+  });
+  } finally {
+    zip.close();
+  }
+  return { h1: hash1FromDigests(digests), contentBytes };
+}
+
+/** `v0.0.1-go1.21.0.linux-amd64` from `v0.0.1-go1.21.0.linux-amd64.zip`. */
+const MODULE_FILE = /^(v0\.0\.1-go[0-9A-Za-z.+-]+)\.(zip|mod|info)$/;
+
+export interface DistpackHashes {
+  readonly files: HashedFile[];
+  /** The golang.org/toolchain module's two go.sum lines, when its zip and .mod are present. */
+  readonly goSum?: readonly [string, string];
+  readonly moduleVersion?: string;
+}
+
+/** Hashes every file of a pkg/distpack folder (sorted by name) and computes the toolchain module's go.sum lines. */
+export async function hashDistpack(dir: string): Promise<DistpackHashes> {
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    throw new EnvironmentError('DISTPACK_NOT_FOUND', `cannot read ${dir}: ${error.message}`, { cause: error });
+  });
+  const files: HashedFile[] = [];
+  for (const name of names.sort()) {
+    const file = path.join(dir, name);
+    if (!(await stat(file)).isFile()) continue;
+    files.push({ name, ...(await hashFile(file)) });
+  }
+  const zip = names.find((name) => MODULE_FILE.exec(name)?.[2] === 'zip');
+  const version = zip ? MODULE_FILE.exec(zip)![1]! : undefined;
+  if (!version || !names.includes(`${version}.mod`)) return { files };
+  const zipH1 = await hashModuleZip(path.join(dir, `${version}.zip`));
+  const modH1 = goModHash(new Uint8Array(await readFile(path.join(dir, `${version}.mod`))));
+  return {
+    files,
+    moduleVersion: version,
+    goSum: [`golang.org/toolchain ${version} ${zipH1}`, `golang.org/toolchain ${version}/go.mod ${modH1}`],
+  };
+}

@@ -1,0 +1,79 @@
+// Hashing a pkg/distpack folder: every file's size and SHA-256, and the toolchain module's go.sum lines
+// (h1: of the zip read by streaming, checked against Hash1 over the same names and contents in memory).
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import yazl from 'yazl';
+import { hashDistpack, hashFile, hashModuleZip } from '../src/build/distpack.js';
+import { WitnessError } from '../src/errors.js';
+import { hash1 } from '../src/sumdb/dirhash.js';
+import { tempDir } from './helpers/fixtures.js';
+
+const VERSION = 'v0.0.1-go1.99.0.linux-amd64';
+const PREFIX = `golang.org/toolchain@${VERSION}/`;
+
+function writeZip(file: string, entries: Array<{ name: string; content: Buffer; compress?: boolean }>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const zip = new yazl.ZipFile();
+    for (const entry of entries) zip.addBuffer(entry.content, entry.name, { compress: entry.compress ?? true, mtime: new Date(0) });
+    zip.end();
+    zip.outputStream.pipe(createWriteStream(file)).on('close', () => resolve()).on('error', reject);
+  });
+}
+
+test('a distpack folder: sizes and SHA-256 of every file, and the module go.sum lines', async () => {
+  const dir = tempDir();
+  const entries = [
+    { name: `${PREFIX}bin/go`, content: randomBytes(300_000), compress: false },
+    { name: `${PREFIX}src/runtime/proc.go`, content: Buffer.from('package runtime\n'.repeat(5000)) },
+    { name: `${PREFIX}_go.mod`, content: Buffer.from('module std\n') },
+    { name: `${PREFIX}pkg/tool/linux_amd64/compile`, content: randomBytes(70_000) },
+    { name: `${PREFIX}lib/time/zoneinfo.zip`, content: Buffer.alloc(0) },
+  ];
+  await writeZip(path.join(dir, `${VERSION}.zip`), entries);
+  writeFileSync(path.join(dir, `${VERSION}.mod`), 'module golang.org/toolchain\n');
+  writeFileSync(path.join(dir, `${VERSION}.info`), '{"Version":"v0.0.1-go1.99.0.linux-amd64","Time":"2026-01-01T00:00:00Z"}\n');
+  const archive = randomBytes(123_457);
+  writeFileSync(path.join(dir, 'go1.99.0.linux-amd64.tar.gz'), archive);
+  writeFileSync(path.join(dir, 'go1.99.0.src.tar.gz'), randomBytes(1000));
+
+  const result = await hashDistpack(dir);
+  assert.deepEqual(result.files.map((f) => f.name), [
+    'go1.99.0.linux-amd64.tar.gz',
+    'go1.99.0.src.tar.gz',
+    `${VERSION}.info`,
+    `${VERSION}.mod`,
+    `${VERSION}.zip`,
+  ]);
+  const tarball = result.files[0]!;
+  assert.equal(tarball.size, archive.length);
+  assert.equal(tarball.sha256, createHash('sha256').update(archive).digest('hex'));
+  assert.equal(result.moduleVersion, VERSION);
+  const expectedH1 = hash1(entries.map(({ name, content }) => ({ name, content })));
+  assert.deepEqual(result.goSum, [
+    `golang.org/toolchain ${VERSION} ${expectedH1}`,
+    // The real toolchain go.mod hash, as recorded in sum.golang.org (tlog-specs.md §7).
+    `golang.org/toolchain ${VERSION}/go.mod h1:8wlg68NqwW7eMnI1aABk/C2pDYXj8mrMY4TyRfiLeS0=`,
+  ]);
+});
+
+test('hashFile streams; a missing file is an environment error', async () => {
+  const file = path.join(tempDir(), 'f');
+  const data = randomBytes(5 * 1024 * 1024 + 3);
+  writeFileSync(file, data);
+  assert.deepEqual(await hashFile(file), { size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+  await assert.rejects(hashFile(path.join(tempDir(), 'missing')), (error: unknown) => error instanceof WitnessError && error.exitCode === 2);
+});
+
+test('a zip that is not one, or has a name twice, is refused with a typed error', async () => {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'bad.zip'), randomBytes(1000));
+  await assert.rejects(hashModuleZip(path.join(dir, 'bad.zip')), (error: unknown) => error instanceof WitnessError && error.code === 'MALFORMED_ZIP');
+  await writeZip(path.join(dir, 'dup.zip'), [
+    { name: 'a/x', content: Buffer.from('1') },
+    { name: 'a/x', content: Buffer.from('2') },
+  ]);
+  await assert.rejects(hashModuleZip(path.join(dir, 'dup.zip')), /appears twice/);
+});
