@@ -38,3 +38,4 @@ export * from './cosign/protocol.js';
 export * from './cosign/loglist.js';
 export * from './cosign/server.js';
 export * from './build/distpack.js';
+export * from './build/source-check.js';

@@ -77,3 +77,25 @@ test('a zip that is not one, or has a name twice, is refused with a typed error'
   ]);
   await assert.rejects(hashModuleZip(path.join(dir, 'dup.zip')), /appears twice/);
 });
+
+test('opt-in: a real distpack built from a Go tag matches the git tree and sum.golang.org (WITNESS_DISTPACK_DIR)', async (t) => {
+  const dir = process.env.WITNESS_DISTPACK_DIR;
+  const repository = process.env.WITNESS_GO_REPO;
+  if (!dir || !repository) {
+    t.skip('set WITNESS_DISTPACK_DIR=<GOROOT>/pkg/distpack (after make.bash -distpack at a release tag) and WITNESS_GO_REPO to run');
+    return;
+  }
+  const { readFileSync } = await import('node:fs');
+  const { checkSourceTarball } = await import('../src/build/source-check.js');
+  const result = await hashDistpack(dir);
+  const source = result.files.find((file) => file.name.endsWith('.src.tar.gz'));
+  assert.ok(source, 'no source tarball in the distpack folder');
+  const tag = source.name.slice(0, -'.src.tar.gz'.length);
+  const check = await checkSourceTarball(path.join(dir, source.name), repository, tag);
+  assert.equal(check.equal, true, JSON.stringify({ differ: check.differ.slice(0, 5), onlyInGit: check.onlyInGit.slice(0, 5), onlyInTarball: check.onlyInTarball.slice(0, 5) }));
+  // Real sum.golang.org records (test/vectors/toolchain-records.txt): compare when we have this version's.
+  const records = readFileSync(new URL('./vectors/toolchain-records.txt', import.meta.url), 'utf8').split('\n');
+  const recorded = records.filter((line) => line.startsWith(`golang.org/toolchain ${result.moduleVersion} `) || line.startsWith(`golang.org/toolchain ${result.moduleVersion}/go.mod `));
+  if (recorded.length === 2) assert.deepEqual(result.goSum, recorded);
+  else t.diagnostic(`no sumdb record for ${result.moduleVersion} in the test vectors; go.sum lines: ${result.goSum?.join(' | ')}`);
+});

@@ -9,6 +9,7 @@ import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { verifyCommand } from './commands/verify.js';
 import { compareCommand } from './commands/compare.js';
+import { sourceCheckCommand } from './commands/source-check.js';
 import { sumdbCommand } from './commands/sumdb.js';
 import { serveCommand } from './commands/serve.js';
 import { tagsCommand } from './commands/tags.js';
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(compareCommand)
     .command(initCommand)
     .command(serveCommand)
+    .command(sourceCheckCommand)
     .command(sumdbCommand)
     .command(tagsCommand)
     .command(verifyCommand)
