@@ -11,7 +11,7 @@ import { WitnessLog } from '../src/log/log.js';
 import { parseRecord } from '../src/log/record.js';
 import { verifyLogFolder } from '../src/log/verify.js';
 import { ROOT, WITNESS_BIN, tempDir, testSignerKey, writeKeyFile } from './helpers/fixtures.js';
-import { SumdbTestLog, startSumdbServer } from './helpers/sumdb-server.js';
+import { SumdbTestLog, startSumdbServer, syntheticGoSumRecord } from './helpers/sumdb-server.js';
 
 const ROUNDS = Number(process.env.WITNESS_COSIGN_CRASH_ROUNDS ?? 16);
 
@@ -37,7 +37,7 @@ function runAndMaybeKill(args: string[], killAfterMs: number): Promise<{ finishe
 
 test(`kill -9 during sumdb cosign rounds, ${ROUNDS} times: the state is never behind a cosignature`, { timeout: 300_000 }, async () => {
   const sumdb = new SumdbTestLog();
-  const record = (i: number) => `example.com/c${i} v1.0.0 h1:${Buffer.alloc(32, i % 251).toString('base64')}\nexample.com/c${i} v1.0.0/go.mod h1:${Buffer.alloc(32, 9).toString('base64')}\n`;
+  const record = (i: number) => syntheticGoSumRecord(i, 'c');
   for (let i = 0; i < 50; i++) sumdb.append(record(i));
   const server = await startSumdbServer(sumdb);
   after(() => server.close());

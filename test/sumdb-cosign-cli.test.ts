@@ -10,12 +10,12 @@ import { verifyLogFolder } from '../src/log/verify.js';
 import { cosignatureVerifier } from '../src/tlog/cosignature.js';
 import { noteVerifier, openNote } from '../src/tlog/note.js';
 import { tempDir, testSignerKey, writeKeyFile } from './helpers/fixtures.js';
-import { SumdbTestLog, startSumdbServer } from './helpers/sumdb-server.js';
+import { SumdbTestLog, startSumdbServer, syntheticGoSumRecord } from './helpers/sumdb-server.js';
 import { runWitnessAsync } from './helpers/tag-repo.js';
 
 test('repeated cosign rounds follow a growing sumdb; a fork is evidence (exit 1)', async () => {
   const sumdb = new SumdbTestLog();
-  const record = (i: number) => `example.com/m${i} v1.0.0 h1:${Buffer.alloc(32, i % 256).toString('base64')}\nexample.com/m${i} v1.0.0/go.mod h1:${Buffer.alloc(32, 7).toString('base64')}\n`;
+  const record = (i: number) => syntheticGoSumRecord(i, 'm');
   for (let i = 0; i < 300; i++) sumdb.append(record(i));
   const server = await startSumdbServer(sumdb);
   after(() => server.close());

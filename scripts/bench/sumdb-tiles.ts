@@ -3,11 +3,11 @@
 // tilesForConsistencyProof), cold and with the previous round's authenticated tiles cached.
 import { SumdbClient } from '../../src/sumdb/client.js';
 import { tilesForConsistencyProof } from '../../src/tlog/tile.js';
-import { SumdbTestLog, startSumdbServer } from '../../test/helpers/sumdb-server.js';
+import { SumdbTestLog, startSumdbServer, syntheticGoSumRecord } from '../../test/helpers/sumdb-server.js';
 
 export async function benchSumdbTiles(): Promise<void> {
   const log = new SumdbTestLog();
-  const record = (i: number) => `example.com/b${i} v1.0.0 h1:${Buffer.alloc(32, i % 251).toString('base64')}\nexample.com/b${i} v1.0.0/go.mod h1:${Buffer.alloc(32, 3).toString('base64')}\n`;
+  const record = (i: number) => syntheticGoSumRecord(i, 'b');
   while (log.size < 100_000) log.append(record(log.size));
   const server = await startSumdbServer(log);
   try {

@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { WitnessError } from '../errors.js';
 import { DEFAULT_LOG_DIR } from '../log/layout.js';
 import { initCommand } from './commands/init.js';
+import { printWitnessError } from './output.js';
 import { logCommand } from './commands/log.js';
 import { verifyCommand } from './commands/verify.js';
 import { compareCommand } from './commands/compare.js';
@@ -43,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (error) {
     if (error instanceof WitnessError) {
-      process.stderr.write(`witness: ${error.category === 'verification' || error.category === 'format' ? 'FAILED: ' : ''}${error.message} [${error.code}]\n`);
+      printWitnessError(error);
       return error.exitCode;
     }
     process.stderr.write(`witness: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

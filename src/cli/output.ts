@@ -1,3 +1,5 @@
+import type { WitnessError } from '../errors.js';
+
 // Output helpers for the CLI: human text on stdout, JSON (bigints as strings) with --json.
 export function printJson(value: unknown): void {
   process.stdout.write(
@@ -7,6 +9,12 @@ export function printJson(value: unknown): void {
 
 export function printLines(lines: readonly string[]): void {
   process.stdout.write(lines.map((line) => `${line}\n`).join(''));
+}
+
+/** The one line the CLI prints on stderr for a WitnessError. */
+export function printWitnessError(error: WitnessError): void {
+  const failed = error.category === 'verification' || error.category === 'format' ? 'FAILED: ' : '';
+  process.stderr.write(`witness: ${failed}${error.message} [${error.code}]\n`);
 }
 
 /** Fixed-width label column for human summaries. */

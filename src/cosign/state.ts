@@ -21,13 +21,11 @@ import {
   closeSync,
   fdatasync,
   fstatSync,
-  fsync,
   ftruncateSync,
   openSync,
   readFileSync,
   readSync,
   readdirSync,
-  renameSync,
   rmSync,
   statSync,
   writeSync,
@@ -36,13 +34,13 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EnvironmentError, VerificationError, WitnessError } from '../errors.js';
+import { fsyncDirectory, writeFileAtomic } from '../log/files.js';
 import { acquireLock, holdLock, lockContent, releaseLockHold } from '../log/lock.js';
 import { type Checkpoint, parseCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, decodeBase64 } from '../tlog/encoding.js';
 import { splitNote } from '../tlog/note.js';
 
 const fdatasyncAsync = promisify(fdatasync);
-const fsyncAsync = promisify(fsync);
 
 export interface CosignedState {
   readonly origin: string;
@@ -200,7 +198,7 @@ export class WitnessStateStore {
       this.offset = 0;
       reopened = true;
       // Another process rewrote the journal: make its rename durable before we build on it.
-      if (replaced || creating) await this.syncDirectory();
+      if (replaced || creating) await fsyncDirectory(this.dir);
     }
     const size = fstatSync(this.fd).size;
     if (size < this.offset) {
@@ -420,32 +418,12 @@ export class WitnessStateStore {
     for (const { item, result } of done) item.resolve(result);
   }
 
-  private async syncDirectory(): Promise<void> {
-    const fd = openSync(this.dir, 'r');
-    try {
-      await fsyncAsync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
-
   /** Rewrites the journal with the latest entry per origin (under the lock). A failure only postpones it. */
   private async compact(): Promise<void> {
-    const temp = `${this.journal}.compact-${process.pid}`;
     try {
-      const fd = openSync(temp, 'w', 0o600);
-      try {
-        const record = encodeBatch([...this.states.values()].map((state) => state.note));
-        let written = 0;
-        while (written < record.length) written += writeSync(fd, record, written);
-        await fsyncAsync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temp, this.journal);
-      await this.syncDirectory();
+      // Temp file, fsync, rename, fsync dir; a failure leaves the current journal as it is.
+      await writeFileAtomic(this.journal, encodeBatch([...this.states.values()].map((state) => state.note)), 0o600);
     } catch {
-      rmSync(temp, { force: true });
       return;
     }
     this.closeJournal();

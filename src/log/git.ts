@@ -92,6 +92,11 @@ export async function locateGit(dir: string): Promise<GitLocation | undefined> {
   return { topLevel, gitDir, prefix: (prefix ?? '').replace(/\/$/, '') };
 }
 
+/** A path inside the log folder as git names it: relative to the work tree's top level. */
+export function repositoryPath(location: GitLocation, relative: string): string {
+  return location.prefix === '' ? relative : `${location.prefix}/${relative}`;
+}
+
 /** The object id HEAD points at, or undefined on an unborn branch. */
 export async function headCommit(cwd: string): Promise<string | undefined> {
   const result = await git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, okCodes: [1, 128] });

@@ -13,7 +13,6 @@ import {
   TILE_WIDTH,
   type TileRef,
   TileBuilder,
-  decodeEntryBundle,
   encodeEntryBundle,
   encodeHashTile,
   parseTilePath,
@@ -21,7 +20,7 @@ import {
   tilePath,
 } from '../tlog/tile.js';
 import { TEMP_PREFIX, writeFileAtomic } from './files.js';
-import { type GitLocation, git, gitText, headCommit, locateGit, readObjects } from './git.js';
+import { type GitLocation, git, gitText, headCommit, locateGit, readObjects, repositoryPath } from './git.js';
 import {
   CHECKPOINT_FILE,
   GITATTRIBUTES_CONTENT,
@@ -170,13 +169,7 @@ export class WitnessLog extends LogReader {
         );
       }
       const { fullCount: bundleStart, partialWidth: pendingCount } = tileCounts(oldSize, 0);
-      const pending =
-        pendingCount > 0
-          ? decodeEntryBundle(
-              await this.readTileBytes({ level: 'entries', index: bundleStart, width: pendingCount }),
-              { level: 'entries', index: bundleStart, width: pendingCount },
-            )
-          : [];
+      const pending = pendingCount > 0 ? await this.readEntryBundle(bundleStart, oldSize) : [];
       pending.forEach((entry, i) => {
         if (!bytesEqual(leafHash(entry), edges[0]![i]!)) {
           throw new VerificationError(
@@ -324,7 +317,7 @@ export class WitnessLog extends LogReader {
       .map((line) => ({ code: line.slice(0, 2), file: line.slice(3) }));
     if (changes.length === 0) return;
     const relative = (file: string) => (location.prefix === '' ? file : file.slice(location.prefix.length + 1));
-    const checkpointPath = location.prefix === '' ? CHECKPOINT_FILE : `${location.prefix}/${CHECKPOINT_FILE}`;
+    const checkpointPath = repositoryPath(location, CHECKPOINT_FILE);
     const [committed] = head ? await readObjects(cwd, [`${head}:${checkpointPath}`]) : [undefined];
     const onDisk = await readFile(logFile(this.dir, CHECKPOINT_FILE)).catch(() => undefined);
     if (committed && onDisk && committed.equals(onDisk)) {

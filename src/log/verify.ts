@@ -14,7 +14,6 @@ import {
   type BuiltTile,
   type TileRef,
   TileBuilder,
-  decodeEntryBundle,
   decodeHashTile,
   encodeEntryBundle,
   tileCounts,
@@ -23,7 +22,7 @@ import {
   tilesForSize,
 } from '../tlog/tile.js';
 import { TEMP_PREFIX } from './files.js';
-import { git, gitText, locateGit, readObjects } from './git.js';
+import { gitText, headCommit, locateGit, readObjects, repositoryPath } from './git.js';
 import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, logFile } from './layout.js';
 import { isMetadataFile, listLogFiles, tryParseTilePath } from './log.js';
 import { LogReader } from './reader.js';
@@ -112,10 +111,7 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
   for (let index = 0n; index < bundleCount; index++) {
     const ref: TileRef = { level: 'entries', index, width: index < fullBundles ? TILE_WIDTH : lastBundleWidth };
     const file = tilePath(ref);
-    const entries = await log
-      .readTileBytes(ref)
-      .then((bytes) => decodeEntryBundle(bytes, ref))
-      .catch((error: unknown) => wrap(error, file));
+    const entries = await log.readEntryBundle(index, size); // its errors name the file
     entries.forEach((entry, i) => {
       try {
         const record = parseRecord(entry);
@@ -246,9 +242,8 @@ async function verifyHistory(
   const location = await locateGit(folder);
   if (!location) return { checked: false, checkpoints: [], note: 'the log folder is not in a git work tree' };
   const cwd = location.topLevel;
-  const checkpointPath = location.prefix === '' ? CHECKPOINT_FILE : `${location.prefix}/${CHECKPOINT_FILE}`;
-  const head = await git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, okCodes: [1, 128] });
-  if (head.code !== 0) return { checked: false, checkpoints: [], note: 'the repository has no commits yet' };
+  const checkpointPath = repositoryPath(location, CHECKPOINT_FILE);
+  if (!(await headCommit(cwd))) return { checked: false, checkpoints: [], note: 'the repository has no commits yet' };
   if ((await gitText(['rev-parse', '--is-shallow-repository'], { cwd })).trim() === 'true') {
     warnings.push('the git repository is a shallow clone: checkpoints older than its history were not checked');
   }
@@ -341,7 +336,7 @@ async function verifyHistory(
 async function checkpointUncommitted(folder: string): Promise<boolean> {
   const location = await locateGit(folder);
   if (!location) return false;
-  const checkpointPath = location.prefix === '' ? CHECKPOINT_FILE : `${location.prefix}/${CHECKPOINT_FILE}`;
+  const checkpointPath = repositoryPath(location, CHECKPOINT_FILE);
   const [committed] = await readObjects(location.topLevel, [`HEAD:${checkpointPath}`]);
   const onDisk = await readFile(logFile(folder, CHECKPOINT_FILE)).catch(() => undefined);
   return onDisk !== undefined && (committed === undefined || !committed.equals(onDisk));

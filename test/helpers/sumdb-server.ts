@@ -54,6 +54,12 @@ export function unescapeModulePath(escaped: string): string | undefined {
 
 // ---------------------------------------------------------------------------------------------------
 
+/** The two go.sum lines of a synthetic module version `example.com/<prefix><i> v1.0.0` (a sumdb record). */
+export function syntheticGoSumRecord(i: number, prefix = 'm'): string {
+  const module = `example.com/${prefix}${i} v1.0.0`;
+  return `${module} h1:${Buffer.alloc(32, i % 256).toString('base64')}\n${module}/go.mod h1:${Buffer.alloc(32, 7).toString('base64')}\n`;
+}
+
 export interface SumdbTestLogOptions {
   /** Key name; the go command wants host[/path] (cmd/go/internal/modfetch/sumdb.go dbDial). */
   readonly keyName?: string;

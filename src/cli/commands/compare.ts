@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { EMBEDDED_LOG_VERIFIER_KEY } from '../../embedded.js';
 import { UsageError, WitnessError } from '../../errors.js';
 import { resolveLogLocation } from '../log-location.js';
-import { field, printJson, printLines } from '../output.js';
+import { field, printJson, printLines, printWitnessError } from '../output.js';
 import { readStdin } from '../stdin.js';
 import { resolveVerifierKey } from '../vkey.js';
 
@@ -29,7 +29,7 @@ export const compareCommand: CommandModule = {
     } catch (error) {
       // compare's contract: 2 for any error, including a log that does not verify; 1 only for differences.
       if (error instanceof WitnessError) {
-        process.stderr.write(`witness: ${error.category === 'verification' || error.category === 'format' ? 'FAILED: ' : ''}${error.message} [${error.code}]\n`);
+        printWitnessError(error);
         process.exitCode = 2;
         return;
       }
