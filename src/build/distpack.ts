@@ -55,8 +55,24 @@ export async function hashModuleZip(file: string): Promise<string> {
   return (await hashModuleZipDetailed(file)).h1;
 }
 
-/** hashModuleZip, also returning how many content bytes (decompressed) were hashed. */
-export async function hashModuleZipDetailed(file: string): Promise<{ h1: string; contentBytes: number }> {
+/**
+ * Rewrites chosen zip entries before they are hashed (e.g. macho.ts stripping darwin code signatures).
+ * Entries `wants` accepts are buffered whole and hashed as `apply(name, content)`; the rest stream.
+ */
+export interface ZipEntryTransform {
+  wants(name: string): boolean;
+  apply(name: string, content: Buffer): Buffer;
+}
+
+/**
+ * hashModuleZip, also returning how many content bytes (decompressed, before any transform) were hashed.
+ * With `options.transform`, the h1 is over the transformed contents of the entries it wants.
+ */
+export async function hashModuleZipDetailed(
+  file: string,
+  options: { transform?: ZipEntryTransform } = {},
+): Promise<{ h1: string; contentBytes: number }> {
+  const { transform } = options;
   let contentBytes = 0;
   const zip = await openZip(file);
   const digests: Array<{ name: string; sha256: string }> = [];
@@ -109,12 +125,23 @@ export async function hashModuleZipDetailed(file: string): Promise<{ h1: string;
           return;
         }
         const hash = createHash('sha256');
+        const entryTransform = transform?.wants(name) ? transform : undefined;
+        const chunks: Buffer[] | undefined = entryTransform ? [] : undefined;
         stream.on('data', (chunk: Buffer) => {
           contentBytes += chunk.length;
-          hash.update(chunk);
+          if (chunks) chunks.push(chunk);
+          else hash.update(chunk);
         });
         stream.on('error', fail);
         stream.on('end', () => {
+          if (entryTransform && chunks) {
+            try {
+              hash.update(entryTransform.apply(name, Buffer.concat(chunks)));
+            } catch (error) {
+              fail(error);
+              return;
+            }
+          }
           digests.push({ name, sha256: hash.digest('hex') });
           active--;
           requestNext();

@@ -14,6 +14,12 @@ import { sourceCheckCommand } from './commands/source-check.js';
 import { sumdbCommand } from './commands/sumdb.js';
 import { serveCommand } from './commands/serve.js';
 import { tagsCommand } from './commands/tags.js';
+import { publishCommand } from './commands/publish.js';
+import { buildCommand } from './commands/build.js';
+import { bootstrapCommand } from './commands/bootstrap.js';
+import { ingestCommand } from './commands/ingest.js';
+import { checkCommand } from './commands/check.js';
+import { planCommand } from './commands/plan.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -22,14 +28,20 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nIndependently verify Go toolchains against the Go git repository, in a signed append-only log.')
     .option('log', { type: 'string', describe: `The witness log: a folder (or an http(s) URL for compare/verify); default: ./${DEFAULT_LOG_DIR} if present, else the embedded log`, global: true })
     .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output', global: true })
+    .command(bootstrapCommand)
+    .command(buildCommand)
+    .command(checkCommand)
     .command(compareCommand)
+    .command(ingestCommand)
     .command(initCommand)
+    .command(planCommand)
     .command(serveCommand)
     .command(sourceCheckCommand)
     .command(sumdbCommand)
     .command(tagsCommand)
     .command(verifyCommand)
     .command(logCommand)
+    .command(publishCommand)
     .demandCommand(1, 'Name a command; see witness --help')
     .strict()
     .epilogue('Exit codes: 0 ok; 1 verification failure or mismatch; 2 usage or environment error.')

@@ -3,6 +3,7 @@
 // message carries the checkpoint. A crash at any point leaves a folder that `verify` accepts at the
 // old or the new size; the next append finishes or discards the interrupted one.
 import { readFile, readdir, readlink, rm, stat, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { EnvironmentError, FormatError, UsageError, VerificationError } from '../errors.js';
 import { type Checkpoint, formatCheckpoint } from '../tlog/checkpoint.js';
@@ -27,6 +28,7 @@ import {
   GITATTRIBUTES_FILE,
   METADATA_FILES,
   VERIFIER_KEY_FILE,
+  buildLogHash,
   logFile,
 } from './layout.js';
 import { crashPoint } from './crash-points.js';
@@ -42,6 +44,8 @@ export interface AppendOptions {
   readonly summary?: string;
   /** Refuse to append (LOG_CHANGED) unless the log still has this size: the caller planned against it. */
   readonly expectedSize?: bigint;
+  /** Content-addressed files written with the append (build logs: `build-logs/<sha256>.log`). */
+  readonly attachments?: ReadonlyArray<{ readonly path: string; readonly content: Uint8Array }>;
 }
 
 export interface AppendResult {
@@ -140,6 +144,12 @@ export class WitnessLog extends LogReader {
         throw new FormatError('MALFORMED_RECORD', `entry ${i} of the append is not a record: ${(error as Error).message}`, { cause: error });
       }
     });
+    for (const attachment of options.attachments ?? []) {
+      const hash = buildLogHash(attachment.path);
+      if (hash === undefined || createHash('sha256').update(attachment.content).digest('hex') !== hash) {
+        throw new UsageError(`attachment ${attachment.path} is not build-logs/<sha256 of its content>.log`, 'BAD_ATTACHMENT');
+      }
+    }
     const location = await this.requireGit();
     const lock = await acquireLock(path.join(location.gitDir, 'go-source-witness.lock'));
     try {
@@ -188,6 +198,8 @@ export class WitnessLog extends LogReader {
           ])
         : undefined;
 
+      // Attachments are content-addressed: writing one early changes nothing any reader trusts.
+      for (const attachment of options.attachments ?? []) await writeFileAtomic(logFile(this.dir, attachment.path), attachment.content);
       // Tiles and bundles first (new paths, or identical content for full tiles), the checkpoint last.
       const fullTiles = builder.append(entries.map((entry) => leafHash(entry)));
       const bundled = [...pending, ...entries];
@@ -388,7 +400,7 @@ export async function listLogFiles(dir: string, includeHidden = false): Promise<
 
 /** Files of the log folder that are neither tiles nor unknown: checkpoint, key, attributes, views. */
 export function isMetadataFile(file: string): boolean {
-  return (METADATA_FILES as readonly string[]).includes(file) || isViewFile(file);
+  return (METADATA_FILES as readonly string[]).includes(file) || isViewFile(file) || buildLogHash(file) !== undefined;
 }
 
 /** Git identity for log commits: the configured one, else a fixed witness identity. */

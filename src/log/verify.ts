@@ -2,6 +2,7 @@
 // signature, then walk the git history of the checkpoint and check each one ever committed is signed and
 // is a prefix (consistent) of the current tree, sizes never decreasing. The first problem is thrown as a
 // typed error naming the file or commit; harmless oddities are returned as warnings.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError, VerificationError, WitnessError } from '../errors.js';
@@ -23,7 +24,7 @@ import {
 } from '../tlog/tile.js';
 import { TEMP_PREFIX } from './files.js';
 import { gitText, headCommit, locateGit, readObjects, repositoryPath } from './git.js';
-import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, logFile } from './layout.js';
+import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, buildLogHash, logFile } from './layout.js';
 import { isMetadataFile, listLogFiles, tryParseTilePath } from './log.js';
 import { LogReader } from './reader.js';
 import { type LogSource, logSource } from './source.js';
@@ -146,6 +147,15 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
   // 3. Every other file in the folder: stale partial tiles must be prefixes of the current tiles.
   const expected = new Set(tilesForSize(size).map(tilePath));
   for (const file of source.folder ? await listLogFiles(source.folder, true) : []) {
+    const buildLog = buildLogHash(file);
+    if (buildLog !== undefined) {
+      // Content-addressed: the name is the SHA-256 of the bytes (build records cite it).
+      const content = await readFile(path.join(source.folder!, ...file.split('/')));
+      if (createHash('sha256').update(content).digest('hex') !== buildLog) {
+        throw new VerificationError('BUILD_LOG_CORRUPT', `${file}: content does not hash to its name (modified)`);
+      }
+      continue;
+    }
     if (expected.has(file) || isMetadataFile(file)) continue;
     if (file.split('/').some((part) => part.startsWith(TEMP_PREFIX))) {
       warnings.push(`${file}: temporary file left by an interrupted write (the next append removes it)`);

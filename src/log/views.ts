@@ -5,19 +5,22 @@ import { VerificationError } from '../errors.js';
 import { COSIGNED_RECORD_TYPE, cosignedCheckpointPath, noteOfCosignedRecord } from '../cosign/records.js';
 import type { LogRecord } from './record.js';
 import { TAG_RECORD_TYPE } from '../tags/record.js';
-import { tagStateFromRecords } from '../tags/state.js';
+import { type TagState, tagStateFromRecords } from '../tags/state.js';
+import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus, moduleZipHash } from '../build/record.js';
 
 export const TAGS_FILE = 'tags.txt';
+/** The readable index of builds: one line per build record, in log order (exists once there is one). */
+export const BUILDS_FILE = 'builds.txt';
 
 /** Record types that views are derived from; only these need to be kept when deriving views. */
-export const VIEW_RECORD_TYPES: ReadonlySet<string> = new Set([TAG_RECORD_TYPE, COSIGNED_RECORD_TYPE]);
+export const VIEW_RECORD_TYPES: ReadonlySet<string> = new Set([TAG_RECORD_TYPE, COSIGNED_RECORD_TYPE, BUILD_RECORD_TYPE]);
 
 /** Views every log has (others, like cosigned checkpoints, exist once their records do). */
 export const VIEW_FILES: readonly string[] = [TAGS_FILE];
 
 /** Whether `file` (relative to the log folder) is a derived view. */
 export function isViewFile(file: string): boolean {
-  return file === TAGS_FILE || /^cosigned\/[0-9a-f]{64}\/checkpoint$/.test(file);
+  return file === TAGS_FILE || file === BUILDS_FILE || /^cosigned\/[0-9a-f]{64}\/checkpoint$/.test(file);
 }
 
 /**
@@ -26,7 +29,10 @@ export function isViewFile(file: string): boolean {
  */
 export function deriveViews(records: Iterable<{ index: bigint; record: LogRecord }>): Map<string, string> {
   const all = [...records];
-  const views = new Map([[TAGS_FILE, tagStateFromRecords(all).toShowRef()]]);
+  const tags = tagStateFromRecords(all);
+  const views = new Map([[TAGS_FILE, tags.toShowRef()]]);
+  const builds = buildsView(all, tags);
+  if (builds !== undefined) views.set(BUILDS_FILE, builds);
   // The latest cosigned checkpoint of each origin, at the tlog-witness monitoring path.
   for (const { index, record } of all) {
     if (record.type !== COSIGNED_RECORD_TYPE) continue;
@@ -38,4 +44,31 @@ export function deriveViews(records: Iterable<{ index: bigint; record: LogRecord
     }
   }
   return views;
+}
+
+/**
+ * builds.txt: `<log index> <version> <target> [<env>...] <status> <module zip h1 | failure phase>` per build
+ * record. Parsing each record checks its format, and that its tag-index names a tag record of the same
+ * release tag with the same commit and tree (the tag the build was checked against).
+ */
+function buildsView(all: ReadonlyArray<{ index: bigint; record: LogRecord }>, tags: TagState): string | undefined {
+  const lines: string[] = [];
+  const tagRecords = new Map(tags.history.map((entry) => [entry.index, entry.record]));
+  for (const { index, record } of all) {
+    if (record.type !== BUILD_RECORD_TYPE) continue;
+    let build;
+    try {
+      build = buildRecordFromLogRecord(record);
+    } catch (error) {
+      throw new VerificationError('BUILD_RECORD_INVALID', `log index ${index}: ${(error as Error).message}`, { cause: error });
+    }
+    const tag = tagRecords.get(build.tagIndex);
+    if (build.tagIndex >= index || !tag || tag.ref !== `refs/tags/${build.version}` || tag.pointer?.target !== build.commit || (tag.pointer.tree !== undefined && tag.pointer.tree !== build.tree)) {
+      throw new VerificationError('BUILD_RECORD_INVALID', `log index ${index}: build of ${build.version} names tag record ${build.tagIndex}, which is not an earlier record of refs/tags/${build.version} at commit ${build.commit}`);
+    }
+    const status = buildStatus(build);
+    lines.push([String(index), build.version, build.target, ...build.env, status, status === 'failed' ? `failed:${build.failure!.split(':')[0]}` : moduleZipHash(build)!].join(' '));
+  }
+  if (lines.length === 0) return undefined;
+  return `# go-source-witness builds: <log index> <version> <target> [<env>] <equal|unequal|unchecked|failed> <module zip h1>\n${lines.join('\n')}\n`;
 }

@@ -1,0 +1,97 @@
+// Expected values to compare builds with: Google's published go.dev/dl listing (SHA-256 of each archive)
+// and the Go checksum database (the golang.org/toolchain module's go.sum lines, proven included in a
+// signed tree head by SumdbClient.lookup).
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { EnvironmentError, FormatError } from '../errors.js';
+import { encodeBase64 } from '../tlog/encoding.js';
+import type { SumdbClient } from '../sumdb/client.js';
+
+export interface PublishedFile {
+  readonly filename: string;
+  readonly sha256: string;
+  readonly size?: number;
+}
+
+export interface PublishedListing {
+  /** Where it came from (a file path or URL), for the evidence line. */
+  readonly source: string;
+  /** SHA-256 of the listing's bytes: the evidence names exactly what was compared with. */
+  readonly sha256: string;
+  readonly files: ReadonlyMap<string, PublishedFile>;
+}
+
+const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Parses the go.dev/dl JSON listing (`https://go.dev/dl/?mode=json&include=all`): an array of releases,
+ * each with `files: [{filename, sha256, size, ...}]`. Fields we do not use are ignored; the ones we use
+ * are checked.
+ */
+export function parsePublishedListing(bytes: Uint8Array, source: string): PublishedListing {
+  const bad = (why: string): never => {
+    throw new FormatError('BAD_PUBLISHED_LISTING', `${source}: ${why}`);
+  };
+  let releases: unknown;
+  try {
+    releases = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    bad(`not UTF-8 JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(releases)) bad('not a JSON array of releases (expected the go.dev/dl/?mode=json&include=all format)');
+  const files = new Map<string, PublishedFile>();
+  for (const release of releases as unknown[]) {
+    const list = (release as { files?: unknown })?.files;
+    if (!Array.isArray(list)) bad('a release has no "files" array');
+    for (const file of list as unknown[]) {
+      const { filename, sha256, size } = (file ?? {}) as Record<string, unknown>;
+      if (typeof filename !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}$/.test(filename)) bad(`a file has a malformed filename ${JSON.stringify(filename)}`);
+      if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) bad(`${filename as string}: sha256 is not 64 lowercase hex digits`);
+      const previous = files.get(filename as string);
+      if (previous && previous.sha256 !== sha256) bad(`${filename as string} is listed twice with different hashes`);
+      files.set(filename as string, { filename: filename as string, sha256: sha256 as string, ...(typeof size === 'number' && Number.isSafeInteger(size) ? { size } : {}) });
+    }
+  }
+  return { source, sha256: createHash('sha256').update(bytes).digest('hex'), files };
+}
+
+/** Reads a listing from a file or an http(s) URL. */
+export async function loadPublishedListing(location: string, fetcher: typeof fetch = fetch): Promise<PublishedListing> {
+  let bytes: Uint8Array;
+  if (/^https?:\/\//.test(location)) {
+    let response: Response;
+    try {
+      response = await fetcher(location, { signal: AbortSignal.timeout(60_000) });
+    } catch (error) {
+      throw new EnvironmentError('PUBLISHED_UNREACHABLE', `cannot fetch ${location}: ${(error as Error).message}`, { cause: error });
+    }
+    if (!response.ok) throw new EnvironmentError('PUBLISHED_UNREACHABLE', `${location}: HTTP ${response.status}`);
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } else {
+    bytes = await readFile(location).catch((error: Error) => {
+      throw new EnvironmentError('READ_FAILED', `cannot read ${location}: ${error.message}`, { cause: error });
+    });
+  }
+  if (bytes.length > MAX_LISTING_BYTES) throw new FormatError('BAD_PUBLISHED_LISTING', `${location} is larger than ${MAX_LISTING_BYTES} bytes`);
+  return parsePublishedListing(bytes, location);
+}
+
+export interface SumdbExpectation {
+  /** The two go.sum lines the database holds for the module version (zip, then /go.mod). */
+  readonly zipLine?: string;
+  readonly modLine?: string;
+  /** `<origin> record <id> in tree <size> <root>`: the signed head it was proven in. */
+  readonly evidence: string;
+}
+
+/** Looks up golang.org/toolchain@<moduleVersion> in the checksum database, with its inclusion proof checked. */
+export async function lookupToolchainModule(client: SumdbClient, moduleVersion: string): Promise<SumdbExpectation> {
+  const result = await client.lookup('golang.org/toolchain', moduleVersion);
+  const lines = result.text.split('\n').filter((line) => line !== '');
+  const { checkpoint } = result.checkpoint;
+  return {
+    zipLine: lines.find((line) => line.startsWith(`golang.org/toolchain ${moduleVersion} `)),
+    modLine: lines.find((line) => line.startsWith(`golang.org/toolchain ${moduleVersion}/go.mod `)),
+    evidence: `${client.baseUrl.replace(/\/$/, '')} record ${result.id} in tree ${checkpoint.size} ${encodeBase64(checkpoint.rootHash)}`,
+  };
+}

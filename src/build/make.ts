@@ -1,0 +1,164 @@
+// Running make.bash: exporting a tag's tree, the scrubbed environment, and the untrusted build process.
+//
+// The trust boundary: make.bash runs code from the repository, so it must not be able to reach the
+// signing key. It gets (1) a fresh environment built from scratch, never the caller's (so no key
+// variable, token or credential passes through), (2) a fresh HOME and TMPDIR inside the work folder, and
+// (3) when the witness runs as root, another user (default `nobody`), so it can read neither key files
+// (mode 0600) nor the witness's own /proc/<pid>/environ. `witness build` also refuses to start while a
+// key variable is set in its own environment.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { chown, mkdir, readdir, lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { EnvironmentError, UsageError } from '../errors.js';
+import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../keyfile.js';
+import { type Target } from './target.js';
+
+/** Exports `tree` of `repository` into `dir` (created; must not exist or be empty): the files only, no .git. */
+export async function exportTree(repository: string, tree: string, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  if ((await readdir(dir)).length > 0) throw new UsageError(`${dir} is not empty`, 'WORK_NOT_EMPTY');
+  // `git archive <tree>`: a tree (not a commit) has no export-subst data, and we pass no attributes from
+  // the host (core.attributesFile=/dev/null); tar -x without preserving owners.
+  await new Promise<void>((resolve, reject) => {
+    const archive = spawn('git', ['-c', 'core.attributesFile=/dev/null', 'archive', '--format=tar', tree], {
+      cwd: repository,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', HOME: dir },
+    });
+    const extract = spawn('tar', ['-x', '--no-same-owner', '-f', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
+    archive.stdout.pipe(extract.stdin);
+    let errors = '';
+    archive.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    extract.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    let pending = 2;
+    let failed = false;
+    const done = (what: string) => (code: number | null) => {
+      if (code !== 0 && !failed) {
+        failed = true;
+        reject(new EnvironmentError('EXPORT_FAILED', `exporting ${tree} from ${repository}: ${what} exited ${code}: ${errors.trim().slice(0, 500)}`));
+      }
+      if (--pending === 0 && !failed) resolve();
+    };
+    archive.on('error', (error) => reject(new EnvironmentError('GIT_NOT_FOUND', `cannot run git: ${error.message}`)));
+    extract.on('error', (error) => reject(new EnvironmentError('TAR_NOT_FOUND', `cannot run tar: ${error.message}`)));
+    archive.on('close', done('git archive'));
+    extract.on('close', done('tar'));
+  });
+}
+
+/** Refuses to build while a signing key is in this process's environment: builds must never see it. */
+export function assertNoKeyInEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  for (const name of [SIGNING_KEY_ENV, COSIGNER_KEY_ENV]) {
+    if (env[name] !== undefined) {
+      throw new UsageError(
+        `${name} is set: builds run untrusted code and must not run where a signing key is; unset it (run build in a job without the key, then ingest with it)`,
+        'KEY_IN_BUILD_ENVIRONMENT',
+      );
+    }
+  }
+}
+
+export const BUILD_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/**
+ * The environment of make.bash, from scratch (Source Spotter's clean environment; stricter than
+ * gorebuild, which inherits the caller's and blanks CC, CGO_ENABLED, GO*, ...): only these variables.
+ */
+export function scrubbedEnvironment(options: {
+  home: string;
+  tmp: string;
+  bootstrap: string;
+  target?: Target;
+  extra?: Readonly<Record<string, string>>;
+}): Record<string, string> {
+  return {
+    HOME: options.home,
+    TMPDIR: options.tmp,
+    LANG: 'C',
+    PATH: BUILD_PATH,
+    SHELL: '/bin/sh',
+    GOROOT_BOOTSTRAP: options.bootstrap,
+    GOTOOLCHAIN: 'local',
+    ...(options.target ? { GOOS: options.target.goos, GOARCH: options.target.goarch } : {}),
+    ...(options.extra ?? {}),
+  };
+}
+
+/** The user make.bash runs as: ourselves, or (when we are root) an unprivileged one. */
+export interface BuildUser {
+  readonly name: string;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+const NOBODY = 65534;
+
+export function defaultBuildUser(): BuildUser {
+  if (typeof process.getuid === 'function' && process.getuid() === 0) return { name: 'nobody', uid: NOBODY, gid: NOBODY };
+  return { name: `uid-${process.getuid?.() ?? 'unknown'}` };
+}
+
+/** Gives `dir` (recursively) to the build user, so an unprivileged make.bash can write there. */
+export async function giveToBuildUser(dir: string, user: BuildUser): Promise<void> {
+  if (user.uid === undefined || user.gid === undefined) return;
+  const walk = async (entry: string): Promise<void> => {
+    const info = await lstat(entry);
+    await chown(entry, user.uid!, user.gid!);
+    if (info.isDirectory()) for (const name of await readdir(entry)) await walk(path.join(entry, name));
+  };
+  await walk(dir);
+}
+
+export interface MakeProgress {
+  /** A phase line from make.bash (e.g. "Building Go toolchain1 using ..."), with the elapsed seconds. */
+  (line: string, elapsedSeconds: number): void;
+}
+
+// make.bash's phase lines: "Building Go cmd/dist ...", "Building packages and commands for ...",
+// "Packaging archives for ...", and distpack's "distpack: <sha256 prefix> <file>".
+const PHASE = /^(Building |Packaging |distpack: |Installed Go |---)/;
+
+/**
+ * Runs `bash make.bash [args]` in `<goroot>/src` with exactly `env`, as `user`, appending its whole
+ * output to `logFile`. Resolves with the exit code (never rejects for a failing build).
+ */
+export async function runMakeBash(options: {
+  goroot: string;
+  args: readonly string[];
+  env: Record<string, string>;
+  user: BuildUser;
+  logFile: string;
+  onProgress?: MakeProgress;
+}): Promise<{ code: number; seconds: number; lastLines: string[] }> {
+  const started = Date.now();
+  const log = createWriteStream(options.logFile, { flags: 'a', mode: 0o644 });
+  const lastLines: string[] = [];
+  let partial = '';
+  const onData = (chunk: Buffer) => {
+    log.write(chunk);
+    partial += chunk.toString('utf8');
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      lastLines.push(line);
+      if (lastLines.length > 20) lastLines.shift();
+      if (PHASE.test(line)) options.onProgress?.(line, (Date.now() - started) / 1000);
+    }
+  };
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn('/bin/bash', ['make.bash', ...options.args], {
+      cwd: path.join(options.goroot, 'src'),
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.user.uid !== undefined ? { uid: options.user.uid, gid: options.user.gid } : {}),
+    });
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (error) => reject(new EnvironmentError('MAKE_FAILED_TO_START', `cannot run make.bash: ${error.message}`)));
+    child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : -1)));
+  });
+  if (partial) lastLines.push(partial);
+  await new Promise<void>((resolve, reject) => log.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  return { code, seconds: (Date.now() - started) / 1000, lastLines };
+}

@@ -1,0 +1,83 @@
+// `witness plan`: the (release, target) pairs still to build. Releases are the log's present tags that
+// are plain releases from go1.21.0 on (isPlannedVersion); targets are Go's first-class ports by
+// default, a given list, or every port `go tool dist list` would print for the release (read from the
+// tag's own src/cmd/dist/build.go: the cgoEnabled map's keys minus the broken map's).
+import { UsageError } from '../errors.js';
+import { git } from '../log/git.js';
+import type { LogRecord } from '../log/record.js';
+import { tagStateFromRecords } from '../tags/state.js';
+import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus } from './record.js';
+import { compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion, parseTarget, type GoVersion, type Target } from './target.js';
+
+export interface PlannedBuild {
+  readonly version: string;
+  readonly target: string;
+  readonly goos: string;
+  readonly goarch: string;
+}
+
+export interface PlanOptions {
+  /** Targets per release; called once per release (so ports can depend on it). */
+  readonly targetsFor: (version: string) => Promise<readonly Target[]>;
+  /** Also plan pairs whose only build records are failures. */
+  readonly retryFailed?: boolean;
+  /** At most this many pairs, oldest release first (GitHub Actions allows 256 jobs per matrix). */
+  readonly limit?: number;
+}
+
+export async function planBuilds(records: ReadonlyArray<{ index: bigint; record: LogRecord }>, options: PlanOptions): Promise<{ builds: PlannedBuild[]; done: number; more: number }> {
+  const tags = tagStateFromRecords(records);
+  const built = new Map<string, boolean>();
+  for (const { record } of records) {
+    if (record.type !== BUILD_RECORD_TYPE) continue;
+    const build = buildRecordFromLogRecord(record);
+    const key = `${build.version} ${build.target}`;
+    const succeeded = buildStatus(build) !== 'failed';
+    built.set(key, (built.get(key) ?? false) || succeeded);
+  }
+  const versions: GoVersion[] = [];
+  for (const ref of tags.present.keys()) {
+    const version = parseGoVersion(ref.replace(/^refs\/tags\//, ''));
+    if (version && isPlannedVersion(version)) versions.push(version);
+  }
+  versions.sort(compareGoVersions);
+  const all: PlannedBuild[] = [];
+  let done = 0;
+  for (const version of versions) {
+    for (const target of await options.targetsFor(version.text)) {
+      const key = `${version.text} ${formatTarget(target)}`;
+      const state = built.get(key);
+      if (state === true || (state === false && !options.retryFailed)) {
+        done++;
+        continue;
+      }
+      all.push({ version: version.text, target: formatTarget(target), goos: target.goos, goarch: target.goarch });
+    }
+  }
+  const limit = options.limit ?? all.length;
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new UsageError('--limit must be a non-negative integer', 'BAD_LIMIT');
+  return { builds: all.slice(0, limit), done, more: Math.max(0, all.length - limit) };
+}
+
+/** The ports `go tool dist list` prints for a release: cgoEnabled's keys minus broken's, from the tag's src/cmd/dist/build.go. */
+export async function portsFromSourceTree(repository: string, version: string): Promise<Target[]> {
+  const result = await git(['show', `refs/tags/${version}:src/cmd/dist/build.go`], { cwd: repository, okCodes: [128] });
+  if (result.code !== 0) throw new UsageError(`cannot read src/cmd/dist/build.go at ${version} in ${repository}`, 'NO_DIST_SOURCE');
+  const source = result.stdout.toString('utf8');
+  const mapKeys = (name: string): Set<string> => {
+    const start = source.search(new RegExp(`var ${name} = map\\[string\\]bool\\{`));
+    if (start < 0) return new Set();
+    const end = source.indexOf('\n}', start);
+    const body = source.slice(start, end < 0 ? undefined : end);
+    return new Set([...body.matchAll(/"([a-z0-9]+\/[a-z0-9]+)"\s*:/g)].map((match) => match[1]!));
+  };
+  const ports = mapKeys('cgoEnabled');
+  if (ports.size === 0) throw new UsageError(`no cgoEnabled port map in src/cmd/dist/build.go at ${version}`, 'NO_DIST_SOURCE');
+  for (const broken of mapKeys('broken')) ports.delete(broken);
+  return [...ports].sort().map(parseTarget);
+}
+
+/** GitHub Actions matrix: {"include": [{version, target, goos, goarch}, ...]}. */
+export function actionsMatrix(builds: readonly PlannedBuild[]): { include: PlannedBuild[] } {
+  return { include: [...builds] };
+}

@@ -1,0 +1,53 @@
+import type { Argv, CommandModule } from 'yargs';
+import { field, printJson, printLines } from '../output.js';
+
+interface BootstrapArgs {
+  release: string;
+  goRepo: string;
+  from: string;
+  out: string;
+  log?: string;
+  vkey?: string;
+  json: boolean;
+}
+
+export const bootstrapCommand: CommandModule = {
+  command: 'bootstrap <release>',
+  describe: 'Build, from the same git repository, the bootstrap toolchain(s) a release needs (gorebuild\'s BootstrapVersion rule), starting from a root toolchain; prints the GOROOT to pass to build --bootstrap',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('release', { type: 'string', demandOption: true, describe: 'The release to be built, e.g. go1.22.0' })
+      .option('go-repo', { type: 'string', demandOption: true, describe: 'The Go git repository' })
+      .option('from', { type: 'string', default: '/usr/lib/go-1.19', describe: 'The root toolchain (GOROOT), e.g. Debian\'s golang-1.19-go' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Folder for the bootstrap toolchains (<out>/<version>/ and <version>.bootstrap.json)' })
+      .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log' }),
+  handler: async (parsed) => {
+    const args = parsed as unknown as BootstrapArgs;
+    const { buildBootstrapChain } = await import('../../build/bootstrap.js');
+    const { assertNoKeyInEnvironment, defaultBuildUser } = await import('../../build/make.js');
+    const { checkTagAgainstLog } = await import('../../build/build.js');
+    const { openVerifiedTagLog } = await import('../tag-log.js');
+    const { mkdir } = await import('node:fs/promises');
+    assertNoKeyInEnvironment();
+    const tagLog = await openVerifiedTagLog(args.log, args.vkey);
+    await mkdir(args.out, { recursive: true });
+    const result = await buildBootstrapChain(args.release, {
+      repository: args.goRepo,
+      from: args.from,
+      out: args.out,
+      checkTag: (version) => checkTagAgainstLog(args.goRepo, version, tagLog),
+      user: defaultBuildUser(),
+      onProgress: (message) => process.stderr.write(`${message}\n`),
+    });
+    if (args.json) {
+      printJson(result);
+      return;
+    }
+    printLines([
+      `Bootstrap for ${args.release}: ${result.chain.map((b) => b.version).join(' <- ')}`,
+      ...result.chain.map((b) => field(b.version, `${b.hash}${b.commit ? ` commit ${b.commit}` : ' (root toolchain)'}`)),
+      field('built now', result.built.length ? result.built.join(', ') : 'nothing (all present and intact)'),
+      result.goroot,
+    ]);
+  },
+};

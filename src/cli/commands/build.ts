@@ -1,0 +1,71 @@
+import type { Argv, CommandModule } from 'yargs';
+import { field, printJson, printLines } from '../output.js';
+
+interface BuildArgs {
+  release: string;
+  goRepo: string;
+  target: string[];
+  bootstrap: string;
+  out: string;
+  work?: string;
+  keepWork: boolean;
+  log?: string;
+  vkey?: string;
+  json: boolean;
+}
+
+export const buildCommand: CommandModule = {
+  command: 'build <release>',
+  describe: 'Build a release from its git tag with make.bash -distpack, per target, and write content-addressed build results (no signing key; exit 1 if a build failed)',
+  builder: (yargs: Argv) =>
+    yargs
+      .positional('release', { type: 'string', demandOption: true, describe: 'The release tag, e.g. go1.21.0 (go1.21.0 and later)' })
+      .option('go-repo', { type: 'string', demandOption: true, describe: 'The Go git repository holding the tag' })
+      .option('target', { type: 'string', array: true, default: ['linux/amd64'], describe: 'GOOS/GOARCH to build (repeatable)' })
+      .option('bootstrap', { type: 'string', default: '/usr/lib/go-1.19', describe: 'GOROOT_BOOTSTRAP: a root toolchain, or one made by witness bootstrap' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Folder for build results, build logs and distpack files' })
+      .option('work', { type: 'string', describe: 'Folder to export and build in (default: the system temp folder); needs ~1 GB per target' })
+      .option('keep-work', { type: 'boolean', default: false, describe: 'Keep the exported tree after the build' })
+      .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log (default: embedded key for the embedded log, else its log.vkey)' }),
+  handler: async (parsed) => {
+    const args = parsed as unknown as BuildArgs;
+    const { buildRelease } = await import('../../build/build.js');
+    const { defaultBuildUser } = await import('../../build/make.js');
+    const { parseTarget } = await import('../../build/target.js');
+    const { WITNESS_VERSION } = await import('../../version.js');
+    const { openVerifiedTagLog } = await import('../tag-log.js');
+    const targets = args.target.map(parseTarget);
+    const tagLog = await openVerifiedTagLog(args.log, args.vkey);
+    const builds = await buildRelease({
+      version: args.release,
+      targets,
+      repository: args.goRepo,
+      bootstrap: args.bootstrap,
+      out: args.out,
+      tagLog,
+      ...(args.work ? { workDir: args.work } : {}),
+      keepWork: args.keepWork,
+      user: defaultBuildUser(),
+      builderVersion: WITNESS_VERSION,
+      onProgress: (message) => process.stderr.write(`${message}\n`),
+    });
+    if (builds.some((build) => build.outcome === 'failed')) process.exitCode = 1;
+    if (args.json) {
+      printJson(builds.map(({ target, outcome, resultFile, seconds, makeSeconds, distpackDir }) => ({ target, outcome, resultFile, seconds, makeSeconds, distpackDir })));
+      return;
+    }
+    const lines = [`${args.release}: ${builds.length} target(s)`];
+    for (const build of builds) {
+      lines.push(field(build.target, `${build.outcome.toUpperCase()} in ${Math.round(build.seconds)}s (make.bash ${Math.round(build.makeSeconds)}s)`));
+      lines.push(`    result: ${build.resultFile}`);
+      if (build.result.outcome === 'built') {
+        lines.push(`    ${build.result.goSum[0]}`);
+        if (!build.result.sourceCheck.equal) lines.push(`    SOURCE CHECK: the source tarball differs from the git tree (${build.result.sourceCheck.problems.length} problems)`);
+      } else {
+        lines.push(`    ${build.result.failure.phase}: ${build.result.failure.reason}`);
+      }
+    }
+    lines.push('Next: witness ingest <result files> (with the signing key, in a job that did not build).');
+    printLines(lines);
+  },
+};
