@@ -1,0 +1,54 @@
+// HTML for the published site, escaped by construction. Everything shown on the site comes from log
+// records (tag names, repository URLs, verdict details, sumdb origins) that an attacker can influence, so
+// nothing is ever concatenated into markup: the `html` tagged template escapes every interpolated value
+// unless it is itself markup made by `html`, and URLs are built only from validated names with each
+// path segment percent-encoded (`href`).
+
+const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for HTML element content and for (quoted) attribute values alike. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
+}
+
+/** Markup that is already safe: made by `html`, or a constant of this module. */
+export class SafeHtml {
+  constructor(readonly markup: string) {}
+  toString(): string {
+    return this.markup;
+  }
+}
+
+/** What may be interpolated: text (escaped), numbers, markup, lists of those; undefined/false/null render nothing. */
+export type HtmlValue = SafeHtml | string | number | bigint | boolean | null | undefined | readonly HtmlValue[];
+
+function render(value: HtmlValue): string {
+  if (value instanceof SafeHtml) return value.markup;
+  if (value === undefined || value === null || value === false || value === true) return '';
+  if (Array.isArray(value)) return value.map(render).join('');
+  return escapeHtml(String(value));
+}
+
+/** The tagged template: `html\`<td>${name}</td>\`` escapes `name`; nested `html` results pass through. */
+export function html(strings: TemplateStringsArray, ...values: readonly HtmlValue[]): SafeHtml {
+  let out = strings[0]!;
+  values.forEach((value, i) => {
+    out += render(value) + strings[i + 1]!;
+  });
+  return new SafeHtml(out);
+}
+
+/** Joins pieces of markup (or escaped text) with a separator (escaped if text). */
+export function join(items: readonly HtmlValue[], separator: HtmlValue = ''): SafeHtml {
+  return new SafeHtml(items.map(render).join(render(separator)));
+}
+
+/**
+ * A relative URL from path segments, each percent-encoded (so `/`, `?`, `#`, `"`, `<` in a name can never
+ * change the URL's structure); `..` for going up is passed as the literal segment '..'. An optional
+ * fragment is encoded too.
+ */
+export function href(segments: readonly string[], fragment?: string): string {
+  const path = segments.map((segment) => (segment === '..' ? '..' : encodeURIComponent(segment))).join('/');
+  return fragment === undefined ? path : `${path}#${encodeURIComponent(fragment)}`;
+}
