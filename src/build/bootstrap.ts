@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../log/files.js';
 import { git } from '../log/git.js';
 import { hash1FromDigests } from '../sumdb/dirhash.js';
 import type { BootstrapToolchain } from './result.js';
-import { exportTree, giveToBuildUser, runMakeBash, scrubbedEnvironment, type BuildUser, type MakeProgress } from './make.js';
+import { exportTree, giveToBuildUser, runMakeBash, takeBackFromBuildUser, scrubbedEnvironment, type BuildUser, type MakeProgress } from './make.js';
 import { bootstrapMinor, compareGoVersions, parseGoVersion, requireGoVersion, type GoVersion } from './target.js';
 import { formatTime } from '../tags/record.js';
 
@@ -227,6 +227,8 @@ export async function buildBootstrapChain(version: string, options: BootstrapOpt
     }
     await rename(goDir, target);
     await rm(work, { recursive: true, force: true });
+    // Back from the build user before hashing: later builds (running as that user) must not be able to change it.
+    await takeBackFromBuildUser(target, options.user);
     const hash = await hashGoroot(target);
     const manifest: BootstrapManifest = {
       schema: BOOTSTRAP_MANIFEST_SCHEMA,

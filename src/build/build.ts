@@ -16,7 +16,7 @@ import { formatTime } from '../tags/record.js';
 import type { VerifiedTagLog } from '../tags/compare.js';
 import { describeBootstrap, formatSeconds } from './bootstrap.js';
 import { hashDistpack, hashFile } from './distpack.js';
-import { assertNoKeyInEnvironment, exportTree, giveToBuildUser, runMakeBash, scrubbedEnvironment, type BuildUser } from './make.js';
+import { assertNoKeyInEnvironment, exportTree, giveToBuildUser, printableLine, runMakeBash, scrubbedEnvironment, type BuildUser } from './make.js';
 import { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult, type BuildResult, type BootstrapToolchain } from './result.js';
 import { checkSourceTarball } from './source-check.js';
 import { hashModuleZipStripped } from './macho.js';
@@ -152,9 +152,13 @@ async function buildTarget(
     if (run.code !== 0) {
       failure = { phase: 'make-bash', reason: `make.bash exited with status ${run.code}: ${lastMeaningfulLine(run.lastLines)}` };
     } else {
-      const present = new Set(await readdir(distpack).catch(() => []));
+      const entries = await readdir(distpack, { withFileTypes: true }).catch(() => []);
+      const present = new Set(entries.filter((entry) => entry.isFile()).map((entry) => entry.name));
+      const odd = entries.filter((entry) => !entry.isFile()).map((entry) => entry.name);
       const missing = [expected.source, expected.archive, `${expected.module}.zip`, `${expected.module}.mod`, `${expected.module}.info`].filter((name) => !present.has(name));
-      if (missing.length > 0) failure = { phase: 'distpack', reason: `make.bash -distpack succeeded but did not write ${missing.join(', ')}` };
+      if (missing.length > 0) failure = { phase: 'distpack', reason: printableLine(`make.bash -distpack succeeded but did not write ${missing.join(', ')}`) };
+      // Only regular files: a symbolic link left there must not be followed (hashed or copied as root).
+      else if (odd.length > 0) failure = { phase: 'distpack', reason: printableLine(`pkg/distpack holds entries that are not regular files: ${odd.join(', ')}`) };
     }
 
     let result: BuildResult;
@@ -170,7 +174,7 @@ async function buildTarget(
       // darwin: Google signs the binaries; keep the h1 with signatures stripped for comparisons (witness check).
       const strippedH1 = target.goos === 'darwin' ? await hashModuleZipStripped(path.join(distpack, `${expected.module}.zip`)) : undefined;
       say(`  source check: ${expected.source} against ${tag.tree}`);
-      const check = await checkSourceTarball(path.join(distpack, expected.source), options.repository, options.version);
+      const check = await checkSourceTarball(path.join(distpack, expected.source), options.repository, options.version, { commit: tag.commit, tree: tag.tree });
       const problems = [
         ...check.differ.map((d) => `${d.path}: ${d.reason}`),
         ...check.onlyInTarball.map((name) => `${name}: only in the tarball`),
@@ -183,7 +187,7 @@ async function buildTarget(
         ...hashes.goSum,
       ]);
       const log = await finishLog(logTemp, options.out, options.version, platform);
-      distpackDir = path.join(options.out, `${options.version}.${platform}.distpack`);
+      distpackDir = path.join(options.out, `${options.version}.${platform}.${log.sha256.slice(0, 16)}.distpack`);
       await moveFolder(distpack, distpackDir);
       result = {
         ...common,
@@ -210,8 +214,8 @@ async function buildTarget(
 }
 
 function lastMeaningfulLine(lines: readonly string[]): string {
-  const meaningful = lines.map((line) => line.trim()).filter((line) => line !== '');
-  return (meaningful.slice(-3).join(' | ') || 'no output').slice(0, 500);
+  const meaningful = lines.map((line) => printableLine(line)).filter((line) => line !== 'no output');
+  return printableLine(meaningful.slice(-3).join(' | '));
 }
 
 async function appendToLog(file: string, lines: readonly string[]): Promise<void> {

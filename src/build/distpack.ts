@@ -4,7 +4,7 @@
 // and the `.mod` file's `/go.mod h1:`.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
@@ -176,7 +176,7 @@ export async function hashDistpack(dir: string): Promise<DistpackHashes> {
   const files: HashedFile[] = [];
   for (const name of names.sort()) {
     const file = path.join(dir, name);
-    if (!(await stat(file)).isFile()) continue;
+    if (!(await lstat(file)).isFile()) continue; // never follow a symbolic link
     files.push({ name, ...(await hashFile(file)) });
   }
   const zip = names.find((name) => MODULE_FILE.exec(name)?.[2] === 'zip');

@@ -113,7 +113,7 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
       throw new VerificationError('RESULT_TAG_MOVED', `${item.file}: ${result.tag.ref} has ${present ? `moved (log index ${present.index})` : 'vanished'} since this build; rebuild it`);
     }
 
-    const { verdicts, evidence } = result.outcome === 'built' ? await compare(result, options, [...previousBuilds, ...pending]) : { verdicts: [], evidence: [] };
+    const { verdicts, evidence } = result.outcome === 'built' ? await compare(result, item.sha256, options, [...previousBuilds, ...pending]) : { verdicts: [], evidence: [] };
     const record: BuildRecord = {
       version: result.version,
       target: result.target,
@@ -165,13 +165,20 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
   return { builds, conflicts, appended: { oldSize: appended.oldSize, newSize: appended.newSize, commit: appended.commit } };
 }
 
+/**
+ * Whether a new record of an already recorded result would say nothing new: the same verdicts against
+ * Google's published values (sumdb, go.dev). Comparisons with our own builds ("log") change as builds of
+ * other targets arrive; those builds' own records carry them.
+ */
 function sameVerdicts(a: readonly Verdict[], b: readonly Verdict[]): boolean {
   const key = (v: Verdict) => `${v.file} ${v.status} ${v.source} ${v.detail}`;
-  return a.length === b.length && a.every((v, i) => key(v) === key(b[i]!));
+  const external = (verdicts: readonly Verdict[]) => verdicts.filter((v) => v.source !== 'log').map(key).join('\n');
+  return external(a) === external(b);
 }
 
 async function compare(
   result: Extract<BuildResult, { outcome: 'built' }>,
+  resultSha256: string,
   options: IngestOptions,
   earlier: ReadonlyArray<{ index: bigint; build: BuildRecord }>,
 ): Promise<{ verdicts: Verdict[]; evidence: Evidence[] }> {
@@ -235,7 +242,8 @@ async function compare(
   const env = environmentList(result.env).join(' ');
   const same = earlier.filter(({ build }) => build.outcome === 'built' && build.version === result.version && build.target === result.target && build.env.join(' ') === env);
   const byResult = new Map<string, { index: bigint; build: BuildRecord }>();
-  for (const entry of same) if (!byResult.has(entry.build.result)) byResult.set(entry.build.result, entry);
+  // Records of this very result say nothing about reproducibility.
+  for (const entry of same) if (entry.build.result !== resultSha256 && !byResult.has(entry.build.result)) byResult.set(entry.build.result, entry);
   for (const { index, build } of byResult.values()) {
     for (const file of result.files) {
       const theirs = build.files?.find((f) => f.name === file.name);
@@ -244,6 +252,24 @@ async function compare(
         theirs.sha256 === file.sha256
           ? { file: file.name, status: 'equal', source: 'log', detail: `build record ${index}` }
           : { file: file.name, status: 'unequal', source: 'log', detail: `build record ${index} (sha256 ${theirs.sha256}, now ${file.sha256})` },
+      );
+    }
+  }
+  // The source tarball does not depend on the target: every build of the release must have made the same one.
+  const sourceFile = result.files.find((f) => f.name === names.source);
+  const otherTargets = new Map<string, { index: bigint; build: BuildRecord }>();
+  for (const entry of earlier) {
+    const { build } = entry;
+    if (build.outcome !== 'built' || build.version !== result.version || build.result === resultSha256 || (build.target === result.target && build.env.join(' ') === env)) continue;
+    const key = build.files?.find((f) => f.name === names.source)?.sha256;
+    if (key !== undefined && !otherTargets.has(key)) otherTargets.set(key, entry);
+  }
+  if (sourceFile) {
+    for (const [sha256, { index, build }] of otherTargets) {
+      verdicts.push(
+        sha256 === sourceFile.sha256
+          ? { file: sourceFile.name, status: 'equal', source: 'log', detail: `build record ${index} (${build.target})` }
+          : { file: sourceFile.name, status: 'unequal', source: 'log', detail: `build record ${index} (${build.target}) has sha256 ${sha256}, now ${sourceFile.sha256}` },
       );
     }
   }

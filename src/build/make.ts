@@ -8,7 +8,7 @@
 // key variable is set in its own environment.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { chown, mkdir, readdir, lstat } from 'node:fs/promises';
+import { lchown, mkdir, readdir, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
 import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../keyfile.js';
@@ -102,12 +102,31 @@ export function defaultBuildUser(): BuildUser {
 /** Gives `dir` (recursively) to the build user, so an unprivileged make.bash can write there. */
 export async function giveToBuildUser(dir: string, user: BuildUser): Promise<void> {
   if (user.uid === undefined || user.gid === undefined) return;
+  await chownTree(dir, user.uid, user.gid);
+}
+
+/** Takes `dir` back from the build user (e.g. a bootstrap toolchain), so later builds cannot change it. */
+export async function takeBackFromBuildUser(dir: string, user: BuildUser): Promise<void> {
+  if (user.uid === undefined || typeof process.getuid !== 'function' || typeof process.getgid !== 'function') return;
+  await chownTree(dir, process.getuid(), process.getgid());
+}
+
+// lchown, never chown: a symbolic link in the tree (which the repository controls) must not hand its
+// target (a key file, say) to the build user. Links are not followed into directories either.
+async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
   const walk = async (entry: string): Promise<void> => {
     const info = await lstat(entry);
-    await chown(entry, user.uid!, user.gid!);
+    await lchown(entry, uid, gid);
     if (info.isDirectory()) for (const name of await readdir(entry)) await walk(path.join(entry, name));
   };
   await walk(dir);
+}
+
+/** make.bash output made fit for a one-line record value: no control characters, white space collapsed. */
+export function printableLine(text: string, max = 500): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/\s+/g, ' ').trim();
+  return cleaned.slice(0, max).trim() || 'no output';
 }
 
 export interface MakeProgress {
@@ -147,16 +166,36 @@ export async function runMakeBash(options: {
     }
   };
   const code = await new Promise<number>((resolve, reject) => {
+    // Its own process group: once make.bash exits, anything it left running is killed with it, and the
+    // build does not wait for processes that still hold its output.
     const child = spawn('/bin/bash', ['make.bash', ...options.args], {
       cwd: path.join(options.goroot, 'src'),
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
       ...(options.user.uid !== undefined ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', (error) => reject(new EnvironmentError('MAKE_FAILED_TO_START', `cannot run make.bash: ${error.message}`)));
-    child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : -1)));
+    child.on('exit', (exitCode, signal) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* the group is already gone */
+      }
+      const code = exitCode ?? (signal ? 128 : -1);
+      // Read what is still in the pipes; a holder outside the group (it cannot be killed) gets 2 s.
+      const timer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        resolve(code);
+      }, 2000);
+      child.on('close', () => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
   });
   if (partial) lastLines.push(partial);
   await new Promise<void>((resolve, reject) => log.end((error?: Error | null) => (error ? reject(error) : resolve())));

@@ -82,7 +82,9 @@ export function buildStatus(record: BuildRecord): BuildStatus {
   if (record.outcome === 'failed') return 'failed';
   if (record.sourceCheck && !record.sourceCheck.equal) return 'unequal';
   if (record.verdicts.some((verdict) => verdict.status === 'unequal')) return 'unequal';
-  if (record.verdicts.some((verdict) => verdict.status === 'equal')) return 'equal';
+  // "equal" means equal to what Google published (sumdb, go.dev); agreeing with our own earlier builds is
+  // reproducibility, not confirmation, and leaves the build unchecked.
+  if (record.verdicts.some((verdict) => verdict.status === 'equal' && verdict.source !== 'log')) return 'equal';
   return 'unchecked';
 }
 

@@ -75,7 +75,42 @@ export type BuildResult = BuiltResult | FailedResult;
 /** The canonical bytes of a result: JSON with keys in a fixed order, two-space indented, newline at the end. */
 export function serializeBuildResult(result: BuildResult): Buffer {
   checkBuildResult(result);
-  return Buffer.from(`${JSON.stringify(result, null, 2)}\n`, 'utf8');
+  return Buffer.from(`${JSON.stringify(canonicalOrder(result), null, 2)}\n`, 'utf8');
+}
+
+// The one key order of each object (so that one result has one content address).
+const KEY_ORDER: Record<string, readonly string[]> = {
+  result: ['schema', 'version', 'target', 'env', 'tag', 'bootstrap', 'builder', 'started', 'outcome', 'seconds', 'log', 'files', 'goSum', 'strippedH1', 'sourceCheck', 'failure'],
+  tag: ['ref', 'commit', 'tree', 'logIndex', 'logOrigin'],
+  bootstrap: ['version', 'hash', 'commit', 'tree'],
+  builder: ['name', 'version', 'node', 'platform', 'user'],
+  log: ['name', 'size', 'sha256'],
+  files: ['name', 'size', 'sha256'],
+  sourceCheck: ['equal', 'files', 'problems'],
+  failure: ['phase', 'reason'],
+};
+
+function ordered(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (key in value) out[key] = value[key];
+  return out;
+}
+
+function canonicalOrder(result: BuildResult): Record<string, unknown> {
+  const r = result as unknown as Record<string, unknown>;
+  const out = ordered(r, KEY_ORDER.result!);
+  out.env = Object.fromEntries(Object.keys(result.env).sort().map((name) => [name, result.env[name]]));
+  out.tag = ordered(result.tag as unknown as Record<string, unknown>, KEY_ORDER.tag!);
+  out.bootstrap = result.bootstrap.map((b) => ordered(b as unknown as Record<string, unknown>, KEY_ORDER.bootstrap!));
+  out.builder = ordered(result.builder as unknown as Record<string, unknown>, KEY_ORDER.builder!);
+  out.log = ordered(result.log as unknown as Record<string, unknown>, KEY_ORDER.log!);
+  if (result.outcome === 'built') {
+    out.files = result.files.map((f) => ordered(f as unknown as Record<string, unknown>, KEY_ORDER.files!));
+    out.sourceCheck = ordered(result.sourceCheck as unknown as Record<string, unknown>, KEY_ORDER.sourceCheck!);
+  } else {
+    out.failure = ordered(result.failure as unknown as Record<string, unknown>, KEY_ORDER.failure!);
+  }
+  return out;
 }
 
 export function buildResultFileName(result: BuildResult, bytes: Buffer): string {

@@ -99,14 +99,18 @@ function blobId(content: Buffer, objectFormat: 'sha1' | 'sha256'): string {
   return createHash(objectFormat).update(`blob ${content.length}\0`).update(content).digest('hex');
 }
 
-export async function checkSourceTarball(tarball: string, repository: string, tag: string): Promise<SourceCheckResult> {
+/**
+ * `verified`: the commit and tree to check against, when the caller already resolved and verified them
+ * (a build checks against the tree it built, even if the tag moved meanwhile).
+ */
+export async function checkSourceTarball(tarball: string, repository: string, tag: string, verified?: { commit: string; tree: string }): Promise<SourceCheckResult> {
   if (!/^[A-Za-z0-9._+-]+$/.test(tag)) throw new UsageError(`${JSON.stringify(tag)} is not a tag name`);
   const resolve = async (rev: string) => {
     const result = await git(['rev-parse', '--verify', '--quiet', rev], { cwd: repository, okCodes: [1, 128] });
     return result.code === 0 ? result.stdout.toString('utf8').trim() : undefined;
   };
-  const commit = await resolve(`refs/tags/${tag}^{commit}`);
-  const tree = await resolve(`refs/tags/${tag}^{tree}`);
+  const commit = verified?.commit ?? (await resolve(`refs/tags/${tag}^{commit}`));
+  const tree = verified?.tree ?? (await resolve(`refs/tags/${tag}^{tree}`));
   if (!commit || !tree) throw new EnvironmentError('TAG_NOT_FOUND', `tag ${tag} is not in ${repository}`);
   const objectFormat = tree.length === 64 ? 'sha256' : 'sha1';
   const listing = await git(['ls-tree', '-r', '-z', '--full-tree', tree], { cwd: repository });
