@@ -75,6 +75,14 @@ export async function loadBuildResult(file: string): Promise<LoadedResult> {
   if (size > MAX_BUILD_LOG_BYTES) throw new FormatError('BAD_BUILD_RESULT', `${logFile} is larger than ${MAX_BUILD_LOG_BYTES} bytes`);
   const log = await readFile(logFile);
   if (createHash('sha256').update(log).digest('hex') !== result.log.sha256) throw new VerificationError('BUILD_LOG_MODIFIED', `${logFile} changed while it was read`);
+  // build.ts ends every built log with the hashes it put in the result: they must agree (an edited result
+  // that was given a new content address still disagrees with the log it names).
+  if (result.outcome === 'built') {
+    const tail = `${result.files.map((f) => `witness: ${f.sha256} ${f.size} ${f.name}`).join('\n')}\n${result.goSum.join('\n')}\n`;
+    if (!Buffer.from(log).toString('utf8').endsWith(tail)) {
+      throw new VerificationError('RESULT_DISAGREES_WITH_LOG', `${file}: its file hashes and go.sum lines are not the ones its build log ends with (edited after the build)`);
+    }
+  }
   return { file, result, sha256: createHash('sha256').update(bytes).digest('hex'), log };
 }
 

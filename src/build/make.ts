@@ -8,43 +8,96 @@
 // key variable is set in its own environment.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { lchown, mkdir, readdir, lstat } from 'node:fs/promises';
+import { lchown, lstat, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { git } from '../log/git.js';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
 import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../keyfile.js';
 import { type Target } from './target.js';
 
-/** Exports `tree` of `repository` into `dir` (created; must not exist or be empty): the files only, no .git. */
+/**
+ * Exports `tree` of `repository` into `dir` (created; must be empty): the files only, no .git. Written
+ * from `git ls-tree` and `git cat-file --batch`, byte for byte as the tree stores them, so no
+ * attribute of the tree or the host applies (git archive would honour the tree's export-ignore and
+ * export-subst; a checkout would honour eol and ident). Modes: 100755 executable, 100644 not, 120000 a
+ * symbolic link; submodules are skipped (archives have none).
+ */
 export async function exportTree(repository: string, tree: string, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   if ((await readdir(dir)).length > 0) throw new UsageError(`${dir} is not empty`, 'WORK_NOT_EMPTY');
-  // `git archive <tree>`: a tree (not a commit) has no export-subst data, and we pass no attributes from
-  // the host (core.attributesFile=/dev/null); tar -x without preserving owners.
-  await new Promise<void>((resolve, reject) => {
-    const archive = spawn('git', ['-c', 'core.attributesFile=/dev/null', 'archive', '--format=tar', tree], {
-      cwd: repository,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', HOME: dir },
-    });
-    const extract = spawn('tar', ['-x', '--no-same-owner', '-f', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
-    archive.stdout.pipe(extract.stdin);
-    let errors = '';
-    archive.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    extract.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    let pending = 2;
-    let failed = false;
-    const done = (what: string) => (code: number | null) => {
-      if (code !== 0 && !failed) {
-        failed = true;
-        reject(new EnvironmentError('EXPORT_FAILED', `exporting ${tree} from ${repository}: ${what} exited ${code}: ${errors.trim().slice(0, 500)}`));
-      }
-      if (--pending === 0 && !failed) resolve();
-    };
-    archive.on('error', (error) => reject(new EnvironmentError('GIT_NOT_FOUND', `cannot run git: ${error.message}`)));
-    extract.on('error', (error) => reject(new EnvironmentError('TAR_NOT_FOUND', `cannot run tar: ${error.message}`)));
-    archive.on('close', done('git archive'));
-    extract.on('close', done('tar'));
+  const listing = await git(['ls-tree', '-r', '-z', '--full-tree', tree], { cwd: repository }).catch((error: Error) => {
+    throw new EnvironmentError('EXPORT_FAILED', `cannot list tree ${tree} in ${repository}: ${error.message}`, { cause: error });
   });
+  const entries: { mode: string; oid: string; name: string }[] = [];
+  for (const record of listing.stdout.toString('utf8').split('\0')) {
+    if (record === '') continue;
+    const tab = record.indexOf('\t');
+    const [mode = '', type = '', oid = ''] = record.slice(0, tab).split(' ');
+    const name = record.slice(tab + 1);
+    if (type === 'commit') continue;
+    // Names come from the repository: refuse anything that could leave the export folder.
+    if (type !== 'blob' || name.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+      throw new EnvironmentError('EXPORT_FAILED', `tree ${tree} has an entry that cannot be exported: ${JSON.stringify(name)} (${type})`);
+    }
+    entries.push({ mode, oid, name });
+  }
+  const child = spawn('git', ['cat-file', '--batch'], {
+    cwd: repository,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', HOME: dir },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  child.on('error', () => {});
+  child.stdin.on('error', () => {});
+  child.stdin.end(entries.map((entry) => `${entry.oid}\n`).join(''));
+  // Parse "<oid> blob <size>\n<content>\n" records in order.
+  let buffered: Buffer = Buffer.alloc(0);
+  let pending: Buffer[] = [];
+  let pendingLength = 0;
+  let need = 0; // bytes the record at the front needs, once its header was seen (concatenate once, not per chunk)
+  let index = 0;
+  const made = new Set<string>();
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    pending.push(chunk);
+    pendingLength += chunk.length;
+    if (buffered.length + pendingLength < need) continue;
+    buffered = Buffer.concat([buffered, ...pending]);
+    pending = [];
+    pendingLength = 0;
+    need = 0;
+    for (;;) {
+      const newline = buffered.indexOf(0x0a);
+      if (newline < 0) break;
+      const header = buffered.subarray(0, newline).toString('utf8').split(' ');
+      const size = Number(header[2]);
+      if (header[1] !== 'blob' || !Number.isSafeInteger(size)) {
+        child.kill();
+        throw new EnvironmentError('EXPORT_FAILED', `git cat-file: unexpected ${JSON.stringify(header.join(' '))}`);
+      }
+      if (buffered.length < newline + 1 + size + 1) {
+        need = newline + 1 + size + 1;
+        break;
+      }
+      const content = buffered.subarray(newline + 1, newline + 1 + size);
+      const entry = entries[index++];
+      if (!entry || header[0] !== entry.oid) throw new EnvironmentError('EXPORT_FAILED', 'git cat-file answered out of order');
+      const file = path.join(dir, ...entry.name.split('/'));
+      const parent = path.dirname(file);
+      if (!made.has(parent)) {
+        await mkdir(parent, { recursive: true });
+        made.add(parent);
+      }
+      if (entry.mode === '120000') await symlink(content.toString('utf8'), file);
+      else await writeFile(file, content, { mode: entry.mode === '100755' ? 0o755 : 0o644, flag: 'wx' });
+      buffered = buffered.subarray(newline + 1 + size + 1);
+    }
+  }
+  const code = await exited;
+  if (code !== 0 || index !== entries.length) {
+    throw new EnvironmentError('EXPORT_FAILED', `exporting ${tree} from ${repository}: git cat-file exited ${code} after ${index} of ${entries.length} files: ${stderr.trim().slice(0, 300)}`);
+  }
 }
 
 /** Refuses to build while a signing key is in this process's environment: builds must never see it. */
