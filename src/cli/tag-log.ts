@@ -20,3 +20,14 @@ export async function openVerifiedTagLog(logOption: string | undefined, vkeyOpti
   }
   return readVerifiedTagLog(location, verifierKey);
 }
+
+/** Every record of the log, read from entries verified against its signed checkpoint (pinned key where known). */
+export async function openVerifiedRecords(logOption: string | undefined, vkeyOption?: string) {
+  const { LogReader } = await import('../log/reader.js');
+  const { parseRecord } = await import('../log/record.js');
+  const location = await resolveLogLocation(logOption);
+  const verifierKey = await resolveVerifierKey(vkeyOption, location);
+  const reader = await LogReader.open(location, verifierKey !== undefined ? { verifierKey } : {});
+  const { checkpoint, entries } = await reader.readVerifiedEntries();
+  return { reader, checkpoint, records: entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) })) };
+}

@@ -21,10 +21,7 @@ export const checkCommand: CommandModule = {
     const args = parsed as unknown as CheckArgs;
     const { UsageError } = await import('../../errors.js');
     const { checkToolchainZips, defaultModuleCache, toolchainZipsInModuleCache } = await import('../../build/check.js');
-    const { LogReader } = await import('../../log/reader.js');
-    const { parseRecord } = await import('../../log/record.js');
-    const { resolveLogLocation } = await import('../log-location.js');
-    const { resolveVerifierKey } = await import('../vkey.js');
+    const { openVerifiedRecords } = await import('../tag-log.js');
     let files = args.files ?? [];
     if (args.gomodcache !== undefined && args.gomodcache !== false) {
       const cache = typeof args.gomodcache === 'string' && args.gomodcache !== '' ? args.gomodcache : defaultModuleCache();
@@ -35,11 +32,8 @@ export const checkCommand: CommandModule = {
       }
     }
     if (files.length === 0) throw new UsageError('name toolchain zips, or pass --gomodcache', 'NO_FILES');
-    const location = await resolveLogLocation(args.log);
-    const verifierKey = await resolveVerifierKey(args.vkey, location);
-    const reader = await LogReader.open(location, verifierKey !== undefined ? { verifierKey } : {});
-    const { checkpoint, entries } = await reader.readVerifiedEntries();
-    const checked = await checkToolchainZips(files, entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) })));
+    const { reader, checkpoint, records } = await openVerifiedRecords(args.log, args.vkey);
+    const checked = await checkToolchainZips(files, records);
     if (checked.some((zip) => zip.status === 'rebuilt-different')) process.exitCode = 1;
     if (args.json) {
       printJson({ log: reader.source.location, origin: reader.origin, size: checkpoint.checkpoint.size, verifierKeyPinned: reader.verifierKeyPinned, zips: checked });

@@ -26,15 +26,8 @@ export const planCommand: CommandModule = {
     const args = parsed as unknown as PlanArgs;
     const { actionsMatrix, planBuilds, portsFromSourceTree } = await import('../../build/plan.js');
     const { FIRST_CLASS_TARGETS, parseTarget } = await import('../../build/target.js');
-    const { LogReader } = await import('../../log/reader.js');
-    const { parseRecord } = await import('../../log/record.js');
-    const { resolveLogLocation } = await import('../log-location.js');
-    const { resolveVerifierKey } = await import('../vkey.js');
-    const location = await resolveLogLocation(args.log);
-    const verifierKey = await resolveVerifierKey(args.vkey, location);
-    const reader = await LogReader.open(location, verifierKey !== undefined ? { verifierKey } : {});
-    const { entries } = await reader.readVerifiedEntries();
-    const records = entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) }));
+    const { openVerifiedRecords } = await import('../tag-log.js');
+    const { records } = await openVerifiedRecords(args.log, args.vkey);
     const fixed = args.target?.map(parseTarget) ?? FIRST_CLASS_TARGETS;
     const plan = await planBuilds(records, {
       targetsFor: async (version) => (args.allPorts ? portsFromSourceTree(args.allPorts, version) : fixed),
