@@ -51,7 +51,9 @@ function bareRepo(): string {
 }
 
 function gitBuffer(gitDir: string, ...args: string[]): Buffer {
-  return execFileSync('git', [`--git-dir=${gitDir}`, ...args], { maxBuffer: 64 << 20 });
+  // A fixed identity: CI runs with an empty HOME and no git config.
+  const identity = { GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@example.invalid' };
+  return execFileSync('git', [`--git-dir=${gitDir}`, ...args], { maxBuffer: 64 << 20, env: { ...process.env, ...identity } });
 }
 
 /** The branch's tree as path → { mode, bytes }. */
