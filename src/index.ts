@@ -52,3 +52,5 @@ export * from './build/check.js';
 export * from './build/macho.js';
 export * from './publish/deploy.js';
 export { WITNESS_VERSION } from './version.js';
+export { publishSite, SITE_MARKER_FILE, type PublishOptions, type PublishResult } from './publish/site.js';
+export { writeVerifyPage, renderVerifyPage } from './publish/verify-page.js';
