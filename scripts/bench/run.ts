@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run.
 // Not a timed test: numbers depend on the machine. Select one with `npm run bench -- verify-log`.
+import { benchBuild } from './build.js';
 import { benchCompare } from './compare.js';
 import { benchHash } from './hash.js';
 import { benchServe } from './serve.js';
@@ -7,6 +8,7 @@ import { benchSumdbTiles } from './sumdb-tiles.js';
 import { benchVerifyLog } from './verify-log.js';
 
 const benches: Record<string, () => Promise<void>> = {
+  build: benchBuild,
   compare: benchCompare,
   hash: benchHash,
   serve: benchServe,
