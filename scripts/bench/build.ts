@@ -144,8 +144,11 @@ async function witnessBuild(repository: string, bootstrap: string, parent: strin
   const total = performance.now() - start;
   if (code !== 0) throw new Error(`witness build exited ${code}:\n${lines.map(([, line]) => line).slice(-15).join('\n')}\n${stdout.slice(0, 2000)}`);
   let makeSeconds: number | undefined;
+  let distpackDir: string | undefined;
   try {
-    makeSeconds = (JSON.parse(stdout) as Array<{ makeSeconds?: number }>)[0]?.makeSeconds;
+    const first = (JSON.parse(stdout) as Array<{ makeSeconds?: number; distpackDir?: string }>)[0];
+    makeSeconds = first?.makeSeconds;
+    distpackDir = first?.distpackDir;
   } catch {
     // not JSON: leave the make.bash time out of the breakdown
   }
@@ -169,7 +172,7 @@ async function witnessBuild(repository: string, bootstrap: string, parent: strin
     previous = hit[0];
   }
   parts.push(['exit', total - previous]);
-  return { total, parts, distpack: path.join(out, `${VERSION}.${TARGET.replace('/', '-')}.distpack`), out, ...(makeSeconds !== undefined ? { makeSeconds } : {}) };
+  return { total, parts, distpack: distpackDir ?? path.join(out, 'no-distpack-folder-reported'), out, ...(makeSeconds !== undefined ? { makeSeconds } : {}) };
 }
 
 async function sameFiles(a: string, b: string): Promise<string> {
