@@ -89,3 +89,12 @@ test('check: the module cache the go command uses', () => {
   assert.equal(defaultModuleCache({ GOPATH: `/a${path.delimiter}/b` }), path.join('/a', 'pkg', 'mod'));
   assert.match(defaultModuleCache({}), /go\/pkg\/mod$/);
 });
+
+test('check: an odd sumdb version (go1.9.2rc2, golang/go#68634) is reported, never a crash', async () => {
+  const dir = tempDir();
+  const odd = path.join(dir, 'v0.0.1-go1.9.2rc2.linux-amd64.zip');
+  await writeZip(odd, [{ name: 'golang.org/toolchain@v0.0.1-go1.9.2rc2.linux-amd64/bin/go', content: 'odd' }]);
+  const [checked] = await checkToolchainZips([odd], []);
+  assert.equal(checked!.version, 'go1.9.2rc2');
+  assert.equal(checked!.status, 'not-rebuilt');
+});
