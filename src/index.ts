@@ -19,6 +19,7 @@ export * from './embedded.js';
 export * from './gitsrc/refname.js';
 export * from './gitsrc/show-ref.js';
 export * from './gitsrc/tags.js';
+export * from './gitsrc/tree.js';
 export * from './tags/record.js';
 export * from './tags/state.js';
 export * from './tags/update.js';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, UsageError, VerificationError } from '../errors.js';
 import { writeFileAtomic } from '../log/files.js';
-import { git } from '../log/git.js';
+import { resolveRevision } from '../gitsrc/tree.js';
 import { formatTime } from '../tags/record.js';
 import type { VerifiedTagLog } from '../tags/compare.js';
 import { describeBootstrap, formatSeconds } from './bootstrap.js';
@@ -31,13 +31,9 @@ export async function checkTagAgainstLog(repository: string, version: string, ta
   if (!recorded) {
     throw new UsageError(`the witness log has no record of ${ref}: record the repository's tags first (witness tags --go-repo ...)`, 'TAG_NOT_IN_LOG');
   }
-  const resolve = async (rev: string) => {
-    const result = await git(['rev-parse', '--verify', '--quiet', rev], { cwd: repository, okCodes: [1, 128] });
-    return result.code === 0 ? result.stdout.toString('utf8').trim() : undefined;
-  };
-  const object = await resolve(ref);
-  const commit = await resolve(`${ref}^{commit}`);
-  const tree = await resolve(`${ref}^{tree}`);
+  const object = await resolveRevision(repository, ref);
+  const commit = await resolveRevision(repository, `${ref}^{commit}`);
+  const tree = await resolveRevision(repository, `${ref}^{tree}`);
   if (!object || !commit || !tree) throw new EnvironmentError('TAG_NOT_FOUND', `${ref} is not in ${repository} (or does not point at a commit)`);
   const want = recorded.pointer;
   if (object !== want.object || commit !== want.target || (want.tree !== undefined && tree !== want.tree)) {

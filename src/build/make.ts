@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { lchown, lstat, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
-import { git } from '../log/git.js';
+import { listTree, type TreeEntry } from '../gitsrc/tree.js';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
 import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../keyfile.js';
@@ -25,21 +25,17 @@ import { type Target } from './target.js';
 export async function exportTree(repository: string, tree: string, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   if ((await readdir(dir)).length > 0) throw new UsageError(`${dir} is not empty`, 'WORK_NOT_EMPTY');
-  const listing = await git(['ls-tree', '-r', '-z', '--full-tree', tree], { cwd: repository }).catch((error: Error) => {
+  const listing = await listTree(repository, tree).catch((error: Error) => {
     throw new EnvironmentError('EXPORT_FAILED', `cannot list tree ${tree} in ${repository}: ${error.message}`, { cause: error });
   });
-  const entries: { mode: string; oid: string; name: string }[] = [];
-  for (const record of listing.stdout.toString('utf8').split('\0')) {
-    if (record === '') continue;
-    const tab = record.indexOf('\t');
-    const [mode = '', type = '', oid = ''] = record.slice(0, tab).split(' ');
-    const name = record.slice(tab + 1);
-    if (type === 'commit') continue;
+  const entries: TreeEntry[] = [];
+  for (const entry of listing) {
+    if (entry.type === 'commit') continue;
     // Names come from the repository: refuse anything that could leave the export folder.
-    if (type !== 'blob' || name.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-      throw new EnvironmentError('EXPORT_FAILED', `tree ${tree} has an entry that cannot be exported: ${JSON.stringify(name)} (${type})`);
+    if (entry.type !== 'blob' || entry.name.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+      throw new EnvironmentError('EXPORT_FAILED', `tree ${tree} has an entry that cannot be exported: ${JSON.stringify(entry.name)} (${entry.type})`);
     }
-    entries.push({ mode, oid, name });
+    entries.push(entry);
   }
   const child = spawn('git', ['cat-file', '--batch'], {
     cwd: repository,

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { EnvironmentError, FormatError, UsageError } from '../errors.js';
-import { git } from '../log/git.js';
+import { listTree, resolveRevision } from '../gitsrc/tree.js';
 
 /** cmd/distpack base.Remove and srcArch.Remove patterns (** = any number of path components). */
 export const DISTPACK_SOURCE_EXCLUSIONS = [
@@ -72,11 +72,6 @@ function excluded(name: string): boolean {
   return DISTPACK_SOURCE_EXCLUSIONS.some((pattern) => distpackMatch(pattern, name));
 }
 
-interface TreeEntry {
-  readonly mode: string;
-  readonly oid: string;
-}
-
 export interface SourceDifference {
   readonly path: string;
   readonly reason: string;
@@ -105,21 +100,12 @@ function blobId(content: Buffer, objectFormat: 'sha1' | 'sha256'): string {
  */
 export async function checkSourceTarball(tarball: string, repository: string, tag: string, verified?: { commit: string; tree: string }): Promise<SourceCheckResult> {
   if (!/^[A-Za-z0-9._+-]+$/.test(tag)) throw new UsageError(`${JSON.stringify(tag)} is not a tag name`);
-  const resolve = async (rev: string) => {
-    const result = await git(['rev-parse', '--verify', '--quiet', rev], { cwd: repository, okCodes: [1, 128] });
-    return result.code === 0 ? result.stdout.toString('utf8').trim() : undefined;
-  };
-  const commit = verified?.commit ?? (await resolve(`refs/tags/${tag}^{commit}`));
-  const tree = verified?.tree ?? (await resolve(`refs/tags/${tag}^{tree}`));
+  const commit = verified?.commit ?? (await resolveRevision(repository, `refs/tags/${tag}^{commit}`));
+  const tree = verified?.tree ?? (await resolveRevision(repository, `refs/tags/${tag}^{tree}`));
   if (!commit || !tree) throw new EnvironmentError('TAG_NOT_FOUND', `tag ${tag} is not in ${repository}`);
   const objectFormat = tree.length === 64 ? 'sha256' : 'sha1';
-  const listing = await git(['ls-tree', '-r', '-z', '--full-tree', tree], { cwd: repository });
-  const expected = new Map<string, TreeEntry>();
-  for (const record of listing.stdout.toString('utf8').split('\0')) {
-    if (record === '') continue;
-    const tab = record.indexOf('\t');
-    const [mode = '', type = '', oid = ''] = record.slice(0, tab).split(' ');
-    const name = record.slice(tab + 1);
+  const expected = new Map<string, { mode: string; oid: string }>();
+  for (const { mode, type, oid, name } of await listTree(repository, tree)) {
     if (type === 'commit') continue; // submodules are not part of archives
     if (!excluded(name)) expected.set(name, { mode, oid });
   }
