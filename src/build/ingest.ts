@@ -13,7 +13,7 @@ import { buildLogPath } from '../log/layout.js';
 import type { WitnessLog } from '../log/log.js';
 import { parseRecord, type LogRecord } from '../log/record.js';
 import type { SumdbClient } from '../sumdb/client.js';
-import { formatTime, TAG_RECORD_TYPE, parseTagRecord } from '../tags/record.js';
+import { formatTime, tagRecordNames } from '../tags/record.js';
 import { tagStateFromRecords } from '../tags/state.js';
 import type { SignerKey } from '../tlog/note.js';
 import { lookupToolchainModule, type PublishedListing, type SumdbExpectation } from './expected.js';
@@ -94,6 +94,7 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
   const { checkpoint, entries } = await log.readVerifiedEntries();
   const records: Array<{ index: bigint; record: LogRecord }> = entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) }));
   const tags = tagStateFromRecords(records);
+  const tagRecordAt = new Map(tags.history.map((entry) => [entry.index, entry.record]));
   const previousBuilds = records
     .filter(({ record }) => record.type === BUILD_RECORD_TYPE)
     .map(({ index, record }) => ({ index, build: buildRecordFromLogRecord(record) }));
@@ -111,9 +112,7 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
       throw new VerificationError('RESULT_WRONG_LOG', `${item.file}: built against log ${result.tag.logOrigin}, not ${log.origin}`);
     }
     const tagIndex = BigInt(result.tag.logIndex);
-    const tagEntry = tagIndex < checkpoint.checkpoint.size ? records[Number(tagIndex)] : undefined;
-    const tagRecord = tagEntry?.record.type === TAG_RECORD_TYPE ? parseTagRecord(tagEntry.record) : undefined;
-    if (!tagRecord || tagRecord.ref !== result.tag.ref || tagRecord.pointer?.target !== result.tag.commit || (tagRecord.pointer.tree !== undefined && tagRecord.pointer.tree !== result.tag.tree)) {
+    if (!tagRecordNames(tagRecordAt.get(tagIndex), result.tag.ref, result.tag.commit, result.tag.tree)) {
       throw new VerificationError('RESULT_TAG_MISMATCH', `${item.file}: log index ${tagIndex} is not a record of ${result.tag.ref} at commit ${result.tag.commit}, tree ${result.tag.tree}`);
     }
     const present = tags.present.get(result.tag.ref);

@@ -4,7 +4,7 @@
 import { VerificationError } from '../errors.js';
 import { COSIGNED_RECORD_TYPE, cosignedCheckpointPath, noteOfCosignedRecord } from '../cosign/records.js';
 import type { LogRecord } from './record.js';
-import { TAG_RECORD_TYPE } from '../tags/record.js';
+import { TAG_RECORD_TYPE, tagRecordNames } from '../tags/record.js';
 import { type TagState, tagStateFromRecords } from '../tags/state.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus, moduleZipHash } from '../build/record.js';
 
@@ -63,7 +63,7 @@ function buildsView(all: ReadonlyArray<{ index: bigint; record: LogRecord }>, ta
       throw new VerificationError('BUILD_RECORD_INVALID', `log index ${index}: ${(error as Error).message}`, { cause: error });
     }
     const tag = tagRecords.get(build.tagIndex);
-    if (build.tagIndex >= index || !tag || tag.ref !== `refs/tags/${build.version}` || tag.pointer?.target !== build.commit || (tag.pointer.tree !== undefined && tag.pointer.tree !== build.tree)) {
+    if (build.tagIndex >= index || !tagRecordNames(tag, `refs/tags/${build.version}`, build.commit, build.tree)) {
       throw new VerificationError('BUILD_RECORD_INVALID', `log index ${index}: build of ${build.version} names tag record ${build.tagIndex}, which is not an earlier record of refs/tags/${build.version} at commit ${build.commit}`);
     }
     const status = buildStatus(build);

@@ -7,7 +7,7 @@ import { COSIGNED_RECORD_TYPE, EVIDENCE_RECORD_TYPE, cosignedCheckpointPath, not
 import { TAG_PREFIX } from '../gitsrc/refname.js';
 import { type LogRecord, parseRecord, recordValue } from '../log/record.js';
 import { decodeBase64 } from '../tlog/encoding.js';
-import type { TagRecord } from '../tags/record.js';
+import { type TagRecord, tagRecordNames } from '../tags/record.js';
 import { type PresentTag, type TagState, tagStateFromRecords } from '../tags/state.js';
 
 export interface IndexedBuild {
@@ -187,7 +187,7 @@ export function buildSiteModel(origin: string, entries: readonly Uint8Array[]): 
     // The tag record a build cites must be a tag record of this version naming the same commit and tree.
     const cited = tagRecordAt.get(build.tagIndex);
     const citedPointer = cited?.record.pointer;
-    if (!cited || cited.record.ref !== `${TAG_PREFIX}${build.version}` || citedPointer?.target !== build.commit || (citedPointer.tree !== undefined && citedPointer.tree !== build.tree)) {
+    if (!tagRecordNames(cited?.record, `${TAG_PREFIX}${build.version}`, build.commit, build.tree)) {
       alarms.push({
         kind: 'build-tag-mismatch',
         index,

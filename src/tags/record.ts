@@ -98,6 +98,14 @@ function checkTagRecord(tag: TagRecord): void {
   }
 }
 
+/**
+ * Whether `tag` records `ref` at peeled commit `commit` and (when it recorded a tree) tree `tree`: the tag
+ * record a build of that commit may cite (ingest, the builds.txt view and the site all check it).
+ */
+export function tagRecordNames(tag: TagRecord | undefined, ref: string, commit: string, tree: string): boolean {
+  return tag !== undefined && tag.ref === ref && tag.pointer?.target === commit && (tag.pointer.tree === undefined || tag.pointer.tree === tree);
+}
+
 /** Parses a `tag/v1` log record strictly: only the canonical field set and order is accepted. */
 export function parseTagRecord(record: LogRecord): TagRecord {
   if (record.type !== TAG_RECORD_TYPE || record.version !== TAG_RECORD_VERSION) {
