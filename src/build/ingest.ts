@@ -6,7 +6,7 @@
 // file is compared with what is available: the checksum database (go.sum lines), go.dev's listing
 // (archive SHA-256s), and earlier builds of the same release and target in the log (reproducibility).
 // Verdicts say equal / unequal / unchecked, with the evidence; nothing unverified becomes "equal".
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError, UsageError, VerificationError } from '../errors.js';
 import { buildLogPath } from '../log/layout.js';
@@ -68,13 +68,20 @@ export async function loadBuildResult(file: string): Promise<LoadedResult> {
   if (bytes.length > MAX_RESULT_BYTES) throw new FormatError('BAD_BUILD_RESULT', `${file} is larger than ${MAX_RESULT_BYTES} bytes`);
   const result = parseBuildResult(bytes, path.basename(file));
   const logFile = path.join(path.dirname(file), result.log.name);
-  const { size, sha256 } = await hashFile(logFile).catch(() => {
+  const missing = () => {
     throw new UsageError(`the build log ${logFile} named by ${path.basename(file)} is missing: keep it beside the result`, 'BUILD_LOG_MISSING');
-  });
-  if (sha256 !== result.log.sha256 || size !== result.log.size) throw new VerificationError('BUILD_LOG_MODIFIED', `${logFile} does not match the hash in ${path.basename(file)} (modified)`);
-  if (size > MAX_BUILD_LOG_BYTES) throw new FormatError('BAD_BUILD_RESULT', `${logFile} is larger than ${MAX_BUILD_LOG_BYTES} bytes`);
-  const log = await readFile(logFile);
-  if (createHash('sha256').update(log).digest('hex') !== result.log.sha256) throw new VerificationError('BUILD_LOG_MODIFIED', `${logFile} changed while it was read`);
+  };
+  const modified = () => new VerificationError('BUILD_LOG_MODIFIED', `${logFile} does not match the hash in ${path.basename(file)} (modified)`);
+  const { size } = await stat(logFile).catch(missing);
+  if (size !== result.log.size) throw modified();
+  if (size > MAX_BUILD_LOG_BYTES) {
+    // Too large to hold: stream it only to tell a modified log from an oversized one.
+    if ((await hashFile(logFile).catch(missing)).sha256 !== result.log.sha256) throw modified();
+    throw new FormatError('BAD_BUILD_RESULT', `${logFile} is larger than ${MAX_BUILD_LOG_BYTES} bytes`);
+  }
+  // Read once, hash what was read: what is checked is what gets stored in the log.
+  const log = await readFile(logFile).catch(missing);
+  if (createHash('sha256').update(log).digest('hex') !== result.log.sha256 || log.length !== result.log.size) throw modified();
   // build.ts ends every built log with the hashes it put in the result: they must agree (an edited result
   // that was given a new content address still disagrees with the log it names).
   if (result.outcome === 'built') {
