@@ -6,14 +6,13 @@
 // `witness bootstrap` writes, per built toolchain, the GOROOT at <out>/<version>/ and beside it a
 // manifest <out>/<version>.bootstrap.json naming the commit and tree it was built from, its hash, and
 // the chain that built it. A build that uses it re-hashes the GOROOT and refuses it if it changed.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, FormatError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../log/files.js';
 import { git } from '../log/git.js';
 import { hash1FromDigests } from '../sumdb/dirhash.js';
+import { hashFile } from './distpack.js';
 import type { BootstrapToolchain } from './result.js';
 import { exportTree, giveToBuildUser, runMakeBash, takeBackFromBuildUser, scrubbedEnvironment, type BuildUser, type MakeProgress } from './make.js';
 import { bootstrapMinor, compareGoVersions, parseGoVersion, requireGoVersion, type GoVersion } from './target.js';
@@ -71,11 +70,7 @@ export async function hashGoroot(goroot: string): Promise<string> {
   const digests: { name: string; sha256: string }[] = new Array(files.length);
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < files.length; i = next++) {
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(files[i]!.file)) hash.update(chunk as Buffer);
-      digests[i] = { name: files[i]!.name, sha256: hash.digest('hex') };
-    }
+    for (let i = next++; i < files.length; i = next++) digests[i] = { name: files[i]!.name, sha256: (await hashFile(files[i]!.file)).sha256 };
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
   return hash1FromDigests(digests);
@@ -134,12 +129,6 @@ export async function latestTagOfMinor(repository: string, minor: number): Promi
   return best?.text;
 }
 
-export interface BootstrapStep {
-  readonly version: string;
-  /** The minor line the step's own build needs (BootstrapVersion). */
-  readonly needs: number | undefined;
-}
-
 /**
  * The toolchains to build, oldest first, so that `version` can be built starting from a root toolchain
  * of minor line `rootMinor`. Empty when the root is new enough.
@@ -187,6 +176,8 @@ export async function buildBootstrapChain(version: string, options: BootstrapOpt
   if (!rootVersion) throw new UsageError(`the root toolchain ${options.from} has version ${rootVersionText}, not go1.N`, 'BAD_BOOTSTRAP');
   const steps = await planBootstrapChain(version, Number(rootVersion[1]), options.repository);
   let goroot = path.resolve(options.from);
+  // What describeBootstrap(goroot) says, kept from the step that made or checked it (no second hash).
+  let chain: BootstrapToolchain[] | undefined;
   const built: string[] = [];
   for (const step of steps) {
     const target = path.resolve(options.out, step);
@@ -196,13 +187,13 @@ export async function buildBootstrapChain(version: string, options: BootstrapOpt
       if (!(await readManifest(target))) {
         throw new EnvironmentError('BOOTSTRAP_INCOMPLETE', `${target} exists without its manifest ${manifestPath(target)} (an interrupted bootstrap?): remove it and run again`);
       }
-      const chain = await describeBootstrap(target);
+      chain = await describeBootstrap(target);
       say(`bootstrap ${step}: reusing ${target} (${chain[0]!.hash})`);
       goroot = target;
       continue;
     }
     const { commit, tree } = await options.checkTag(step);
-    const builtWith = await describeBootstrap(goroot);
+    const builtWith = (chain ??= await describeBootstrap(goroot));
     say(`bootstrap ${step}: building from ${commit} with ${builtWith[0]!.version}`);
     const work = await mkdtemp(path.join(options.out, `.${step}.building-`));
     const goDir = path.join(work, 'go');
@@ -245,8 +236,9 @@ export async function buildBootstrapChain(version: string, options: BootstrapOpt
     say(`bootstrap ${step}: built in ${formatSeconds(run.seconds)}, ${hash}`);
     built.push(step);
     goroot = target;
+    chain = [{ version: step, hash, commit, tree }, ...builtWith];
   }
-  return { goroot, chain: await describeBootstrap(goroot), built };
+  return { goroot, chain: chain ?? (await describeBootstrap(goroot)), built };
 }
 
 export function formatSeconds(seconds: number): string {

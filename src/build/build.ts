@@ -5,8 +5,7 @@
 // (distpack.ts); check the source tarball against the tag's git tree (source-check.ts); write a
 // content-addressed build result (result.ts) with the build log beside it. No signing key is read,
 // and none can reach the build.
-import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, UsageError, VerificationError } from '../errors.js';
@@ -215,7 +214,6 @@ function lastMeaningfulLine(lines: readonly string[]): string {
 }
 
 async function appendToLog(file: string, lines: readonly string[]): Promise<void> {
-  const { appendFile } = await import('node:fs/promises');
   await appendFile(file, `${lines.join('\n')}\n`);
 }
 
@@ -239,9 +237,4 @@ async function moveFolder(from: string, to: string): Promise<void> {
       if ((await stat(path.join(from, name))).isFile()) await copyFile(path.join(from, name), path.join(to, name));
     }
   }
-}
-
-/** SHA-256 of bytes as hex (for callers that content-address small files). */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }

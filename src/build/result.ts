@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { FormatError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
 import { recordValueProblem } from '../log/record.js';
-import { formatTarget, parseGoVersion, parseTarget, type Target } from './target.js';
+import { formatTarget, parseGoVersion, parseTarget } from './target.js';
 
 export const BUILD_RESULT_SCHEMA = 'go-source-witness/build-result/v1';
 
@@ -270,8 +270,4 @@ export function environmentList(env: Readonly<Record<string, string>>): string[]
   return Object.keys(env)
     .sort()
     .map((name) => `${name}=${env[name]}`);
-}
-
-export function targetOf(result: BuildResult): Target {
-  return parseTarget(result.target);
 }
