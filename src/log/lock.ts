@@ -131,8 +131,11 @@ export async function acquireLock(path: string, waitMs = 30_000): Promise<HeldLo
         path,
         ...(tookOverFrom ? { tookOverFrom } : {}),
         release: async () => {
-          releaseLockHold(path);
+          // Remove the file before dropping the hold: while our pid is in the file and the hold is gone, a
+          // contender in this process would judge the lock stale (pid reuse) and take it over, and our late
+          // rm could then delete the next holder's fresh lock (two holders at once).
           await rm(path, { force: true });
+          releaseLockHold(path);
         },
       };
     } catch (error) {
