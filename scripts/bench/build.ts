@@ -4,8 +4,8 @@
 //
 //   (a) bare:    git archive <tree of go1.21.0> | tar -x; chown to the build user (when root);
 //                cd src && env -i <scrubbedEnvironment, as src/build/make.ts> bash make.bash -distpack,
-//                as the user the witness would use (defaultBuildUser: nobody via setpriv when root)
-//   (b) witness: node bin/witness.js build go1.21.0 --go-repo $WITNESS_GO_REPO --target linux/amd64
+//                as a fresh uid via setpriv when root (the user the witness would use), without the sandbox
+//   (b) witness: node bin/witness.js build go1.21.0 (in its bubblewrap sandbox, src/build/sandbox.ts) --go-repo $WITNESS_GO_REPO --target linux/amd64
 //                --log witness-log (the committed log, which records the tags of the Go repository)
 //
 // Run: WITNESS_GO_REPO=/path/to/go npm run bench -- build
@@ -24,7 +24,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { hashFile } from '../../src/build/distpack.js';
-import { defaultBuildUser, scrubbedEnvironment, type BuildUser } from '../../src/build/make.js';
+import { scrubbedEnvironment } from '../../src/build/make.js';
+import { allocateBuildUser, type BuildUser } from '../../src/build/sandbox.js';
 import { extraEnvironment, parseTarget, requireGoVersion } from '../../src/build/target.js';
 import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../../src/keyfile.js';
 
@@ -200,7 +201,7 @@ export async function benchBuild(): Promise<void> {
   const pairs = Math.max(1, Number(process.env.WITNESS_BENCH_BUILD_RUNS ?? '1') || 1);
   if (!existsSync(path.join(bootstrap, 'bin', 'go'))) throw new Error(`no bootstrap toolchain at ${bootstrap} (set WITNESS_BOOTSTRAP)`);
   const tree = git(repository, ['rev-parse', '--verify', `refs/tags/${VERSION}^{tree}`]);
-  const user = defaultBuildUser();
+  const user: BuildUser = process.getuid?.() === 0 ? allocateBuildUser() : { name: `uid-${process.getuid?.()}` };
   const busy = spawnSync('pgrep', ['-f', 'make.bash'], { encoding: 'utf8' });
   if (busy.status === 0) console.log(`  WARNING: make.bash is already running (pid ${busy.stdout.trim().split('\n').join(', ')}): the numbers will be meaningless`);
 

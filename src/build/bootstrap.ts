@@ -14,7 +14,8 @@ import { git } from '../log/git.js';
 import { hash1FromDigests } from '../sumdb/dirhash.js';
 import { hashFile } from './distpack.js';
 import type { BootstrapToolchain } from './result.js';
-import { exportTree, giveToBuildUser, runMakeBash, takeBackFromBuildUser, scrubbedEnvironment, type BuildUser, type MakeProgress } from './make.js';
+import { buildUserFor, exportTree, giveToBuildUser, runMakeBash, takeBackFromBuildUser, scrubbedEnvironment, type MakeProgress } from './make.js';
+import type { Sandbox } from './sandbox.js';
 import { bootstrapMinor, compareGoVersions, parseGoVersion, requireGoVersion, type GoVersion } from './target.js';
 import { formatTime } from '../tags/record.js';
 
@@ -157,7 +158,8 @@ export interface BootstrapOptions {
   readonly from: string;
   readonly out: string;
   readonly checkTag: TagChecker;
-  readonly user: BuildUser;
+  /** How make.bash is isolated (sandbox.ts); each step gets a user of its own. */
+  readonly sandbox: Sandbox;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -203,13 +205,18 @@ export async function buildBootstrapChain(version: string, options: BootstrapOpt
     const tmp = path.join(work, 'tmp');
     await mkdir(home);
     await mkdir(tmp);
-    await giveToBuildUser(work, options.user);
+    const user = buildUserFor(options.sandbox);
+    // Before any process of the fresh user exists: nothing can race this walk.
+    await giveToBuildUser(work, user);
     const logFile = path.join(options.out, `${step}.bootstrap.log`);
     const run = await runMakeBash({
       goroot: goDir,
       args: [],
       env: scrubbedEnvironment({ home, tmp, bootstrap: goroot }),
-      user: options.user,
+      user,
+      sandbox: options.sandbox,
+      work,
+      readOnly: [goroot],
       logFile,
       onProgress: ((line, seconds) => say(`  [${formatSeconds(seconds)}] ${line}`)) satisfies MakeProgress,
     });
@@ -218,8 +225,8 @@ export async function buildBootstrapChain(version: string, options: BootstrapOpt
     }
     await rename(goDir, target);
     await rm(work, { recursive: true, force: true });
-    // Back from the build user before hashing: later builds (running as that user) must not be able to change it.
-    await takeBackFromBuildUser(target, options.user);
+    // Back from the build user before hashing (runMakeBash returned: none of its processes is left).
+    await takeBackFromBuildUser(target, user);
     const hash = await hashGoroot(target);
     const manifest: BootstrapManifest = {
       schema: BOOTSTRAP_MANIFEST_SCHEMA,

@@ -5,7 +5,7 @@
 // (distpack.ts); check the source tarball against the tag's git tree (source-check.ts); write a
 // content-addressed build result (result.ts) with the build log beside it. No signing key is read,
 // and none can reach the build.
-import { appendFile, copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, UsageError, VerificationError } from '../errors.js';
@@ -15,7 +15,9 @@ import { formatTime } from '../tags/record.js';
 import type { VerifiedTagLog } from '../tags/compare.js';
 import { describeBootstrap, formatSeconds } from './bootstrap.js';
 import { hashDistpack, hashFile } from './distpack.js';
-import { assertNoKeyInEnvironment, exportTree, giveToBuildUser, printableLine, runMakeBash, scrubbedEnvironment, type BuildUser } from './make.js';
+import { copyFilesOut } from './beneath.js';
+import { assertNoKeyInEnvironment, buildUserFor, exportTree, giveToBuildUser, printableLine, runMakeBash, scrubbedEnvironment } from './make.js';
+import type { Sandbox } from './sandbox.js';
 import { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult, type BuildResult, type BootstrapToolchain } from './result.js';
 import { checkSourceTarball } from './source-check.js';
 import { hashModuleZipStripped } from './macho.js';
@@ -55,7 +57,8 @@ export interface BuildOptions {
   /** Where to export and build (default: a new folder in the system temp dir); removed afterwards unless keepWork. */
   readonly workDir?: string;
   readonly keepWork?: boolean;
-  readonly user: BuildUser;
+  /** How make.bash is isolated (sandbox.ts prepareSandbox); each target gets a user of its own. */
+  readonly sandbox: Sandbox;
   /** The witness's own version, recorded as the builder. */
   readonly builderVersion: string;
   readonly onProgress?: (message: string) => void;
@@ -104,7 +107,12 @@ async function buildTarget(
   const platform = `${target.goos}-${target.goarch}`;
   const extra = extraEnvironment(version, target);
   const started = new Date();
-  const work = await mkdtemp(path.join(options.workDir ?? os.tmpdir(), `witness-build-${options.version}.${platform}-`));
+  const parent = path.resolve(options.workDir ?? os.tmpdir());
+  if (options.sandbox.freshUsers) await assertOthersMayEnter(parent);
+  const work = await mkdtemp(path.join(parent, `witness-build-${options.version}.${platform}-`));
+  const user = buildUserFor(options.sandbox);
+  // Cleared when processes of the build may still be alive: then nothing of its tree is touched again.
+  let buildIsGone = true;
   const goroot = path.join(work, 'go');
   const home = path.join(work, 'home');
   const tmp = path.join(work, 'tmp');
@@ -114,17 +122,23 @@ async function buildTarget(
     await exportTree(options.repository, tag.tree, goroot);
     await mkdir(home);
     await mkdir(tmp);
-    await giveToBuildUser(work, options.user);
+    // Before any process of the fresh user exists: nothing can race this walk.
+    await giveToBuildUser(work, user);
     const env = { ...scrubbedEnvironment({ home, tmp, bootstrap: options.bootstrap, target, extra }), ...(options.environmentForTests ?? {}) };
-    say(`  make.bash -distpack as ${options.user.name}; log: ${logTemp}`);
+    say(`  make.bash -distpack as ${user.name}, sandbox: ${options.sandbox.description}; log: ${logTemp}`);
+    buildIsGone = false;
     const run = await runMakeBash({
       goroot,
       args: ['-distpack'],
       env,
-      user: options.user,
+      user,
+      sandbox: options.sandbox,
+      work,
+      readOnly: [options.bootstrap],
       logFile: logTemp,
       onProgress: (line, seconds) => say(`  [${formatSeconds(seconds)}] ${line}`),
     });
+    buildIsGone = true;
     const common = {
       schema: BUILD_RESULT_SCHEMA,
       version: options.version,
@@ -137,24 +151,32 @@ async function buildTarget(
         version: options.builderVersion,
         node: process.version,
         platform: `${process.platform}/${process.arch}`,
-        user: options.user.name,
+        user: user.name,
       },
+      sandbox: options.sandbox.description,
       started: formatTime(started),
     } as const;
-    const distpack = path.join(goroot, 'pkg', 'distpack');
     const expected = distpackFileNames(options.version, target);
+    // The distpack files are copied out of the build's tree (no link followed, regular files only) into a
+    // folder of ours, and everything after this reads the copy.
+    const copy = path.join(options.out, `.${options.version}.${platform}.${process.pid}.distpack.tmp`);
+    await rm(copy, { recursive: true, force: true });
     let failure: { phase: string; reason: string } | undefined;
     if (run.code !== 0) {
       failure = { phase: 'make-bash', reason: `make.bash exited with status ${run.code}: ${lastMeaningfulLine(run.lastLines)}` };
     } else {
-      const entries = await readdir(distpack, { withFileTypes: true }).catch(() => []);
-      const present = new Set(entries.filter((entry) => entry.isFile()).map((entry) => entry.name));
-      const odd = entries.filter((entry) => !entry.isFile()).map((entry) => entry.name);
+      const present = new Set(
+        await copyFilesOut(work, 'go/pkg/distpack', copy).catch((error: unknown) => {
+          if (error instanceof EnvironmentError && error.code === 'UNSAFE_BUILD_OUTPUT' && !/does not exist/.test(error.message)) {
+            failure = { phase: 'distpack', reason: printableLine(error.message.replace(work, '<work>')) };
+          }
+          return [] as string[];
+        }),
+      );
       const missing = [expected.source, expected.archive, `${expected.module}.zip`, `${expected.module}.mod`, `${expected.module}.info`].filter((name) => !present.has(name));
-      if (missing.length > 0) failure = { phase: 'distpack', reason: printableLine(`make.bash -distpack succeeded but did not write ${missing.join(', ')}`) };
-      // Only regular files: a symbolic link left there must not be followed (hashed or copied as root).
-      else if (odd.length > 0) failure = { phase: 'distpack', reason: printableLine(`pkg/distpack holds entries that are not regular files: ${odd.join(', ')}`) };
+      if (!failure && missing.length > 0) failure = { phase: 'distpack', reason: printableLine(`make.bash -distpack succeeded but did not write ${missing.join(', ')}`) };
     }
+    const distpack = copy;
 
     let result: BuildResult;
     let distpackDir: string | undefined;
@@ -183,7 +205,8 @@ async function buildTarget(
       ]);
       const log = await finishLog(logTemp, options.out, options.version, platform);
       distpackDir = path.join(options.out, `${options.version}.${platform}.${log.sha256.slice(0, 16)}.distpack`);
-      await moveFolder(distpack, distpackDir);
+      await rm(distpackDir, { recursive: true, force: true });
+      await rename(distpack, distpackDir);
       result = {
         ...common,
         outcome: 'built',
@@ -204,7 +227,9 @@ async function buildTarget(
     return { target: formatTarget(target), outcome: result.outcome, resultFile, result, ...(distpackDir ? { distpackDir } : {}), seconds: (Date.now() - started.getTime()) / 1000, makeSeconds: run.seconds };
   } finally {
     await rm(logTemp, { force: true });
-    if (!options.keepWork) await rm(work, { recursive: true, force: true });
+    await rm(path.join(options.out, `.${options.version}.${platform}.${process.pid}.distpack.tmp`), { recursive: true, force: true });
+    // Only once every process of the build is gone (runMakeBash proved it): none can swap what rm walks.
+    if (!options.keepWork && buildIsGone) await rm(work, { recursive: true, force: true });
   }
 }
 
@@ -225,16 +250,14 @@ async function finishLog(temp: string, out: string, version: string, platform: s
   return { name, size, sha256 };
 }
 
-/** Moves the distpack files out of the work folder (rename, or copy across file systems). */
-async function moveFolder(from: string, to: string): Promise<void> {
-  await rm(to, { recursive: true, force: true });
-  try {
-    await rename(from, to);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    await mkdir(to, { recursive: true });
-    for (const name of await readdir(from)) {
-      if ((await stat(path.join(from, name))).isFile()) await copyFile(path.join(from, name), path.join(to, name));
+/** The build's fresh user must reach its work tree: every folder above it must let others search it. */
+async function assertOthersMayEnter(dir: string): Promise<void> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const info = await stat(current).catch(() => undefined);
+    if (!info) throw new UsageError(`the work folder ${current} does not exist`, 'WORK_NOT_FOUND');
+    if ((info.mode & 0o001) === 0) {
+      throw new UsageError(`the build's own user cannot reach ${dir}: ${current} does not let others enter it (mode ${(info.mode & 0o777).toString(8)}); choose a --work folder whose parents have o+x`, 'WORK_NOT_REACHABLE');
     }
+    if (path.dirname(current) === current) return;
   }
 }

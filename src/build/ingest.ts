@@ -138,6 +138,7 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
       tree: result.tag.tree,
       result: item.sha256,
       builder: `${result.builder.name}/${result.builder.version} node/${result.builder.node} ${result.builder.platform}`,
+      ...(result.sandbox !== undefined ? { sandbox: result.sandbox } : {}),
       bootstrap: result.bootstrap,
       started: result.started,
       seconds: result.seconds,

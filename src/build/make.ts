@@ -1,11 +1,12 @@
 // Running make.bash: exporting a tag's tree, the scrubbed environment, and the untrusted build process.
 //
 // The trust boundary: make.bash runs code from the repository, so it must not be able to reach the
-// signing key. It gets (1) a fresh environment built from scratch, never the caller's (so no key
-// variable, token or credential passes through), (2) a fresh HOME and TMPDIR inside the work folder, and
-// (3) when the witness runs as root, another user (default `nobody`), so it can read neither key files
-// (mode 0600) nor the witness's own /proc/<pid>/environ. `witness build` also refuses to start while a
-// key variable is set in its own environment.
+// signing key, the log, the witness state or another build. It gets (1) a fresh environment built from
+// scratch, never the caller's (so no key variable, token or credential passes through), (2) a fresh HOME
+// and TMPDIR inside the work folder, (3) the sandbox of sandbox.ts (namespaces; only /usr, its work tree
+// and its bootstrap visible), and (4) when the witness runs as root, a fresh uid of its own, whose every
+// process is killed and proved gone before the witness touches the tree again. `witness build` also
+// refuses to start while a key variable is set in its own environment.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { lchown, lstat, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
@@ -13,7 +14,10 @@ import { listTree, type TreeEntry } from '../gitsrc/tree.js';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
 import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../keyfile.js';
+import { allocateBuildUser, bwrapArguments, reapBuildUser, type BuildUser, type Sandbox } from './sandbox.js';
 import { type Target } from './target.js';
+
+export type { BuildUser } from './sandbox.js';
 
 /**
  * Exports `tree` of `repository` into `dir` (created; must be empty): the files only, no .git. Written
@@ -134,17 +138,9 @@ export function scrubbedEnvironment(options: {
   };
 }
 
-/** The user make.bash runs as: ourselves, or (when we are root) an unprivileged one. */
-export interface BuildUser {
-  readonly name: string;
-  readonly uid?: number;
-  readonly gid?: number;
-}
-
-const NOBODY = 65534;
-
-export function defaultBuildUser(): BuildUser {
-  if (typeof process.getuid === 'function' && process.getuid() === 0) return { name: 'nobody', uid: NOBODY, gid: NOBODY };
+/** The user a build runs as: a fresh uid when the sandbox says so (root), else ourselves. */
+export function buildUserFor(sandbox: Sandbox): BuildUser {
+  if (sandbox.freshUsers) return allocateBuildUser();
   return { name: `uid-${process.getuid?.() ?? 'unknown'}` };
 }
 
@@ -188,14 +184,19 @@ export interface MakeProgress {
 const PHASE = /^(Building |Packaging |distpack: |Installed Go |---)/;
 
 /**
- * Runs `bash make.bash [args]` in `<goroot>/src` with exactly `env`, as `user`, appending its whole
- * output to `logFile`. Resolves with the exit code (never rejects for a failing build).
+ * Runs `bash make.bash [args]` in `<goroot>/src` with exactly `env`, as `user`, in `sandbox` (where only
+ * `work`, read-write, and `readOnly` besides /usr are visible), appending its whole output to `logFile`.
+ * Resolves with the exit code (never rejects for a failing build) once every process of the build is
+ * gone.
  */
 export async function runMakeBash(options: {
   goroot: string;
   args: readonly string[];
   env: Record<string, string>;
   user: BuildUser;
+  sandbox: Sandbox;
+  work: string;
+  readOnly: readonly string[];
   logFile: string;
   onProgress?: MakeProgress;
 }): Promise<{ code: number; seconds: number; lastLines: string[] }> {
@@ -217,9 +218,14 @@ export async function runMakeBash(options: {
   const code = await new Promise<number>((resolve, reject) => {
     // Its own process group: once make.bash exits, anything it left running is killed with it, and the
     // build does not wait for processes that still hold its output.
-    const child = spawn('/bin/bash', ['make.bash', ...options.args], {
-      cwd: path.join(options.goroot, 'src'),
-      env: options.env,
+    const src = path.join(options.goroot, 'src');
+    const [file, args, env] =
+      options.sandbox.kind === 'bubblewrap'
+        ? [options.sandbox.bwrap!, [...bwrapArguments({ writable: [options.work], readOnly: options.readOnly, cwd: src, env: options.env }), '--', '/bin/bash', 'make.bash', ...options.args], {}]
+        : ['/bin/bash', ['make.bash', ...options.args], options.env];
+    const child = spawn(file, args, {
+      cwd: src,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
       ...(options.user.uid !== undefined ? { uid: options.user.uid, gid: options.user.gid } : {}),
@@ -248,5 +254,7 @@ export async function runMakeBash(options: {
   });
   if (partial) lastLines.push(partial);
   await new Promise<void>((resolve, reject) => log.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  // Whatever the build detached (setsid, double fork) dies here, before anyone reads its files.
+  await reapBuildUser(options.user);
   return { code, seconds: (Date.now() - started) / 1000, lastLines };
 }

@@ -12,6 +12,7 @@
 //   tree <oid>
 //   result <sha256>                          the build result file (content address)
 //   builder <name>/<version> node/<v> <os>/<arch>
+//   sandbox <how make.bash was isolated>     (absent in records of builds made before sandboxes)
 //   bootstrap <go version> <h1> [<commit> <tree>]   (one per toolchain, used one first, root last)
 //   started <RFC 3339 UTC>
 //   seconds <n>
@@ -27,7 +28,7 @@
 import { FormatError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
 import type { LogRecord, RecordField } from '../log/record.js';
-import type { BootstrapToolchain, BuildFile } from './result.js';
+import { SANDBOX_DESCRIPTION, type BootstrapToolchain, type BuildFile } from './result.js';
 import { parseGoVersion, parseTarget } from './target.js';
 
 export const BUILD_RECORD_TYPE = 'build';
@@ -61,6 +62,7 @@ export interface BuildRecord {
   readonly tree: string;
   readonly result: string;
   readonly builder: string;
+  readonly sandbox?: string;
   readonly bootstrap: readonly BootstrapToolchain[];
   readonly started: string;
   readonly seconds: number;
@@ -110,6 +112,7 @@ export function buildRecordToLogRecord(build: BuildRecord): LogRecord {
   add('tree', build.tree);
   add('result', build.result);
   add('builder', build.builder);
+  if (build.sandbox !== undefined) add('sandbox', build.sandbox);
   for (const b of build.bootstrap) add('bootstrap', [b.version, b.hash, ...(b.commit && b.tree ? [b.commit, b.tree] : [])].join(' '));
   add('started', build.started);
   add('seconds', String(build.seconds));
@@ -167,6 +170,7 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
   const tree = match(one('tree'), OBJECT_ID, 'tree')[0];
   const result = match(one('result'), SHA256_HEX, 'result')[0];
   const builder = match(one('builder'), /^\S{1,64} node\/\S{1,32} \S{1,32}$/, 'builder')[0];
+  const sandbox = fields[position]?.key === 'sandbox' ? match(one('sandbox'), SANDBOX_DESCRIPTION, 'sandbox')[0] : undefined;
   const bootstrap = many('bootstrap').map((value) => {
     const parts = match(value, /^(go\S{1,40}) (h1:\S+)(?: (\S+) (\S+))?$/, 'bootstrap');
     if (!H1.test(parts[2]!)) bad(`bootstrap hash ${parts[2]} is malformed`);
@@ -228,6 +232,7 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
     tree,
     result,
     builder,
+    ...(sandbox !== undefined ? { sandbox } : {}),
     bootstrap,
     started,
     seconds,

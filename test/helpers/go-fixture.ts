@@ -37,10 +37,21 @@ import { tempDir } from './fixtures.js';
  *              named by `hostile.linkTarget`; it reads the secret through the link, and plants another
  *              link to it in pkg/distpack
  *   daemon     ok, but leaves a background process holding its output open for DAEMON_SECONDS
- *   handshake  ok, but once started it creates <handshake>/started and waits (up to 60 s) for
- *              <handshake>/go before it builds: the test can act while a build runs
+ *   escape     ok, but first it starts (setsid, its own session and process group) a process named
+ *              escape-<hostile.marker> that outlives make.bash for ESCAPE_SECONDS: it appends TAMPERED to
+ *              every pkg/distpack file, every 50 ms from 0.5 s after make.bash exited, and from its exit on swaps folders of the tree
+ *              (src/zz/z, in this target's tree and in those beside it) for links
+ *              to the first of the hostile paths (rename and RENAME_EXCHANGE), hoping the witness walks
+ *              (rm, chown) follow them
+ *   network    hostile, and tries to connect to 127.0.0.1:<hostile.port> (bash /dev/tcp) and to resolve
+ *              a name
+ *   handshake  ok, but once started it creates $HOME/handshake-started (HOME is in the work tree) and
+ *              waits (up to 60 s) for $HOME/handshake-go before it builds: the test can act meanwhile
  */
-export type FixtureMode = 'ok' | 'fail' | 'garbled' | 'empty' | 'random' | 'badsource' | 'hostile' | 'symlink' | 'daemon' | 'handshake';
+export type FixtureMode = 'ok' | 'fail' | 'garbled' | 'empty' | 'random' | 'badsource' | 'hostile' | 'symlink' | 'daemon' | 'handshake' | 'escape' | 'network';
+
+/** How long the `escape` mode's process tries to outlive make.bash. */
+export const ESCAPE_SECONDS = 8;
 
 /** What the hostile modes go after. */
 export interface HostileTargets {
@@ -48,6 +59,10 @@ export interface HostileTargets {
   readonly paths: readonly string[];
   /** An absolute path the `symlink` mode's tree links to (src/hostile-link). */
   readonly linkTarget?: string;
+  /** A loopback port the `network` mode tries to reach (src/hostile-port.txt). */
+  readonly port?: number;
+  /** The `escape` mode's process calls itself escape-<marker> (src/hostile-marker.txt). */
+  readonly marker?: string;
 }
 
 export interface FixtureRelease {
@@ -222,6 +237,12 @@ hostile() {
 		echo "pid $pid fds: $(ls -l /proc/$pid/fd 2>&1 | head -n 20 | tr '\\n' ' ' || true)"
 		pid=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$pid/status 2>/dev/null || true)
 	done
+	echo "--- pid 1"
+	echo "pid 1 cmdline: $(tr '\\0' ' ' < /proc/1/cmdline 2>&1 || true)"
+	echo "pid 1 environ:"
+	tr '\\0' '\\n' < /proc/1/environ 2>&1 || true
+	echo "--- /tmp"
+	ls -la /tmp 2>&1 | head -n 50 || true
 	echo "--- files"
 	local target
 	while IFS= read -r target; do
@@ -265,11 +286,81 @@ daemon)
 	# A background process that outlives make.bash and keeps its stdout and stderr open.
 	( sleep ${DAEMON_SECONDS}; echo "fixture: daemon done" ) &
 	;;
+escape)
+	marker=$(cat hostile-marker.txt)
+	first=$(head -n 1 hostile-paths.txt)
+	mkdir -p "$HOME/zz"
+	echo "fixture: escape: starting escape-$marker"
+	setsid python3 - "$first" "$GOROOT" "$HOME" ${ESCAPE_SECONDS} "escape-$marker" "$$" <<'PYTHON' > /dev/null 2>&1 &
+import ctypes, os, sys, time
+os.setsid() if os.getsid(0) != os.getpid() else None
+target, goroot, home, seconds, name, make = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5], sys.argv[6]
+try:
+    ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+except Exception:
+    pass
+sys.argv[0] = name
+libc = ctypes.CDLL(None, use_errno=True)
+def exchange(a, b):  # renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE)
+    return libc.renameat2(-100, a.encode(), -100, b.encode(), 2)
+distpack = os.path.join(goroot, 'pkg', 'distpack')
+end = time.time() + seconds
+last = 0.0
+gone = None
+while time.time() < end:
+    # Its own tree, and the trees of other builds beside it (the witness's next target, say).
+    parent = os.path.dirname(os.path.dirname(goroot))
+    try:
+        others = [os.path.join(parent, n, 'go', 'src', 'zz', 'z') for n in os.listdir(parent) if n.startswith('witness-build-')]
+    except OSError:
+        others = []
+    if gone is None and not os.path.exists('/proc/' + make):
+        gone = time.time()
+    if gone is None:
+        time.sleep(0.002)
+        continue
+    for i, folder in enumerate([os.path.join(home, 'zz'), os.path.join(goroot, 'src', 'zz', 'z')] + others):
+        link = os.path.join(home, 'swap-%d' % i)
+        try:
+            if not os.path.lexists(link):
+                os.symlink(target, link)
+            exchange(folder, link)
+        except OSError:
+            pass
+    # Half a second after make.bash is gone (the witness is hashing, or has hashed): rewrite the
+    # outputs, again and again. (Before that, the files are the build's output, whatever they hold.)
+    if time.time() - gone > 0.5 and time.time() - last > 0.05:
+        last = time.time()
+        try:
+            for entry in os.listdir(distpack):
+                with open(os.path.join(distpack, entry), 'ab') as f:
+                    f.write(b'TAMPERED')
+        except OSError:
+            pass
+    time.sleep(0.002)
+PYTHON
+	escaped=$!
+	sleep 0.3
+	if kill -0 "$escaped" 2>/dev/null; then echo "fixture: escape: escape-$marker is running (pid $escaped)"; fi
+	;;
+network)
+	port=$(cat hostile-port.txt)
+	{
+		echo "--- network"
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port" && echo "hello from make.bash" >&3) 2>&1; then echo "CONNECTED to 127.0.0.1:$port"; else echo "no connection to 127.0.0.1:$port"; fi
+		getent hosts localhost 2>&1 || echo "no name resolution"
+		ip -o addr 2>&1 || cat /proc/net/dev 2>&1 || true
+	} > "$TMPDIR/net.txt" 2>&1
+	hostile > "$TMPDIR/leak.txt" 2>&1 || true
+	cat "$TMPDIR/net.txt" >> "$TMPDIR/leak.txt"
+	echo "--- hostile: what make.bash found"
+	cat "$TMPDIR/leak.txt"
+	;;
 handshake)
-	handshake=$(cat handshake-dir.txt)
-	: > "$handshake/started"
+	# Through its own HOME (inside the work tree): the only folder the sandbox shares with the witness.
+	: > "$HOME/handshake-started"
 	for _ in $(seq 1 600); do
-		if [ -e "$handshake/go" ]; then break; fi
+		if [ -e "$HOME/handshake-go" ]; then break; fi
 		sleep 0.1
 	done
 	;;
@@ -413,7 +504,7 @@ for name in sorted(files):
     print('distpack: %s %s' % (hashlib.sha256(files[name]).hexdigest()[:16], name))
 PYTHON
 case "$FIXTURE_MODE" in
-hostile | symlink)
+hostile | symlink | network)
 	cp "$TMPDIR/leak.txt" ../pkg/distpack/LEAK
 	;;
 esac
@@ -442,6 +533,10 @@ function writeRelease(dir: string, release: FixtureRelease, hostile: HostileTarg
   write(dir, 'misc/wasm/go_js_wasm_exec', '#!/usr/bin/env bash\nexec node "$@"\n', 0o755);
   write(dir, 'lib/time/update.bash', '#!/bin/bash\necho update\n', 0o644);
   if (hostile) write(dir, 'src/hostile-paths.txt', `${hostile.paths.join('\n')}\n`);
+  // The escape mode swaps this folder (in its own tree and in the next target's) for a link.
+  if (release.mode === 'escape') write(dir, 'src/zz/z/keep.txt', 'a folder for the escape mode to swap\n');
+  if (hostile?.port !== undefined) write(dir, 'src/hostile-port.txt', `${hostile.port}\n`);
+  if (hostile?.marker !== undefined) write(dir, 'src/hostile-marker.txt', `${hostile.marker}\n`);
   const link = path.join(dir, 'src/hostile-link');
   rmSync(link, { force: true });
   if (release.mode === 'symlink') {
@@ -469,7 +564,7 @@ export function addRelease(repo: GoRepo, release: FixtureRelease, hostile?: Host
  * A Go-like repository with `releases` (default STANDARD_RELEASES) tagged one after another. `hostile`
  * paths are written to src/hostile-paths.txt in every commit: what the hostile modes go after.
  */
-export function makeGoRepo(options: { releases?: readonly FixtureRelease[]; hostile?: HostileTargets; handshakeDir?: string; parent?: string } = {}): GoRepo {
+export function makeGoRepo(options: { releases?: readonly FixtureRelease[]; hostile?: HostileTargets; parent?: string } = {}): GoRepo {
   const dir = path.join(options.parent ?? tempDir('witness-go-'), 'go');
   mkdirSync(dir, { recursive: true });
   gitIn(dir, ['init', '--quiet', '--initial-branch=master']);
@@ -477,8 +572,6 @@ export function makeGoRepo(options: { releases?: readonly FixtureRelease[]; host
   // A symbolic link in the tree (source archives carry it as a link).
   mkdirSync(path.join(dir, 'misc'), { recursive: true });
   symlinkSync('../README.md', path.join(dir, 'misc/README.link'));
-  // The folder the handshake mode signals through (it must be one the build user can write to).
-  if (options.handshakeDir) write(dir, 'src/handshake-dir.txt', `${options.handshakeDir}\n`);
   const repo: GoRepo = { dir, tags: new Map() };
   for (const release of options.releases ?? STANDARD_RELEASES) addRelease(repo, release, options.hostile);
   return repo;

@@ -8,6 +8,7 @@ interface BootstrapArgs {
   out: string;
   log?: string;
   vkey?: string;
+  sandbox: boolean;
   json: boolean;
 }
 
@@ -20,15 +21,19 @@ export const bootstrapCommand: CommandModule = {
       .option('go-repo', { type: 'string', demandOption: true, describe: 'The Go git repository' })
       .option('from', { type: 'string', default: '/usr/lib/go-1.19', describe: 'The root toolchain (GOROOT), e.g. Debian\'s golang-1.19-go' })
       .option('out', { type: 'string', demandOption: true, describe: 'Folder for the bootstrap toolchains (<out>/<version>/ and <version>.bootstrap.json)' })
-      .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log' }),
+      .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log' })
+      .option('sandbox', { type: 'boolean', default: true, describe: 'Run make.bash in the bubblewrap sandbox (--no-sandbox: without namespaces; loud, and recorded)' }),
   handler: async (parsed) => {
     const args = parsed as unknown as BootstrapArgs;
     const { buildBootstrapChain } = await import('../../build/bootstrap.js');
-    const { assertNoKeyInEnvironment, defaultBuildUser } = await import('../../build/make.js');
+    const { assertNoKeyInEnvironment } = await import('../../build/make.js');
+    const { prepareSandbox } = await import('../../build/sandbox.js');
     const { checkTagAgainstLog } = await import('../../build/build.js');
     const { openVerifiedTagLog } = await import('../tag-log.js');
     const { mkdir } = await import('node:fs/promises');
     assertNoKeyInEnvironment();
+    const sandbox = prepareSandbox({ noSandbox: !args.sandbox });
+    if (sandbox.kind === 'none') process.stderr.write(`WARNING: --no-sandbox: make.bash runs without namespaces (${sandbox.description})\n`);
     const tagLog = await openVerifiedTagLog(args.log, args.vkey);
     await mkdir(args.out, { recursive: true });
     const result = await buildBootstrapChain(args.release, {
@@ -36,7 +41,7 @@ export const bootstrapCommand: CommandModule = {
       from: args.from,
       out: args.out,
       checkTag: (version) => checkTagAgainstLog(args.goRepo, version, tagLog),
-      user: defaultBuildUser(),
+      sandbox,
       onProgress: (message) => process.stderr.write(`${message}\n`),
     });
     if (args.json) {

@@ -11,6 +11,7 @@ interface BuildArgs {
   keepWork: boolean;
   log?: string;
   vkey?: string;
+  sandbox: boolean;
   json: boolean;
 }
 
@@ -26,15 +27,20 @@ export const buildCommand: CommandModule = {
       .option('out', { type: 'string', demandOption: true, describe: 'Folder for build results, build logs and distpack files' })
       .option('work', { type: 'string', describe: 'Folder to export and build in (default: the system temp folder); needs ~1 GB per target' })
       .option('keep-work', { type: 'boolean', default: false, describe: 'Keep the exported tree after the build' })
-      .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log (default: embedded key for the embedded log, else its log.vkey)' }),
+      .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log (default: embedded key for the embedded log, else its log.vkey)' })
+      .option('sandbox', { type: 'boolean', default: true, describe: 'Run make.bash in the bubblewrap sandbox (--no-sandbox: without namespaces; loud, and recorded in the result)' }),
   handler: async (parsed) => {
     const args = parsed as unknown as BuildArgs;
     const { buildRelease } = await import('../../build/build.js');
-    const { defaultBuildUser } = await import('../../build/make.js');
+    const { assertNoKeyInEnvironment } = await import('../../build/make.js');
+    const { prepareSandbox } = await import('../../build/sandbox.js');
     const { parseTarget } = await import('../../build/target.js');
     const { WITNESS_VERSION } = await import('../../version.js');
     const { openVerifiedTagLog } = await import('../tag-log.js');
     const targets = args.target.map(parseTarget);
+    assertNoKeyInEnvironment();
+    const sandbox = prepareSandbox({ noSandbox: !args.sandbox });
+    if (sandbox.kind === 'none') process.stderr.write(`WARNING: --no-sandbox: make.bash runs without namespaces (${sandbox.description}); the result says so\n`);
     const tagLog = await openVerifiedTagLog(args.log, args.vkey);
     const builds = await buildRelease({
       version: args.release,
@@ -45,7 +51,7 @@ export const buildCommand: CommandModule = {
       tagLog,
       ...(args.work ? { workDir: args.work } : {}),
       keepWork: args.keepWork,
-      user: defaultBuildUser(),
+      sandbox,
       builderVersion: WITNESS_VERSION,
       onProgress: (message) => process.stderr.write(`${message}\n`),
     });
