@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError, VerificationError, WitnessError } from '../errors.js';
-import { openCheckpoint } from '../tlog/checkpoint.js';
+import { type SignedCheckpoint, openCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
 import { type Hash, leafHash, treeHash } from '../tlog/merkle.js';
 import { noteVerifier } from '../tlog/note.js';
@@ -24,12 +24,12 @@ import {
 } from '../tlog/tile.js';
 import { TEMP_PREFIX } from './files.js';
 import { gitText, headCommit, locateGit, readObjects, repositoryPath } from './git.js';
-import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, buildLogHash, logFile } from './layout.js';
+import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, buildLogHash } from './layout.js';
 import { isMetadataFile, listLogFiles, tryParseTilePath } from './log.js';
 import { LogReader } from './reader.js';
 import { type LogSource, logSource } from './source.js';
 import { type LogRecord, parseRecord } from './record.js';
-import { VIEW_RECORD_TYPES, deriveViews } from './views.js';
+import { VIEW_RECORD_TYPES, deriveViews, isViewFile } from './views.js';
 
 export interface VerifyOptions {
   /** Pinned verifier key; default: the folder's own log.vkey (reported as not pinned). */
@@ -146,6 +146,7 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
 
   // 3. Every other file in the folder: stale partial tiles must be prefixes of the current tiles.
   const expected = new Set(tilesForSize(size).map(tilePath));
+  const viewFilesOnDisk: string[] = [];
   for (const file of source.folder ? await listLogFiles(source.folder, true) : []) {
     const buildLog = buildLogHash(file);
     if (buildLog !== undefined) {
@@ -156,6 +157,7 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
       }
       continue;
     }
+    if (isViewFile(file)) viewFilesOnDisk.push(file);
     if (expected.has(file) || isMetadataFile(file)) continue;
     if (file.split('/').some((part) => part.startsWith(TEMP_PREFIX))) {
       warnings.push(`${file}: temporary file left by an interrupted write (the next append removes it)`);
@@ -199,32 +201,42 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
     warnings.push(`${VERIFIER_KEY_FILE}: differs from the pinned verifier key (the pinned key was used)`);
   }
 
-  // 4. Git history of the checkpoint.
+  // 4. The checkpoint on disk against the one committed at HEAD, then the git history of the checkpoint.
+  const committedState = source.folder ? await checkCommittedCheckpoint(log, source.folder, signed, rootAt, warnings) : {};
   const history =
     options.history === false
       ? { checked: false, checkpoints: [], note: 'not requested' }
       : source.folder
-        ? await verifyHistory(log, source.folder, size, rootAt, warnings)
+        ? await verifyHistory(log, source.folder, size, rootAt, warnings, committedState.interruptedFrom !== undefined)
         : { checked: false, checkpoints: [], note: 'the log was read over HTTP; its git history is not available' };
 
-  // 5. Derived views (tags.txt, ...) must be exactly what the verified entries say. Folding the records
-  // also checks their invariants (e.g. a moved tag names its previous record).
-  const views = deriveViews(viewRecords);
-  for (const [file, content] of views) {
+  // 5. Derived views (tags.txt, ...) must be exactly what the verified entries say, whatever the state of
+  // the checkpoint. Folding the records also checks their invariants (e.g. a moved tag names its previous
+  // record). Only an append interrupted after its checkpoint (a newer signed checkpoint than HEAD's, see
+  // above) may leave views that are what the entries up to the committed size say.
+  const allowed = [deriveViews(viewRecords)];
+  if (committedState.interruptedFrom !== undefined) {
+    const from = committedState.interruptedFrom;
+    allowed.push(deriveViews(viewRecords.filter(({ index }) => index < from)));
+  }
+  const viewFiles = new Set([...viewFilesOnDisk, ...allowed.flatMap((views) => [...views.keys()])]);
+  for (const file of [...viewFiles].sort()) {
     const stored = await source.read(file);
-    if (!stored) throw new VerificationError('VIEW_MISSING', `${file} is missing (it is derived from the entries)`);
-    const text = Buffer.from(stored).toString('utf8');
-    if (text === content && Buffer.from(content, 'utf8').equals(stored)) continue;
-    const storedLines = text.split('\n');
+    const candidates = allowed.map((views) => views.get(file));
+    if (!stored) {
+      if (candidates.some((content) => content === undefined)) continue; // not derived yet at the committed size
+      throw new VerificationError('VIEW_MISSING', `${file} is missing (it is derived from the entries)`);
+    }
+    if (candidates.some((content) => content !== undefined && Buffer.from(content, 'utf8').equals(stored))) continue;
+    const content = candidates.find((candidate) => candidate !== undefined);
+    if (content === undefined) {
+      throw new VerificationError('VIEW_MISMATCH', `${file} does not match the log's entries (no record derives it): it was added`);
+    }
+    const storedLines = Buffer.from(stored).toString('utf8').split('\n');
     const expectedLines = content.split('\n');
     const differs = expectedLines.findIndex((expected, i) => storedLines[i] !== expected);
     const line = differs >= 0 ? differs : expectedLines.length;
-    const problem = `${file} does not match the log's entries (first difference at line ${line + 1})`;
-    if (history.uncommittedCheckpoint || (source.folder && (await checkpointUncommitted(source.folder)))) {
-      warnings.push(`${problem}: an interrupted append; the next append regenerates it`);
-      continue;
-    }
-    throw new VerificationError('VIEW_MISMATCH', `${problem}: it was modified`);
+    throw new VerificationError('VIEW_MISMATCH', `${file} does not match the log's entries (first difference at line ${line + 1}): it was modified`);
   }
 
   return {
@@ -248,6 +260,7 @@ async function verifyHistory(
   currentSize: bigint,
   rootAt: (size: bigint) => Hash,
   warnings: string[],
+  interrupted: boolean,
 ): Promise<HistoryReport> {
   const location = await locateGit(folder);
   if (!location) return { checked: false, checkpoints: [], note: 'the log folder is not in a git work tree' };
@@ -330,26 +343,65 @@ async function verifyHistory(
     }
   });
   const last = state.get(commits[commits.length - 1]!.commit)?.text;
-  const onDisk = await readFile(logFile(folder, CHECKPOINT_FILE), 'utf8').catch(() => undefined);
   if (last === undefined) {
     warnings.push(`${CHECKPOINT_FILE} is not committed yet (the next append commits it)`);
     return { checked: true, checkpoints, uncommittedCheckpoint: true };
   }
-  if (onDisk !== undefined && last !== onDisk) {
-    warnings.push(`${CHECKPOINT_FILE} on disk is newer than the last committed one (an interrupted append; the next append commits it)`);
-    return { checked: true, checkpoints, uncommittedCheckpoint: true };
-  }
-  return { checked: true, checkpoints };
+  return { checked: true, checkpoints, ...(interrupted ? { uncommittedCheckpoint: true } : {}) };
 }
 
-/** Whether the folder's checkpoint differs from the one committed at HEAD (an interrupted append). */
-async function checkpointUncommitted(folder: string): Promise<boolean> {
+/**
+ * The checkpoint on disk against the one committed at HEAD (when the folder is in a git work tree and HEAD
+ * has one). The same bytes, or the same signed checkpoint whose file differs only in signature lines that
+ * note.Open ignores (c2sp.org/signed-note: unknown keys, and repeated signatures from one key), are HEAD's
+ * checkpoint. A newer checkpoint, consistent with HEAD's, is an append interrupted between writing its
+ * checkpoint and committing: `interruptedFrom` is then HEAD's size. Anything else fails.
+ */
+async function checkCommittedCheckpoint(
+  log: LogReader,
+  folder: string,
+  current: SignedCheckpoint,
+  rootAt: (size: bigint) => Hash,
+  warnings: string[],
+): Promise<{ interruptedFrom?: bigint }> {
   const location = await locateGit(folder);
-  if (!location) return false;
-  const checkpointPath = repositoryPath(location, CHECKPOINT_FILE);
-  const [committed] = await readObjects(location.topLevel, [`HEAD:${checkpointPath}`]);
-  const onDisk = await readFile(logFile(folder, CHECKPOINT_FILE)).catch(() => undefined);
-  return onDisk !== undefined && (committed === undefined || !committed.equals(onDisk));
+  if (!location) return {};
+  const [committed] = await readObjects(location.topLevel, [`HEAD:${repositoryPath(location, CHECKPOINT_FILE)}`]);
+  const onDisk = await log.source.read(CHECKPOINT_FILE);
+  if (committed === undefined || onDisk === undefined || committed.equals(onDisk)) return {};
+  const where = `the ${CHECKPOINT_FILE} committed at HEAD`;
+  let opened: SignedCheckpoint;
+  try {
+    opened = openCheckpoint(committed.toString('utf8'), [noteVerifier(log.verifierKey)], log.origin);
+  } catch (error) {
+    return wrap(error, where);
+  }
+  const { size, rootHash } = current.checkpoint;
+  const old = opened.checkpoint;
+  if (opened.note.text === current.note.text) {
+    warnings.push(
+      `${CHECKPOINT_FILE}: differs from ${where} only in signature lines that are not a valid signature by the log's key or repeat one (ignored, as c2sp.org/signed-note says)`,
+    );
+    return {};
+  }
+  if (old.size > size) {
+    throw new VerificationError('LOG_ROLLED_BACK', `${CHECKPOINT_FILE} has size ${size}, smaller than ${where} (size ${old.size}): the log was rolled back`);
+  }
+  if (old.size === size) {
+    throw new VerificationError(
+      'CHECKPOINT_NOT_COMMITTED',
+      `${CHECKPOINT_FILE} (size ${size}, root ${encodeBase64(rootHash)}) is another checkpoint of the same size as ${where} (root ${encodeBase64(old.rootHash)}): it was replaced`,
+    );
+  }
+  const expectedRoot = rootAt(old.size);
+  if (!bytesEqual(expectedRoot, old.rootHash)) {
+    throw new VerificationError(
+      'INCONSISTENT_CHECKPOINT',
+      `${where}: size ${old.size} root ${encodeBase64(old.rootHash)} is not consistent with the current log (its tree at size ${old.size} has root ${encodeBase64(expectedRoot)})`,
+    );
+  }
+  warnings.push(`${CHECKPOINT_FILE} on disk (size ${size}) is newer than the committed one (size ${old.size}): an interrupted append; the next append commits it`);
+  return { interruptedFrom: old.size };
 }
 
 /** The message of a raw commit object (after the headers). */

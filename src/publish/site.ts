@@ -1,11 +1,11 @@
 // `witness publish`: a static site for a witness log (PRODUCT.md "Publishing"). The site root IS the log
-// (checkpoint, log.vkey, tiles and views, copied byte for byte), so `witness verify --log <site URL>` and
+// (checkpoint, log.vkey and tiles copied byte for byte, views derived from the entries), so `witness verify --log <site URL>` and
 // `witness compare --log <site URL>` work against it; next to the log it holds pages for people
 // (index.html, releases/<version>.html, tags.html, cosigned.html, verify.html), feed.atom and api/*.json.
 //
 // Nothing is published unless it verifies: the log folder is verified (tiles, signatures, views and the
-// git history of its checkpoints), copied, and the copy is verified again; the pages are rendered from
-// the copy's verified entries. The output is deterministic (the current time appears only when `now` is
+// git history of its checkpoints), copied (views are derived again from the verified entries, never
+// copied), and the copy is verified again; the pages are rendered from the copy's verified entries. The output is deterministic (the current time appears only when `now` is
 // passed) and written into a temporary folder next to --out that replaces --out in one rename.
 import { writeVerifyPage } from './verify-page.js';
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,7 +18,8 @@ import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, logFile } from '../log/layout.js';
 import { listLogFiles, tryParseTilePath } from '../log/log.js';
 import { LogReader } from '../log/reader.js';
 import { type VerifyReport, verifyLog, verifyLogFolder } from '../log/verify.js';
-import { TAGS_FILE, isViewFile } from '../log/views.js';
+import { parseRecord } from '../log/record.js';
+import { TAGS_FILE, VIEW_RECORD_TYPES, deriveViews, isViewFile } from '../log/views.js';
 import { encodeBase64 } from '../tlog/encoding.js';
 import { TILE_WIDTH, tileCounts } from '../tlog/tile.js';
 import { formatTime } from '../tags/record.js';
@@ -145,7 +146,9 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
   const files = await listLogFiles(logDir);
   for (const file of files) {
     if (file === CHECKPOINT_FILE) continue;
-    if (file === VERIFIER_KEY_FILE || file === TAGS_FILE || isViewFile(file) || EXTRA_VIEW_FILES.has(file)) {
+    // The views are derived again from the verified entries below, never copied.
+    if (file === TAGS_FILE || isViewFile(file) || EXTRA_VIEW_FILES.has(file)) continue;
+    if (file === VERIFIER_KEY_FILE) {
       await copy(file);
       continue;
     }
@@ -170,8 +173,23 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
     }
   }
 
-  // 2. The copy must verify on its own and be the very state verified above (not a later append).
+  // 2. The views, derived from the copy's entries verified against its signed root (as an append writes
+  // them): a view in the log folder is never copied, so the site says what the entries say.
   const pinned = report.verifierKey;
+  {
+    const copiedLog = await LogReader.open(siteDir, { verifierKey: pinned });
+    const verified = await copiedLog.readVerifiedEntries();
+    if (encodeBase64(verified.checkpoint.checkpoint.rootHash) !== report.rootHash) {
+      throw new EnvironmentError('LOG_CHANGED', 'the log changed while it was being published; run witness publish again');
+    }
+    const viewRecords = verified.entries.flatMap((entry, i) => {
+      const record = parseRecord(entry);
+      return VIEW_RECORD_TYPES.has(record.type) ? [{ index: BigInt(i), record }] : [];
+    });
+    for (const [file, content] of deriveViews(viewRecords)) await write(file, content);
+  }
+
+  // 3. The copy must verify on its own and be the very state verified above (not a later append).
   const copied = await verifyLog(siteDir, { verifierKey: pinned, history: false });
   if (copied.size !== report.size || copied.rootHash !== report.rootHash) {
     throw new EnvironmentError(
@@ -184,7 +202,7 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
   const rootHash = encodeBase64(checkpoint.checkpoint.rootHash);
   if (rootHash !== report.rootHash) throw new VerificationError('ROOT_MISMATCH', 'the copied log does not have the verified root');
 
-  // 3. The pages, feed and API, from the copy's verified entries.
+  // 4. The pages, feed and API, from the copy's verified entries.
   const model = buildSiteModel(reader.origin, entries);
   const committed = await checkpointCommitTime(logDir, checkpointBytes);
   const time = committed?.time ?? model.newestRecordTime;

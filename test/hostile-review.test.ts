@@ -1,0 +1,112 @@
+// Reproductions of the holes a hostile review found (issue 10, items 2-9): each test failed on the code
+// before its fix.
+import assert from 'node:assert/strict';
+import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { VerificationError, WitnessError } from '../src/errors.js';
+import { verifyLogFolder } from '../src/log/verify.js';
+import { publishSite } from '../src/publish/site.js';
+import { recordRepoTags } from '../src/tags/update.js';
+import { generateKeyPair, noteSigner, signNote, splitNote } from '../src/tlog/note.js';
+import { git, runWitness, tempDir } from './helpers/fixtures.js';
+import { TEST_KEY, commit, makeRepo, newTagLog } from './helpers/tag-repo.js';
+
+const { vkey } = TEST_KEY;
+
+/** A log holding three tag records, in a git repository (committed). */
+async function taggedLog(parent = tempDir('witness-hostile-')): Promise<{ repo: string; dir: string }> {
+  const repo = makeRepo(parent);
+  git(repo, 'tag', 'v1');
+  commit(repo, 'second');
+  git(repo, 'tag', 'v2');
+  const { dir, log } = await newTagLog(parent);
+  await recordRepoTags(log, repo, TEST_KEY.signerKey);
+  return { repo, dir };
+}
+
+const forgedTags = (dir: string) => `${'f'.repeat(40)} refs/tags/go1.99.0\n${readFileSync(path.join(dir, 'tags.txt'), 'utf8')}`;
+
+describe('item 2: views are checked against the entries whatever the checkpoint state', () => {
+  test('a forged tags.txt fails verify although the checkpoint carries an extra or duplicate signature line', async () => {
+    const stranger = noteSigner(generateKeyPair('stranger.example/key', new Uint8Array(32).fill(99)).signerKey);
+    for (const variant of ['extra', 'duplicate'] as const) {
+      const { dir } = await taggedLog();
+      const file = path.join(dir, 'checkpoint');
+      const checkpoint = readFileSync(file, 'utf8');
+      const { text, signatures } = splitNote(checkpoint);
+      const line = variant === 'extra' ? signNote(text, [stranger]).slice(text.length + 1) : `\u2014 ${signatures[0]!.name} ${signatures[0]!.base64}\n`;
+      appendFileSync(file, line);
+      writeFileSync(path.join(dir, 'tags.txt'), forgedTags(dir));
+      await assert.rejects(
+        verifyLogFolder(dir, { verifierKey: vkey }),
+        (error: unknown) => error instanceof VerificationError && error.code === 'VIEW_MISMATCH',
+        variant,
+      );
+      const cli = runWitness(['verify', '--log', dir, '--vkey', vkey]);
+      assert.equal(cli.code, 1, `${variant}: ${cli.stdout}${cli.stderr}`);
+      assert.doesNotMatch(cli.stdout + cli.stderr, /newer/, variant);
+      // The views restored, the extra line is ignored as c2sp.org/signed-note says, and reported.
+      git(dir, 'checkout', '--', 'tags.txt');
+      const report = await verifyLogFolder(dir, { verifierKey: vkey });
+      assert.equal(report.history.uncommittedCheckpoint, undefined);
+      assert.match(report.warnings.join('\n'), /signature lines/);
+      assert.doesNotMatch(report.warnings.join('\n'), /newer|interrupted/);
+    }
+  });
+
+  test('a view that exists although no record derives it fails verify', async () => {
+    const { dir } = await taggedLog();
+    writeFileSync(path.join(dir, 'builds.txt'), '# go-source-witness builds: forged\n0 go1.21.0 linux/amd64 equal h1:x\n');
+    await assert.rejects(verifyLogFolder(dir, { verifierKey: vkey }), (error: unknown) => error instanceof VerificationError && error.code === 'VIEW_MISMATCH' && /builds\.txt/.test(error.message));
+  });
+
+  test('an interrupted append still verifies with the old views; a forged view does not', async () => {
+    const parent = tempDir('witness-hostile-');
+    const { repo, dir } = await taggedLog(parent);
+    commit(repo, 'third');
+    git(repo, 'tag', 'v3');
+    const oldTags = readFileSync(path.join(dir, 'tags.txt'), 'utf8');
+    const { WitnessLog } = await import('../src/log/log.js');
+    await recordRepoTags(await WitnessLog.open(dir), repo, TEST_KEY.signerKey);
+    git(dir, 'reset', '-q', '--soft', 'HEAD~1'); // killed before the commit, after the checkpoint...
+    writeFileSync(path.join(dir, 'tags.txt'), oldTags); // ...and before the views
+    const report = await verifyLogFolder(dir, { verifierKey: vkey });
+    assert.equal(report.history.uncommittedCheckpoint, true);
+    assert.match(report.warnings.join('\n'), /newer than the committed one/);
+    writeFileSync(path.join(dir, 'tags.txt'), forgedTags(dir));
+    await assert.rejects(verifyLogFolder(dir, { verifierKey: vkey }), (error: unknown) => error instanceof VerificationError && error.code === 'VIEW_MISMATCH');
+  });
+
+  test('a checkpoint that is neither the committed one nor a newer signed one fails verify', async () => {
+    const { dir } = await taggedLog();
+    const previous = git(dir, 'show', 'HEAD~1:./checkpoint');
+    // The log's own older checkpoint, on disk: an older state, not an interrupted append.
+    writeFileSync(path.join(dir, 'checkpoint'), previous);
+    await assert.rejects(verifyLogFolder(dir, { verifierKey: vkey, history: false }), (error: unknown) => error instanceof WitnessError && error.exitCode === 1);
+  });
+
+  test('publish inside a git work tree re-derives the views: a forged view is never copied', async () => {
+    const parent = tempDir('witness-hostile-');
+    const { dir } = await taggedLog(parent);
+    const pristine = readFileSync(path.join(dir, 'tags.txt'), 'utf8');
+    // The site goes into another git work tree (a pages repository), where it is not committed.
+    const pages = path.join(parent, 'pages');
+    git(parent, 'init', '-q', pages);
+    const out = path.join(pages, 'site');
+    // A forged tags.txt with an extra signature line in the checkpoint: verify must refuse it first.
+    const stranger = noteSigner(generateKeyPair('stranger.example/key', new Uint8Array(32).fill(98)).signerKey);
+    const checkpoint = readFileSync(path.join(dir, 'checkpoint'), 'utf8');
+    appendFileSync(path.join(dir, 'checkpoint'), signNote(splitNote(checkpoint).text, [stranger]).slice(splitNote(checkpoint).text.length + 1));
+    writeFileSync(path.join(dir, 'tags.txt'), forgedTags(dir));
+    await assert.rejects(publishSite({ logDir: dir, outDir: out, verifierKey: vkey }), (error: unknown) => error instanceof VerificationError && error.code === 'VIEW_MISMATCH');
+    // A clean log: the site's views are the derived ones.
+    writeFileSync(path.join(dir, 'tags.txt'), pristine);
+    await publishSite({ logDir: dir, outDir: out, verifierKey: vkey });
+    assert.equal(readFileSync(path.join(out, 'tags.txt'), 'utf8'), pristine);
+    const copy = path.join(parent, 'copy');
+    cpSync(out, copy, { recursive: true });
+    writeFileSync(path.join(copy, 'tags.txt'), forgedTags(copy));
+    await assert.rejects(verifyLogFolder(copy, { verifierKey: vkey, history: false }), (error: unknown) => error instanceof VerificationError && error.code === 'VIEW_MISMATCH');
+  });
+});
