@@ -9,7 +9,13 @@ import { verifyLogFolder } from '../src/log/verify.js';
 import { publishSite } from '../src/publish/site.js';
 import { recordRepoTags } from '../src/tags/update.js';
 import { generateKeyPair, noteSigner, signNote, splitNote } from '../src/tlog/note.js';
-import { git, runWitness, tempDir } from './helpers/fixtures.js';
+import { startWitnessServer } from '../src/cosign/server.js';
+import { WitnessStateStore } from '../src/cosign/state.js';
+import { Witness } from '../src/cosign/witness.js';
+import { cosignatureSigner } from '../src/tlog/cosignature.js';
+import { noteVerifier } from '../src/tlog/note.js';
+import { git, runWitness, tempDir, testSignerKey } from './helpers/fixtures.js';
+import { TestLog, post } from './helpers/serve-client.js';
 import { TEST_KEY, commit, makeRepo, newTagLog } from './helpers/tag-repo.js';
 
 const { vkey } = TEST_KEY;
@@ -108,5 +114,35 @@ describe('item 2: views are checked against the entries whatever the checkpoint 
     cpSync(out, copy, { recursive: true });
     writeFileSync(path.join(copy, 'tags.txt'), forgedTags(copy));
     await assert.rejects(verifyLogFolder(copy, { verifierKey: vkey, history: false }), (error: unknown) => error instanceof VerificationError && error.code === 'VIEW_MISMATCH');
+  });
+});
+
+describe('item 3: replays of a known checkpoint do not use up the log\'s qpd budget', () => {
+  test('replaying the latest cosigned checkpoint (409 and 200) or an older one leaves the budget to the log', async () => {
+    const log = new TestLog('example.com/replayed', 57).grow(3);
+    const store = await WitnessStateStore.open(path.join(tempDir('witness-serve-'), 'state'));
+    const witness = new Witness(store, cosignatureSigner(testSignerKey('witness.test.example/w9', 32).signerKey), [
+      { origin: log.origin, verifiers: [noteVerifier(log.vkey)] },
+    ]);
+    const server = await startWitnessServer({ witness, listen: { host: '127.0.0.1', port: 0 }, qpd: new Map([[log.origin, 3]]), now: () => 1_000_000 });
+    try {
+      const older = log.note(2n);
+      assert.equal((await post(server.url, log.body(0n))).status, 200); // the log: 1 of 3
+      const latest = log.body(3n);
+      const stale = log.body(0n);
+      for (let i = 0; i < 10; i++) {
+        assert.equal((await post(server.url, stale)).status, 409, `replay ${i} (old 0)`);
+        assert.equal((await post(server.url, latest)).status, 200, `replay ${i} (old 3)`);
+        assert.equal((await post(server.url, `old 0\n\n${older}`)).status, 409, `replay ${i} (older)`);
+      }
+      log.grow(3);
+      assert.equal((await post(server.url, log.body(3n))).status, 200, 'the log: 2 of 3');
+      log.grow(3);
+      assert.equal((await post(server.url, log.body(6n))).status, 200, 'the log: 3 of 3');
+      log.grow(3);
+      assert.equal((await post(server.url, log.body(9n))).status, 429, 'the budget still applies to new checkpoints');
+    } finally {
+      await server.close();
+    }
   });
 });

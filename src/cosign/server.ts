@@ -4,7 +4,8 @@
 //   GET  /<hex sha256(origin)>/checkpoint -> the latest cosigned checkpoint of a served log (monitoring)
 //
 // Requests are bounded (body size, header and request timeouts), each log's requests are budgeted by
-// its `qpd` (a token bucket refilled continuously at qpd per day, holding at most one day's budget),
+// its `qpd` (a token bucket refilled continuously at qpd per day, holding at most one day's budget; only
+// requests signed by the log that present a checkpoint newer than the one cosigned count),
 // every request is logged as one JSON line, and close() shuts down gracefully: it stops accepting, lets
 // in-flight requests finish (their state writes always finish), then closes what is left.
 import { readFile } from 'node:fs/promises';
@@ -214,7 +215,8 @@ export async function startWitnessServer(options: WitnessServerOptions): Promise
     const [firstLine = '', sizeLine = ''] = request.checkpoint.split('\n', 2);
     entry.origin = firstLine.slice(0, 200);
     if (/^[0-9]{1,20}$/.test(sizeLine)) entry.size = sizeLine;
-    const bucket = buckets.get(firstLine);
+    // Replays of a checkpoint already known (public data anyone can send) are not charged to the log.
+    const bucket = buckets.has(firstLine) && !(await witness.isKnownCheckpoint(request.checkpoint)) ? buckets.get(firstLine) : undefined;
     if (bucket) {
       const taken = bucket.take(now());
       if (!taken.ok) {
