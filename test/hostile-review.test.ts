@@ -1,7 +1,8 @@
 // Reproductions of the holes a hostile review found (issue 10, items 2-9): each test failed on the code
 // before its fix.
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { VerificationError, WitnessError } from '../src/errors.js';
@@ -14,7 +15,7 @@ import { WitnessStateStore } from '../src/cosign/state.js';
 import { Witness } from '../src/cosign/witness.js';
 import { cosignatureSigner } from '../src/tlog/cosignature.js';
 import { noteVerifier } from '../src/tlog/note.js';
-import { git, runWitness, tempDir, testSignerKey } from './helpers/fixtures.js';
+import { WITNESS_BIN, git, runWitness, tempDir, testSignerKey } from './helpers/fixtures.js';
 import { TestLog, post } from './helpers/serve-client.js';
 import { TEST_KEY, commit, makeRepo, newTagLog } from './helpers/tag-repo.js';
 
@@ -141,6 +142,94 @@ describe('item 3: replays of a known checkpoint do not use up the log\'s qpd bud
       assert.equal((await post(server.url, log.body(6n))).status, 200, 'the log: 3 of 3');
       log.grow(3);
       assert.equal((await post(server.url, log.body(9n))).status, 429, 'the budget still applies to new checkpoints');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** The CLI with a hard time limit (killed past it): a read that hangs or grows without end fails the test. */
+function runWitnessBounded(args: string[], timeoutMs = 20_000): { code: number | null; out: string; timedOut: boolean } {
+  const result = spawnSync(process.execPath, [WITNESS_BIN, ...args], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+  return { code: result.status, out: `${result.stdout}${result.stderr}`, timedOut: result.signal === 'SIGKILL' };
+}
+
+/** The level-0 hash tile of a small log (tile/0/000.p/<size>). */
+function levelZeroTile(dir: string): string {
+  return path.join(dir, 'tile/0/000.p', readdirSync(path.join(dir, 'tile/0/000.p'))[0]!);
+}
+
+const SECRET = 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+describe('item 4: a hostile log clone cannot make a reader follow links, block or grow', () => {
+  test('log.vkey -> a credentials file: refused, and nothing of the file is printed', async () => {
+    const { dir } = await taggedLog();
+    const credentials = path.join(tempDir('witness-home-'), 'credentials');
+    writeFileSync(credentials, `[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n${SECRET}\n`);
+    rmSync(path.join(dir, 'log.vkey'));
+    symlinkSync(credentials, path.join(dir, 'log.vkey'));
+    for (const command of [['verify'], ['log']]) {
+      const result = runWitnessBounded([...command, '--log', dir]);
+      assert.ok(result.code === 1 || result.code === 2, `${command[0]}: ${result.out}`);
+      assert.doesNotMatch(result.out, /AKIA|wJalr|aws_/, command[0]);
+      assert.match(result.out, /symbolic link/, command[0]);
+    }
+    // A regular log.vkey holding a secret by mistake: the error never echoes the file.
+    rmSync(path.join(dir, 'log.vkey'));
+    writeFileSync(path.join(dir, 'log.vkey'), `${SECRET}\n`);
+    const result = runWitnessBounded(['verify', '--log', dir]);
+    assert.equal(result.code, 1, result.out);
+    assert.match(result.out, /MALFORMED_VERIFIER_KEY/);
+    assert.doesNotMatch(result.out, /wJalr|aws_/);
+  });
+
+  test('a tile -> /dev/zero, a FIFO checkpoint, a FIFO build log, a symlinked folder: refused at once', async () => {
+    const cases: Array<[string, (dir: string) => void]> = [
+      ['tile -> /dev/zero', (dir) => {
+        const tile = levelZeroTile(dir);
+        rmSync(tile);
+        symlinkSync('/dev/zero', tile);
+      }],
+      ['FIFO checkpoint', (dir) => {
+        rmSync(path.join(dir, 'checkpoint'));
+        assert.equal(spawnSync('mkfifo', [path.join(dir, 'checkpoint')]).status, 0);
+      }],
+      ['FIFO build log', (dir) => {
+        mkdirSync(path.join(dir, 'build-logs'));
+        assert.equal(spawnSync('mkfifo', [path.join(dir, 'build-logs', `${'a'.repeat(64)}.log`)]).status, 0);
+      }],
+      ['symlinked tile folder', (dir) => {
+        renameSync(path.join(dir, 'tile'), path.join(dir, '..', 'elsewhere'));
+        symlinkSync(path.join(dir, '..', 'elsewhere'), path.join(dir, 'tile'));
+      }],
+    ];
+    for (const [why, spoil] of cases) {
+      const { dir } = await taggedLog();
+      spoil(dir);
+      const started = Date.now();
+      const result = runWitnessBounded(['verify', '--log', dir, '--vkey', vkey]);
+      assert.equal(result.timedOut, false, `${why}: the read hung or grew without end`);
+      assert.equal(result.code, 1, `${why}: ${result.out}`);
+      assert.match(result.out, /symbolic link|not a regular file/, why);
+      assert.ok(Date.now() - started < 15_000, why);
+    }
+  });
+
+  test('serve --log never serves what a symlink in the log points at', async () => {
+    const { dir } = await taggedLog();
+    const secret = path.join(tempDir('witness-home-'), 'secret');
+    writeFileSync(secret, `${SECRET}\n`);
+    const tile = levelZeroTile(dir);
+    rmSync(tile);
+    symlinkSync(secret, tile);
+    const store = await WitnessStateStore.open(path.join(tempDir('witness-serve-'), 'state'));
+    const witness = new Witness(store, cosignatureSigner(testSignerKey('witness.test.example/w9', 32).signerKey), []);
+    const server = await startWitnessServer({ witness, listen: { host: '127.0.0.1', port: 0 }, logFolder: dir });
+    try {
+      const response = await fetch(`${server.url}/log/${path.relative(dir, tile)}`);
+      const body = await response.text();
+      assert.equal(response.status, 404);
+      assert.doesNotMatch(body, /wJalr/);
     } finally {
       await server.close();
     }

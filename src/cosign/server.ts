@@ -8,9 +8,8 @@
 // requests signed by the log that present a checkpoint newer than the one cosigned count),
 // every request is logged as one JSON line, and close() shuts down gracefully: it stops accepting, lets
 // in-flight requests finish (their state writes always finish), then closes what is left.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { isMetadataFile, tryParseTilePath } from '../log/log.js';
+import { folderSource } from '../log/source.js';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -170,6 +169,7 @@ export async function startWitnessServer(options: WitnessServerOptions): Promise
   for (const [origin, qpd] of options.qpd ?? []) {
     if (Number.isFinite(qpd) && qpd > 0) buckets.set(origin, new DailyBucket(qpd, now()));
   }
+  const logFiles = options.logFolder === undefined ? undefined : folderSource(options.logFolder);
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
@@ -271,7 +271,11 @@ export async function startWitnessServer(options: WitnessServerOptions): Promise
       send(res, entry, 404, 'not found\n');
       return;
     }
-    const data = await readFile(path.join(options.logFolder!, ...relative.split('/'))).catch(() => undefined);
+    // Never through a symbolic link, never a FIFO or device, never more than such a file can hold.
+    const data = await logFiles!.read(relative).catch((error: unknown) => {
+      if (error instanceof WitnessError) entry.code = error.code;
+      return undefined;
+    });
     if (!data) {
       send(res, entry, 404, 'not found\n');
       return;

@@ -3,7 +3,6 @@
 // is a prefix (consistent) of the current tree, sizes never decreasing. The first problem is thrown as a
 // typed error naming the file or commit; harmless oddities are returned as warnings.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError, VerificationError, WitnessError } from '../errors.js';
 import { type SignedCheckpoint, openCheckpoint } from '../tlog/checkpoint.js';
@@ -151,7 +150,7 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
     const buildLog = buildLogHash(file);
     if (buildLog !== undefined) {
       // Content-addressed: the name is the SHA-256 of the bytes (build records cite it).
-      const content = await readFile(path.join(source.folder!, ...file.split('/')));
+      const content = (await source.read(file)) ?? new Uint8Array();
       if (createHash('sha256').update(content).digest('hex') !== buildLog) {
         throw new VerificationError('BUILD_LOG_CORRUPT', `${file}: content does not hash to its name (modified)`);
       }

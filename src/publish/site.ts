@@ -9,7 +9,7 @@
 // passed) and written into a temporary folder next to --out that replaces --out in one rename.
 import { writeVerifyPage } from './verify-page.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError, VerificationError } from '../errors.js';
 import { TEMP_PREFIX } from '../log/files.js';
@@ -17,6 +17,7 @@ import { gitText, locateGit, readObjects, repositoryPath } from '../log/git.js';
 import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, logFile } from '../log/layout.js';
 import { listLogFiles, tryParseTilePath } from '../log/log.js';
 import { LogReader } from '../log/reader.js';
+import { folderSource } from '../log/source.js';
 import { type VerifyReport, verifyLog, verifyLogFolder } from '../log/verify.js';
 import { parseRecord } from '../log/record.js';
 import { TAGS_FILE, VIEW_RECORD_TYPES, deriveViews, isViewFile } from '../log/views.js';
@@ -134,14 +135,16 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
 
   // 1. The log, byte for byte: checkpoint first (an append writes tiles before its checkpoint, so the
   // tiles of the checkpoint we copied are there), then tiles, views and build logs.
-  const checkpointBytes = await readFile(logFile(logDir, CHECKPOINT_FILE));
-  const buildLogs = new Set<string>();
-  const copy = async (relative: string) => {
-    const target = logFile(siteDir, relative);
-    await mkdir(path.dirname(target), { recursive: true });
-    await copyFile(logFile(logDir, relative), target);
-    written.push(relative);
+  // Read like every log file: never through a symbolic link, only regular files, bounded (src/log/source.ts).
+  const source = folderSource(logDir);
+  const readLogFile = async (relative: string): Promise<Uint8Array> => {
+    const bytes = await source.read(relative);
+    if (!bytes) throw new EnvironmentError('LOG_CHANGED', `${relative} vanished from ${logDir} while it was being published; run witness publish again`);
+    return bytes;
   };
+  const checkpointBytes = await readLogFile(CHECKPOINT_FILE);
+  const buildLogs = new Set<string>();
+  const copy = async (relative: string) => write(relative, await readLogFile(relative));
   await write(CHECKPOINT_FILE, checkpointBytes);
   const files = await listLogFiles(logDir);
   for (const file of files) {
@@ -163,7 +166,7 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
     }
     const buildLog = BUILD_LOG.exec(file);
     if (buildLog) {
-      const content = await readFile(logFile(logDir, file));
+      const content = await readLogFile(file);
       if (createHash('sha256').update(content).digest('hex') !== buildLog[1]) {
         warnings.push(`${file}: content does not hash to its name; not published`);
         continue;
