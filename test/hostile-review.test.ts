@@ -17,7 +17,11 @@ import { cosignatureSigner } from '../src/tlog/cosignature.js';
 import { noteVerifier } from '../src/tlog/note.js';
 import { WITNESS_BIN, git, runWitness, tempDir, testSignerKey } from './helpers/fixtures.js';
 import { TestLog, post } from './helpers/serve-client.js';
-import { TEST_KEY, commit, makeRepo, newTagLog } from './helpers/tag-repo.js';
+import { TEST_KEY, commit, makeRepo, newTagLog, runWitnessAsync, serveFolder } from './helpers/tag-repo.js';
+import { decodeBase64 } from '../src/tlog/encoding.js';
+import { decodeBase64 as browserDecodeBase64 } from '../src/publish/browser/verify.js';
+import { openNote } from '../src/tlog/note.js';
+import { FormatError } from '../src/errors.js';
 
 const { vkey } = TEST_KEY;
 
@@ -230,6 +234,41 @@ describe('item 4: a hostile log clone cannot make a reader follow links, block o
       const body = await response.text();
       assert.equal(response.status, 404);
       assert.doesNotMatch(body, /wJalr/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('item 5: base64 decoding is linear and bounded', () => {
+  const big = 'AAAA'.repeat(1_600_000); // 6.4 MB: the regular expression overflowed its stack from about 5 MB
+  test('decodeBase64 of 6 MB decodes, and rejects a bad one, with typed errors only', () => {
+    assert.equal(decodeBase64(big).length, 4_800_000);
+    for (const text of [`${big}!`, `${big}A`, `${big}AA=A`, `${big.slice(0, -3)}===`, `${big.slice(0, -4)}AAB=`]) {
+      assert.throws(() => decodeBase64(text), FormatError);
+    }
+    assert.equal(decodeBase64(`${big.slice(0, -1)}=`).length, 4_799_999);
+    assert.throws(() => decodeBase64(big, 'MALFORMED_BASE64', 'signature', 1024), (error: unknown) => error instanceof FormatError && /longer than/.test(error.message));
+    assert.equal(browserDecodeBase64(big)?.length, 4_800_000);
+    assert.equal(browserDecodeBase64(`${big}!`), undefined);
+  });
+
+  test('a note with a 6 MB signature line is refused or opened, never a RangeError', () => {
+    const key = testSignerKey('example.com/big', 33);
+    const note = `${signNote('example.com/big\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n', [noteSigner(key.signerKey)])}\u2014 stranger ${big}\n`;
+    const opened = openNote(note, [noteVerifier(key.vkey)]);
+    assert.equal(opened.unverifiedSignatures.length, 1);
+  });
+
+  test('verify over HTTP of a checkpoint carrying a 6 MB signature line fails with one typed line', async () => {
+    const { dir } = await taggedLog();
+    appendFileSync(path.join(dir, 'checkpoint'), `\u2014 stranger ${big}\n`);
+    const server = await serveFolder(dir);
+    try {
+      const result = await runWitnessAsync(['verify', '--log', server.url, '--vkey', vkey]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.doesNotMatch(result.stderr, /RangeError|    at /);
+      assert.match(result.stderr, /^witness: .*\[[A-Z_]+\]\n$/);
     } finally {
       await server.close();
     }
