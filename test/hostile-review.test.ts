@@ -21,6 +21,11 @@ import { TEST_KEY, commit, makeRepo, newTagLog, runWitnessAsync, serveFolder } f
 import { decodeBase64 } from '../src/tlog/encoding.js';
 import { decodeBase64 as browserDecodeBase64 } from '../src/publish/browser/verify.js';
 import { openNote } from '../src/tlog/note.js';
+import { formatCheckpoint } from '../src/tlog/checkpoint.js';
+import { MemoryTree } from '../src/tlog/merkle.js';
+import { formatRecord } from '../src/log/record.js';
+import { WitnessLog } from '../src/log/log.js';
+import { testRecords } from './helpers/fixtures.js';
 import { FormatError } from '../src/errors.js';
 
 const { vkey } = TEST_KEY;
@@ -272,5 +277,53 @@ describe('item 5: base64 decoding is linear and bounded', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('item 6: a checkpoint anywhere in a commit message is found and checked', () => {
+  const key = testSignerKey('example.com/message-log', 34);
+  async function logWithFork(): Promise<{ dir: string; forged: string; real: string }> {
+    const dir = path.join(tempDir('witness-hostile-'), 'log');
+    const { log } = await WitnessLog.init(dir, key.signerKey);
+    await log.append(testRecords(3), key.signerKey);
+    const other = new MemoryTree();
+    for (const record of testRecords(3, 50)) other.append(formatRecord(record));
+    const forged = signNote(formatCheckpoint({ origin: key.signerKey.name, size: 3n, rootHash: other.root(), extensions: [] }), [noteSigner(key.signerKey)]);
+    return { dir, forged, real: readFileSync(path.join(dir, 'checkpoint'), 'utf8') };
+  }
+  const fails = (dir: string, code: string) =>
+    assert.rejects(verifyLogFolder(dir, { verifierKey: key.vkey }), (error: unknown) => error instanceof WitnessError && error.code === code && error.exitCode === 1);
+
+  test('a fork followed by a Signed-off-by line, a blank line or text, or preceded by text, is FORKED_CHECKPOINT', async () => {
+    const { dir, forged } = await logWithFork();
+    for (const message of [
+      `witness-log: append\n\n${forged}Signed-off-by: Mallory <m@example.com>\n`,
+      `witness-log: append\n\n${forged}\n`,
+      `witness-log: append\n\n${forged}\nMore text after the checkpoint.\n`,
+      `Some words first\n\n${forged}\nand after\n`,
+    ]) {
+      git(dir, 'commit', '-q', '--allow-empty', '-m', message);
+      await fails(dir, 'FORKED_CHECKPOINT');
+      git(dir, 'reset', '-q', '--hard', 'HEAD~1');
+    }
+  });
+
+  test('a checkpoint of this log in a message whose signature does not verify is an error, not a warning', async () => {
+    const { dir, real } = await logWithFork();
+    const { text, signatures } = splitNote(real);
+    const sig = Buffer.from(signatures[0]!.base64, 'base64');
+    sig[10] = sig[10]! ^ 1;
+    git(dir, 'commit', '-q', '--allow-empty', '-m', `note\n\n${text}\n\u2014 ${signatures[0]!.name} ${sig.toString('base64')}\nSigned-off-by: x <x@example.com>\n`);
+    await fails(dir, 'MESSAGE_CHECKPOINT_INVALID');
+  });
+
+  test('text that is demonstrably not a checkpoint (the origin on a line of its own) is not reported', async () => {
+    const { dir, real } = await logWithFork();
+    git(dir, 'commit', '-q', '--allow-empty', '-m', `about\n\n${key.signerKey.name}\nis the origin of this log; its key signs lines like\n\n\u2014 ${key.signerKey.name} AAAA\n`);
+    const report = await verifyLogFolder(dir, { verifierKey: key.vkey });
+    assert.deepEqual(report.warnings, []);
+    // The real checkpoint quoted again later in a message, with text after it, is fine.
+    git(dir, 'commit', '-q', '--allow-empty', '-m', `again\n\n${real}\nSigned-off-by: x <x@example.com>\n`);
+    assert.deepEqual((await verifyLogFolder(dir, { verifierKey: key.vkey })).warnings, []);
   });
 });

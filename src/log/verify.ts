@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FormatError, VerificationError, WitnessError } from '../errors.js';
-import { type SignedCheckpoint, openCheckpoint } from '../tlog/checkpoint.js';
+import { type SignedCheckpoint, openCheckpoint, parseCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
 import { type Hash, leafHash, treeHash } from '../tlog/merkle.js';
 import { noteVerifier } from '../tlog/note.js';
@@ -324,7 +324,7 @@ async function verifyHistory(
     state.set(commit, { ...(text !== undefined ? { text } : {}), ...(size !== undefined ? { size } : {}) });
     const message = commitMessage(objects[i]);
     // Checkpoints carried in any commit message (e.g. from before the log moved folder) are evidence too.
-    for (const note of signedNotesOf(message, log.origin, log.verifierKey.name)) {
+    for (const note of checkpointsInMessage(message, log.origin, log.verifierKey.name)) {
       try {
         checkSigned(note, `a checkpoint in the message of commit ${short}`);
       } catch (error) {
@@ -332,8 +332,13 @@ async function verifyHistory(
           throw new VerificationError('FORKED_CHECKPOINT', `${error.message}: two signed views of the log`, { cause: error });
         }
         if (error instanceof VerificationError && error.code === 'LOG_ROLLED_BACK') throw error;
-        // Not a checkpoint validly signed by this log (malformed, or a bad signature): not evidence.
-        warnings.push(`commit ${short}: its message holds text that looks like a checkpoint of this log but is not one signed by its key (ignored)`);
+        // A checkpoint of this log with a signature line of its key that does not verify: someone made it
+        // look like the log's, which is no accident.
+        throw new VerificationError(
+          'MESSAGE_CHECKPOINT_INVALID',
+          `${(error as Error).message}: the message of commit ${short} holds a checkpoint of this log whose signature by ${log.verifierKey.name} does not verify`,
+          { cause: error },
+        );
       }
     }
     if (size !== undefined && parents.every((parent) => state.get(parent)?.text !== text)) {
@@ -410,12 +415,35 @@ function commitMessage(commitObject: Buffer | undefined): string {
   return end < 0 ? '' : text.slice(end + 2);
 }
 
-/** Candidate signed notes of this log inside a commit message: from an origin line to the message end. */
-function signedNotesOf(message: string, origin: string, keyName: string): string[] {
-  if (!message.includes(`\n\u2014 ${keyName} `)) return [];
+/**
+ * The checkpoints of this log quoted in a commit message, each cut out as a signed note of its own: an
+ * origin line (at the start of a line), the checkpoint's lines up to the blank line, then the signature
+ * lines after it ("— " lines, c2sp.org/signed-note), up to the first line that is not one. Text before
+ * or after (a Signed-off-by trailer, a blank line, more prose) does not hide one. Text that is
+ * demonstrably not a checkpoint of this log is left out: one whose lines do not parse as a checkpoint
+ * (origin, size, root hash), or that no signature line of the log's key name follows.
+ */
+export function checkpointsInMessage(message: string, origin: string, keyName: string): string[] {
+  const keyLine = `\u2014 ${keyName} `;
+  if (!message.includes(keyLine)) return [];
+  const lines = message.split('\n');
   const notes: string[] = [];
-  for (let at = message.indexOf(`${origin}\n`); at >= 0; at = message.indexOf(`${origin}\n`, at + 1)) {
-    if (at === 0 || message[at - 1] === '\n') notes.push(message.slice(at));
+  for (let start = 0; start < lines.length; start++) {
+    if (lines[start] !== origin) continue;
+    let blank = start + 1;
+    while (blank < lines.length && lines[blank] !== '') blank++;
+    if (blank >= lines.length) break; // no blank line after it: no signatures, and none further on
+    const text = `${lines.slice(start, blank).join('\n')}\n`;
+    let end = blank + 1;
+    while (end < lines.length && lines[end]!.startsWith('\u2014 ')) end++;
+    const signatures = lines.slice(blank + 1, end);
+    if (!signatures.some((line) => line.startsWith(keyLine))) continue;
+    try {
+      parseCheckpoint(text);
+    } catch {
+      continue;
+    }
+    notes.push(`${text}\n${signatures.map((line) => `${line}\n`).join('')}`);
   }
   return notes;
 }
