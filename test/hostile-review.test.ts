@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { VerificationError, WitnessError } from '../src/errors.js';
 import { verifyLogFolder } from '../src/log/verify.js';
 import { publishSite } from '../src/publish/site.js';
-import { recordRepoTags } from '../src/tags/update.js';
+import { recordRepoTags, repositoryUrlToRecord } from '../src/tags/update.js';
 import { generateKeyPair, noteSigner, signNote, splitNote } from '../src/tlog/note.js';
 import { startWitnessServer } from '../src/cosign/server.js';
 import { WitnessStateStore } from '../src/cosign/state.js';
@@ -325,5 +325,43 @@ describe('item 6: a checkpoint anywhere in a commit message is found and checked
     // The real checkpoint quoted again later in a message, with text after it, is fine.
     git(dir, 'commit', '-q', '--allow-empty', '-m', `again\n\n${real}\nSigned-off-by: x <x@example.com>\n`);
     assert.deepEqual((await verifyLogFolder(dir, { verifierKey: key.vkey })).warnings, []);
+  });
+});
+
+describe('item 7: credentials never survive in the recorded repository URL', () => {
+  test('userinfo is removed even where WHATWG URL parsing fails; query and fragment are dropped', () => {
+    const cases: Array<[string, string]> = [
+      ['https://user:s3cr3t@github.com:99999/golang/go', 'https://github.com:99999/golang/go'],
+      ['https://github.com/golang/go?access_token=s3cr3t', 'https://github.com/golang/go'],
+      ['https://github.com/golang/go.git#s3cr3t', 'https://github.com/golang/go.git'],
+      ['https://x-access-token:s3cr3t@github.com/golang/go?private_token=s3cr3t#s3cr3t', 'https://github.com/golang/go'],
+      ['https://us%40er:s3cr3t@[::1]:8080/go', 'https://[::1]:8080/go'],
+      ['https://a@b:s3cr3t@github.com/go', 'https://github.com/go'],
+      ['ssh://git:s3cr3t@github.com:22/golang/go.git', 'ssh://github.com:22/golang/go.git'],
+      ['HTTPS://user:s3cr3t@GitHub.com/go', 'HTTPS://GitHub.com/go'],
+      ['git:s3cr3t@github.com:golang/go.git', 'github.com:golang/go.git'],
+      ['git@github.com:golang/go.git', 'github.com:golang/go.git'],
+      ['file:///srv/git/go', 'file:///srv/git/go'],
+      ['/srv/git/go', '/srv/git/go'],
+    ];
+    for (const [url, recorded] of cases) assert.equal(repositoryUrlToRecord(url), recorded, url);
+  });
+
+  test('a refused URL is not echoed with its credentials', () => {
+    for (const url of ['https://user:s3cr3t@example.com/a b', 'https://user:s3cr3t@example.com/a\u0001b', 'https://user:s3/cr3t@example.com/go']) {
+      assert.throws(() => repositoryUrlToRecord(url), (error: unknown) => error instanceof WitnessError && error.exitCode === 2 && !/s3\/?cr3t/.test(error.message), url);
+    }
+  });
+
+  test('witness tags with a token in remote.origin.url signs no credential into the log', async () => {
+    const parent = tempDir('witness-hostile-');
+    const repo = makeRepo(parent);
+    git(repo, 'tag', 'v1');
+    git(repo, 'remote', 'add', 'origin', 'https://oauth2:s3cr3t@github.com:99999/golang/go?access_token=s3cr3t');
+    const { dir, log } = await newTagLog(parent);
+    await recordRepoTags(log, repo, TEST_KEY.signerKey);
+    const entries = (await log.readVerifiedEntries()).entries.map((entry) => Buffer.from(entry).toString('utf8')).join('');
+    assert.match(entries, /repository https:\/\/github\.com:99999\/golang\/go\n/);
+    assert.doesNotMatch(entries + readFileSync(path.join(dir, 'tags.txt'), 'utf8'), /s3cr3t|oauth2/);
   });
 });
