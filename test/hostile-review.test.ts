@@ -15,7 +15,7 @@ import { WitnessStateStore } from '../src/cosign/state.js';
 import { Witness } from '../src/cosign/witness.js';
 import { cosignatureSigner } from '../src/tlog/cosignature.js';
 import { noteVerifier } from '../src/tlog/note.js';
-import { WITNESS_BIN, git, runWitness, tempDir, testSignerKey } from './helpers/fixtures.js';
+import { ROOT, WITNESS_BIN, git, runWitness, tempDir, testSignerKey } from './helpers/fixtures.js';
 import { TestLog, post } from './helpers/serve-client.js';
 import { TEST_KEY, commit, makeRepo, newTagLog, runWitnessAsync, serveFolder } from './helpers/tag-repo.js';
 import { decodeBase64 } from '../src/tlog/encoding.js';
@@ -363,5 +363,60 @@ describe('item 7: credentials never survive in the recorded repository URL', () 
     const entries = (await log.readVerifiedEntries()).entries.map((entry) => Buffer.from(entry).toString('utf8')).join('');
     assert.match(entries, /repository https:\/\/github\.com:99999\/golang\/go\n/);
     assert.doesNotMatch(entries + readFileSync(path.join(dir, 'tags.txt'), 'utf8'), /s3cr3t|oauth2/);
+  });
+});
+
+describe('item 8: ingest never hangs or grows on a FIFO or a /dev/zero link', () => {
+  /** loadBuildResult in a child process, killed after 8 s: prints the error code, or "loaded". */
+  function loadInChild(file: string): { out: string; timedOut: boolean } {
+    const script = `import { loadBuildResult } from './src/build/ingest.ts';
+      loadBuildResult(${JSON.stringify(file)}).then(() => console.log('loaded'), (e) => console.log(e.code ?? e.name, e.exitCode, e.message));`;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 8_000, killSignal: 'SIGKILL' });
+    return { out: `${result.stdout}${result.stderr}`, timedOut: result.signal === 'SIGKILL' };
+  }
+
+  test('a result or build log that is a FIFO or a link to /dev/zero is refused at once', async () => {
+    const { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult } = await import('../src/build/result.js');
+    const empty = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    const result = {
+      schema: BUILD_RESULT_SCHEMA,
+      version: 'go1.21.1',
+      target: 'linux/amd64',
+      env: {},
+      tag: { ref: 'refs/tags/go1.21.1', commit: 'a'.repeat(40), tree: 'b'.repeat(40), logIndex: '3', logOrigin: 'example.com/build-log' },
+      bootstrap: [{ version: 'go1.20.14', hash: `h1:${Buffer.alloc(32, 1).toString('base64')}` }],
+      builder: { name: 'go-source-witness', version: '0.1.0', node: 'v20.20.2', platform: 'linux/x64', user: 'nobody' },
+      started: '2024-05-06T07:08:09Z',
+      outcome: 'failed',
+      seconds: 12,
+      log: { name: `go1.21.1.linux-amd64.${empty}.log`, size: 0, sha256: empty },
+      failure: { phase: 'make-bash', reason: 'make.bash exited with status 2' },
+    } as const;
+    const bytes = serializeBuildResult(result as never);
+    const name = buildResultFileName(result as never, bytes);
+    const cases: Array<[string, (dir: string) => void, string]> = [
+      ['result is a FIFO', (dir) => assert.equal(spawnSync('mkfifo', [path.join(dir, name)]).status, 0), name],
+      ['result -> /dev/zero', (dir) => symlinkSync('/dev/zero', path.join(dir, name)), name],
+      ['build log is a FIFO', (dir) => {
+        writeFileSync(path.join(dir, name), bytes);
+        assert.equal(spawnSync('mkfifo', [path.join(dir, result.log.name)]).status, 0);
+      }, name],
+      ['build log -> /dev/zero', (dir) => {
+        writeFileSync(path.join(dir, name), bytes);
+        symlinkSync('/dev/zero', path.join(dir, result.log.name));
+      }, name],
+    ];
+    for (const [why, make, file] of cases) {
+      const dir = tempDir('witness-ingest-');
+      make(dir);
+      const run = loadInChild(path.join(dir, file));
+      assert.equal(run.timedOut, false, `${why}: hung or grew without end`);
+      assert.match(run.out, /symbolic link|not a regular file/, `${why}: ${run.out}`);
+    }
+    // And the regular files still load.
+    const dir = tempDir('witness-ingest-');
+    writeFileSync(path.join(dir, name), bytes);
+    writeFileSync(path.join(dir, result.log.name), '');
+    assert.match(loadInChild(path.join(dir, name)).out, /^loaded/);
   });
 });
