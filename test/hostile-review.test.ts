@@ -420,3 +420,71 @@ describe('item 8: ingest never hangs or grows on a FIFO or a /dev/zero link', ()
     assert.match(loadInChild(path.join(dir, name)).out, /^loaded/);
   });
 });
+
+describe('item 9: minor holes', () => {
+  test('a record type named "constructor" is counted as one, in verify --json and api/index.json', async () => {
+    const parent = tempDir('witness-hostile-');
+    const { dir } = await taggedLog(parent);
+    const log = await WitnessLog.open(dir);
+    await log.append(testRecords(2, 0, 'constructor'), TEST_KEY.signerKey);
+    const cli = runWitness(['verify', '--log', dir, '--vkey', vkey, '--json']);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.deepEqual((JSON.parse(cli.stdout) as { recordTypes: unknown }).recordTypes, { tag: 2, constructor: 2 });
+    const text = runWitness(['verify', '--log', dir, '--vkey', vkey]);
+    assert.doesNotMatch(text.stdout, /function|native code/);
+    const out = path.join(parent, 'site');
+    await publishSite({ logDir: dir, outDir: out, verifierKey: vkey });
+    const index = JSON.parse(readFileSync(path.join(out, 'api/index.json'), 'utf8')) as { recordTypes: unknown };
+    assert.deepEqual(index.recordTypes, { tag: 2, constructor: 2 });
+  });
+
+  test('compare - lists names git accepts but a record cannot hold as unrecordable (exit 1), as repo mode does', async () => {
+    const { repo, dir } = await taggedLog();
+    const oid = git(repo, 'rev-parse', 'HEAD').trim();
+    const showRef = git(repo, 'show-ref', '--tags');
+    for (const name of ['go1.21.0\u0085', 'go1.21.0\u00a0']) {
+      const stdin = runWitness(['compare', '-', '--log', dir, '--vkey', vkey], { input: `${showRef}${oid} refs/tags/${name}\n` });
+      assert.equal(stdin.code, 1, `${JSON.stringify(name)}: ${stdin.stdout}${stdin.stderr}`);
+      assert.match(stdin.stdout, /unrecordable +1/);
+      assert.match(stdin.stdout, /the witness never records such a tag/);
+    }
+    // Text that is not show-ref output is still a usage error.
+    assert.equal(runWitness(['compare', '-', '--log', dir, '--vkey', vkey], { input: `${oid} refs/tags/a..b\n` }).code, 2);
+    assert.equal(runWitness(['compare', '-', '--log', dir, '--vkey', vkey], { input: 'not show-ref\n' }).code, 2);
+  });
+
+  test('bidi and zero-width characters in tag names render visibly escaped in HTML and Atom', async () => {
+    const parent = tempDir('witness-hostile-');
+    const repo = makeRepo(parent);
+    const tricky = 'go1.21.0\u202elmth.exe';
+    const zeroWidth = 'go1.22\u200b.0';
+    git(repo, 'tag', tricky);
+    git(repo, 'tag', zeroWidth);
+    const { dir, log } = await newTagLog(parent);
+    await recordRepoTags(log, repo, TEST_KEY.signerKey);
+    const out = path.join(parent, 'site');
+    const result = await publishSite({ logDir: dir, outDir: out, verifierKey: vkey });
+    const pages = result.files.filter((file) => file.endsWith('.html') || file.endsWith('.atom'));
+    assert.ok(pages.length >= 3);
+    for (const page of pages) {
+      const content = readFileSync(path.join(out, page), 'utf8');
+      assert.doesNotMatch(content, /[\u202e\u200b]/u, `${page} holds a raw bidi or zero-width character`);
+    }
+    const tags = readFileSync(path.join(out, 'tags.html'), 'utf8');
+    assert.match(tags, /go1\.21\.0<span class="invisible"[^>]*>&lt;U\+202E&gt;<\/span>lmth\.exe/);
+    assert.match(tags, /go1\.22<span class="invisible"[^>]*>&lt;U\+200B&gt;<\/span>\.0/);
+    assert.match(readFileSync(path.join(out, 'feed.atom'), 'utf8'), /go1\.21\.0&lt;U\+202E&gt;lmth\.exe/);
+    assert.doesNotMatch(readFileSync(path.join(out, 'api/index.json'), 'utf8'), /[\u202e\u200b]/u);
+    // Failure reasons and any other text go through the same template: in an attribute, the label alone.
+    const { html } = await import('../src/publish/html.js');
+    assert.equal(
+      html`<td title="${'make.bash: \u202eerror'}">${'exit\u200d 2'}</td>`.markup,
+      '<td title="make.bash: &lt;U+202E&gt;error">exit<span class="invisible" title="an invisible character, shown as its code point">&lt;U+200D&gt;</span> 2</td>',
+    );
+    // And the CLI's text output.
+    const listed = runWitness(['log', '--log', dir, '--vkey', vkey]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.doesNotMatch(listed.stdout, /[\u202e\u200b]/u);
+    assert.match(listed.stdout, /go1\.21\.0<U\+202E>lmth\.exe/);
+  });
+});

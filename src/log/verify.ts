@@ -87,7 +87,8 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
   // 1. Entries -> leaf hashes -> every hash tile, compared with the files as they are computed.
   const builder = new TileBuilder(0n);
   const hashTiles = new Map<string, Hash[]>();
-  const recordTypes: Record<string, number> = {};
+  // Counted in a Map: a record type is untrusted text ("constructor" must not meet Object.prototype).
+  const recordTypeCounts = new Map<string, number>();
   const viewRecords: Array<{ index: bigint; record: LogRecord }> = [];
   const compareTile = async (built: BuiltTile): Promise<void> => {
     const file = tilePath(built.ref);
@@ -115,7 +116,7 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
     entries.forEach((entry, i) => {
       try {
         const record = parseRecord(entry);
-        recordTypes[record.type] = (recordTypes[record.type] ?? 0) + 1;
+        recordTypeCounts.set(record.type, (recordTypeCounts.get(record.type) ?? 0) + 1);
         if (VIEW_RECORD_TYPES.has(record.type)) viewRecords.push({ index: index * 256n + BigInt(i), record });
       } catch (error) {
         wrap(error, `${file} entry ${i} (log index ${index * 256n + BigInt(i)})`);
@@ -245,7 +246,7 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
     rootHash: encodeBase64(rootHash),
     verifierKey: log.verifierKey.text,
     verifierKeyPinned: log.verifierKeyPinned,
-    recordTypes,
+    recordTypes: Object.fromEntries(recordTypeCounts),
     hashTiles: hashTiles.size,
     entryBundles: Number(bundleCount),
     history,
