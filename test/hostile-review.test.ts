@@ -348,7 +348,7 @@ describe('item 7: credentials never survive in the recorded repository URL', () 
   });
 
   test('a refused URL is not echoed with its credentials', () => {
-    for (const url of ['https://user:s3cr3t@example.com/a b', 'https://user:s3cr3t@example.com/a\u0001b', 'https://user:s3/cr3t@example.com/go']) {
+    for (const url of ['https://user:s3cr3t@example.com/a b', 'https://user:s3cr3t@example.com/a\u0001b', 'https://user:s3/cr3t@example.com/go', 'https://user:s3#cr3t@example.com/go', '\u00a1https://user:s3cr3t@example.com/go', 'x/https://user:s3cr3t@example.com/go']) {
       assert.throws(() => repositoryUrlToRecord(url), (error: unknown) => error instanceof WitnessError && error.exitCode === 2 && !/s3\/?cr3t/.test(error.message), url);
     }
   });

@@ -127,7 +127,8 @@ export function redactRepositoryUrl(url: string): string {
 /**
  * The repository URL as recorded: a URL without spaces or control characters, with any user name or
  * password, query and fragment removed (a token in remote.origin.url must never be signed into a public
- * log). A URL with "@" left after its host may hide a password in a form no parser agrees on: refused.
+ * log). A URL with an "@" left, or whose host is not host[:port], may hide a password in a form these
+ * rules miss: refused.
  * Errors show the URL only with its credentials removed.
  */
 export function repositoryUrlToRecord(url: string): string {
@@ -137,8 +138,14 @@ export function repositoryUrlToRecord(url: string): string {
   if (problem || /\s/.test(url)) {
     throw new UsageError(`repository URL ${shown} ${problem ?? 'contains white space'}; pass --remote URL`, 'BAD_REPOSITORY_URL');
   }
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(redacted) && redacted.includes('@')) {
-    throw new UsageError('the repository URL has an "@" after its host, where a password may hide (not shown); pass --remote URL', 'BAD_REPOSITORY_URL');
+  // Refuse rather than guess where a parser might see a password that these rules do not: an "@" left
+  // anywhere, or an authority that is not host[:port] (e.g. "user:pa#ss@host" ends it at the "#").
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#\\]*)/.exec(redacted)?.[1];
+  if (redacted.includes('@') || (authority !== undefined && !/^(?:\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?$/.test(authority))) {
+    throw new UsageError(
+      'the repository URL has an "@" or a host that is not host[:port], where a password may hide (not shown); pass --remote with a plain URL',
+      'BAD_REPOSITORY_URL',
+    );
   }
   return redacted;
 }
