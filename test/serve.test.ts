@@ -331,9 +331,11 @@ describe('limits', () => {
     const h = await harness([log, free], { qpd: new Map([[log.origin, 3]]), now: () => clock });
     assert.equal((await post(h.url, log.body(0n))).status, 200);
     for (let i = 0; i < 5; i++) assert.equal((await post(h.url, impostor.body(0n))).status, 403);
-    assert.equal((await post(h.url, log.body(0n))).status, 409); // counts: signed by the log
+    log.grow(3);
+    assert.equal((await post(h.url, log.body(0n))).status, 409); // counts: a new checkpoint signed by the log
     assert.equal((await post(h.url, log.body(3n))).status, 200);
-    const limited = await post(h.url, log.body(3n));
+    log.grow(3);
+    const limited = await post(h.url, log.body(6n));
     assert.equal(limited.status, 429, limited.text);
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     assert.equal(h.logs.at(-1)?.code, 'QPD_EXCEEDED');
@@ -341,8 +343,9 @@ describe('limits', () => {
     for (let i = 0; i < 5; i++) assert.equal((await post(h.url, free.body(i === 0 ? 0n : 3n))).status, 200);
     // A third of a day later, one more request is allowed.
     clock += 86_400_000 / 3 + 1;
-    assert.equal((await post(h.url, log.body(3n))).status, 200);
-    assert.equal((await post(h.url, log.body(3n))).status, 429);
+    assert.equal((await post(h.url, log.body(6n))).status, 200);
+    log.grow(3);
+    assert.equal((await post(h.url, log.body(9n))).status, 429);
   });
 
   test('413 over the body limit (declared or streamed); the server keeps serving', async () => {

@@ -6,7 +6,6 @@
 // file is compared with what is available: the checksum database (go.sum lines), go.dev's listing
 // (archive SHA-256s), and earlier builds of the same release and target in the log (reproducibility).
 // Verdicts say equal / unequal / unchecked, with the evidence; nothing unverified becomes "equal".
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError, UsageError, VerificationError } from '../errors.js';
 import { buildLogPath } from '../log/layout.js';
@@ -19,7 +18,7 @@ import type { SignerKey } from '../tlog/note.js';
 import { lookupToolchainModule, type PublishedListing, type SumdbExpectation } from './expected.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildRecordToLogRecord, buildStatus, type BuildRecord, type BuildStatus, type Evidence, type Verdict } from './record.js';
 import { environmentList, parseBuildResult, type BuildResult } from './result.js';
-import { hashFile } from './distpack.js';
+import { RefusedFileError, openUntrustedFile, readBounded } from '../untrusted-file.js';
 import { distpackFileNames, parseTarget, publishedArchiveName, toolchainModuleVersion } from './target.js';
 import { createHash } from 'node:crypto';
 
@@ -62,25 +61,41 @@ interface LoadedResult {
 
 /** Reads and validates a result file and its build log (named in it, beside it). */
 export async function loadBuildResult(file: string): Promise<LoadedResult> {
-  const bytes = await readFile(file).catch((error: Error) => {
-    throw new UsageError(`cannot read build result ${file}: ${error.message}`, 'RESULT_UNREADABLE');
-  });
-  if (bytes.length > MAX_RESULT_BYTES) throw new FormatError('BAD_BUILD_RESULT', `${file} is larger than ${MAX_RESULT_BYTES} bytes`);
+  // Neither file is read through a symbolic link, nor unless it is a regular file (a FIFO would hang,
+  // /dev/zero never end), nor beyond its limit (src/untrusted-file.ts).
+  const refusedResult = (error: unknown): never => {
+    if (error instanceof RefusedFileError && error.reason === 'too-large') throw new FormatError('BAD_BUILD_RESULT', `${file} is larger than ${MAX_RESULT_BYTES} bytes`);
+    throw new UsageError(`cannot read build result ${file}: ${(error as Error).message}`, 'RESULT_UNREADABLE');
+  };
+  const opened = await openUntrustedFile(path.dirname(file), path.basename(file), MAX_RESULT_BYTES, file).catch(refusedResult);
+  if (!opened) return refusedResult(new Error('no such file'));
+  const bytes = Buffer.from(await readBounded(opened.handle, MAX_RESULT_BYTES, file).catch(refusedResult).finally(() => opened.handle.close()));
   const result = parseBuildResult(bytes, path.basename(file));
   const logFile = path.join(path.dirname(file), result.log.name);
   const missing = () => {
     throw new UsageError(`the build log ${logFile} named by ${path.basename(file)} is missing: keep it beside the result`, 'BUILD_LOG_MISSING');
   };
   const modified = () => new VerificationError('BUILD_LOG_MODIFIED', `${logFile} does not match the hash in ${path.basename(file)} (modified)`);
-  const { size } = await stat(logFile).catch(missing);
-  if (size !== result.log.size) throw modified();
-  if (size > MAX_BUILD_LOG_BYTES) {
-    // Too large to hold: stream it only to tell a modified log from an oversized one.
-    if ((await hashFile(logFile).catch(missing)).sha256 !== result.log.sha256) throw modified();
-    throw new FormatError('BAD_BUILD_RESULT', `${logFile} is larger than ${MAX_BUILD_LOG_BYTES} bytes`);
+  const logOpened = await openUntrustedFile(path.dirname(file), result.log.name, Number.MAX_SAFE_INTEGER, logFile).catch((error: unknown) => {
+    if (error instanceof RefusedFileError) throw new FormatError('BAD_BUILD_RESULT', error.message);
+    throw error;
+  });
+  if (!logOpened) return missing();
+  let log: Uint8Array;
+  try {
+    if (logOpened.size !== result.log.size) throw modified();
+    if (logOpened.size > MAX_BUILD_LOG_BYTES) {
+      // Too large to hold: stream it only to tell a modified log from an oversized one.
+      const hash = createHash('sha256');
+      for await (const chunk of logOpened.handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+      if (hash.digest('hex') !== result.log.sha256) throw modified();
+      throw new FormatError('BAD_BUILD_RESULT', `${logFile} is larger than ${MAX_BUILD_LOG_BYTES} bytes`);
+    }
+    // Read once, hash what was read: what is checked is what gets stored in the log.
+    log = await readBounded(logOpened.handle, MAX_BUILD_LOG_BYTES, logFile);
+  } finally {
+    await logOpened.handle.close();
   }
-  // Read once, hash what was read: what is checked is what gets stored in the log.
-  const log = await readFile(logFile).catch(missing);
   if (createHash('sha256').update(log).digest('hex') !== result.log.sha256 || log.length !== result.log.size) throw modified();
   // build.ts ends every built log with the hashes it put in the result: they must agree (an edited result
   // that was given a new content address still disagrees with the log it names).

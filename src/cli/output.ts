@@ -1,4 +1,5 @@
 import type { WitnessError } from '../errors.js';
+import { visibleText } from '../visible-text.js';
 
 // Output helpers for the CLI: human text on stdout, JSON (bigints as strings) with --json.
 export function printJson(value: unknown): void {
@@ -7,8 +8,9 @@ export function printJson(value: unknown): void {
   );
 }
 
+/** Human text: invisible characters (bidi controls, zero-width; src/visible-text.ts) shown as `<U+202E>`. */
 export function printLines(lines: readonly string[]): void {
-  process.stdout.write(lines.map((line) => `${line}\n`).join(''));
+  process.stdout.write(lines.map((line) => `${visibleText(line)}\n`).join(''));
 }
 
 /** The one line the CLI prints on stderr for a WitnessError. */

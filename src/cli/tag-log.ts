@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { VERIFIER_KEY_FILE } from '../log/layout.js';
+import { logSource } from '../log/source.js';
 import type { VerifiedTagLog } from '../tags/compare.js';
 import { resolveLogLocation } from './log-location.js';
 import { resolveVerifierKey } from './vkey.js';
@@ -12,11 +11,10 @@ export async function openVerifiedTagLog(logOption: string | undefined, vkeyOpti
   const location = await resolveLogLocation(logOption);
   let verifierKey = await resolveVerifierKey(vkeyOption, location);
   if (verifierKey === undefined) {
-    verifierKey = (
-      await readFile(path.join(location, VERIFIER_KEY_FILE), 'utf8').catch(() => {
-        throw new EnvironmentError('LOG_NOT_FOUND', `no ${VERIFIER_KEY_FILE} in ${location}: is it a witness log?`);
-      })
-    ).trim();
+    // Read as every log file is: never through a symbolic link, bounded (src/log/source.ts).
+    const stored = await logSource(location).read(VERIFIER_KEY_FILE);
+    if (!stored) throw new EnvironmentError('LOG_NOT_FOUND', `no ${VERIFIER_KEY_FILE} in ${location}: is it a witness log?`);
+    verifierKey = Buffer.from(stored).toString('utf8').trim();
   }
   return readVerifiedTagLog(location, verifierKey);
 }

@@ -4,12 +4,12 @@
 //   GET  /<hex sha256(origin)>/checkpoint -> the latest cosigned checkpoint of a served log (monitoring)
 //
 // Requests are bounded (body size, header and request timeouts), each log's requests are budgeted by
-// its `qpd` (a token bucket refilled continuously at qpd per day, holding at most one day's budget),
+// its `qpd` (a token bucket refilled continuously at qpd per day, holding at most one day's budget; only
+// requests signed by the log that present a checkpoint newer than the one cosigned count),
 // every request is logged as one JSON line, and close() shuts down gracefully: it stops accepting, lets
 // in-flight requests finish (their state writes always finish), then closes what is left.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { isMetadataFile, tryParseTilePath } from '../log/log.js';
+import { folderSource } from '../log/source.js';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -169,6 +169,7 @@ export async function startWitnessServer(options: WitnessServerOptions): Promise
   for (const [origin, qpd] of options.qpd ?? []) {
     if (Number.isFinite(qpd) && qpd > 0) buckets.set(origin, new DailyBucket(qpd, now()));
   }
+  const logFiles = options.logFolder === undefined ? undefined : folderSource(options.logFolder);
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
@@ -214,7 +215,8 @@ export async function startWitnessServer(options: WitnessServerOptions): Promise
     const [firstLine = '', sizeLine = ''] = request.checkpoint.split('\n', 2);
     entry.origin = firstLine.slice(0, 200);
     if (/^[0-9]{1,20}$/.test(sizeLine)) entry.size = sizeLine;
-    const bucket = buckets.get(firstLine);
+    // Replays of a checkpoint already known (public data anyone can send) are not charged to the log.
+    const bucket = buckets.has(firstLine) && !(await witness.isKnownCheckpoint(request.checkpoint)) ? buckets.get(firstLine) : undefined;
     if (bucket) {
       const taken = bucket.take(now());
       if (!taken.ok) {
@@ -269,7 +271,11 @@ export async function startWitnessServer(options: WitnessServerOptions): Promise
       send(res, entry, 404, 'not found\n');
       return;
     }
-    const data = await readFile(path.join(options.logFolder!, ...relative.split('/'))).catch(() => undefined);
+    // Never through a symbolic link, never a FIFO or device, never more than such a file can hold.
+    const data = await logFiles!.read(relative).catch((error: unknown) => {
+      if (error instanceof WitnessError) entry.code = error.code;
+      return undefined;
+    });
     if (!data) {
       send(res, entry, 404, 'not found\n');
       return;

@@ -67,6 +67,26 @@ export class Witness {
   }
 
   /**
+   * Whether `message` presents a checkpoint this witness already knows: the same size and root as the
+   * latest one it cosigned for that origin, or a smaller size. Answering it (409, or 200 with a fresh
+   * cosignature) tells nobody anything new, and anyone can replay a log's public checkpoint, so the
+   * server does not charge it to the log's budget. Not verified here: addCheckpoint still checks it.
+   */
+  async isKnownCheckpoint(message: string): Promise<boolean> {
+    let checkpoint: Checkpoint;
+    try {
+      checkpoint = parseCheckpoint(splitNote(message).text);
+    } catch {
+      return false;
+    }
+    if (!this.logs.has(checkpoint.origin)) return false;
+    const current = await this.store.read(checkpoint.origin);
+    if (!current) return false;
+    const stored = current.checkpoint;
+    return checkpoint.size < stored.size || (checkpoint.size === stored.size && bytesEqual(checkpoint.rootHash, stored.rootHash));
+  }
+
+  /**
    * c2sp.org/tlog-witness "add-checkpoint": `oldSize` is the size the client believes we last cosigned,
    * `proof` the consistency proof from it, `message` the signed checkpoint. Never throws for bad input:
    * every outcome is a status.

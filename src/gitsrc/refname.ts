@@ -30,6 +30,26 @@ export function tagRefProblem(ref: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why git itself would refuse `ref` as a tag ref (git-check-ref-format(1) only, none of the witness's own
+ * limits), or undefined. A name git accepts but tagRefProblem refuses is one a record cannot hold.
+ */
+export function gitTagRefProblem(ref: string): string | undefined {
+  if (!ref.startsWith(TAG_PREFIX) || ref.length === TAG_PREFIX.length) return 'not a refs/tags/<name> ref';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f]/.test(ref)) return 'contains a space or control character';
+  if (/[~^:?*[\\]/.test(ref)) return 'contains one of ~ ^ : ? * [ \\';
+  if (ref.includes('..')) return 'contains ".."';
+  if (ref.includes('@{')) return 'contains "@{"';
+  if (ref.endsWith('/') || ref.includes('//')) return 'has an empty path component';
+  if (ref.endsWith('.')) return 'ends with "."';
+  for (const component of ref.split('/')) {
+    if (component.startsWith('.')) return 'has a path component starting with "."';
+    if (component.endsWith('.lock')) return 'has a path component ending with ".lock"';
+  }
+  return undefined;
+}
+
 /** Object ids: SHA-1 (40 hex) or SHA-256 (64 hex) repositories, lowercase. */
 export const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 

@@ -1,7 +1,7 @@
 // The text of `git show-ref --tags` (optionally with -d/--dereference `^{}` lines): parsed strictly, as it
 // may arrive from anywhere (a pipe, a file, a message), and formatted byte for byte like git.
 import { FormatError } from '../errors.js';
-import { OBJECT_ID, TAG_PREFIX, printableRef, tagRefProblem } from './refname.js';
+import { OBJECT_ID, TAG_PREFIX, gitTagRefProblem, printableRef, tagRefProblem } from './refname.js';
 
 export interface ShowRefTag {
   readonly ref: string;
@@ -15,11 +15,27 @@ export interface ShowRefTag {
 const MAX_LINES = 1_000_000;
 
 /**
+ * Parses `git show-ref` output as parseShowRef does, except that a tag whose name git accepts but a
+ * record cannot hold (not valid UTF-8, over 1,024 bytes, a C1 control, edge white space: tagRefProblem)
+ * is returned in `rejected` rather than refused, as `readRepoTags` reports such a tag of a repository.
+ */
+export function parseShowRefTags(text: string): { tags: Map<string, ShowRefTag>; rejected: Array<{ ref: string; reason: string }> } {
+  const rejected: Array<{ ref: string; reason: string }> = [];
+  const tags = parse(text, rejected);
+  return { tags, rejected };
+}
+
+/**
  * Parses `git show-ref` output. Lines are `<oid> SP <ref>` or `<oid> SP <ref>^{}`; CRLF line ends are
  * accepted; refs outside refs/tags/ are ignored (so plain `git show-ref` works too). Anything else,
  * including a tag name git itself would refuse, is a FormatError naming the line.
  */
 export function parseShowRef(text: string): Map<string, ShowRefTag> {
+  return parse(text);
+}
+
+function parse(text: string, rejected?: Array<{ ref: string; reason: string }>): Map<string, ShowRefTag> {
+  const seenRejected = new Set<string>();
   const tags = new Map<string, { ref: string; object: string; peeled?: string }>();
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
@@ -39,6 +55,12 @@ export function parseShowRef(text: string): Map<string, ShowRefTag> {
     if (!ref.startsWith('refs/')) bad('not a ref name');
     if (!ref.startsWith(TAG_PREFIX)) return;
     const problem = tagRefProblem(ref);
+    if (problem && rejected && gitTagRefProblem(ref) === undefined) {
+      // A name git accepts: reported, never compared ("unrecordable"), once (its ^{} line adds nothing).
+      if (!seenRejected.has(ref)) rejected.push({ ref, reason: problem });
+      seenRejected.add(ref);
+      return;
+    }
     if (problem) bad(`invalid tag name (${problem})`);
     const existing = tags.get(ref);
     if (peeledLine) {

@@ -7,6 +7,7 @@
 //   .gitattributes                  "* -text": git must never convert line endings in tiles
 //   build-logs/<sha256>.log         build logs, content-addressed, named by build records
 import path from 'node:path';
+import { TILE_WIDTH, parseTilePath } from '../tlog/tile.js';
 
 export const CHECKPOINT_FILE = 'checkpoint';
 export const VERIFIER_KEY_FILE = 'log.vkey';
@@ -32,4 +33,26 @@ export function buildLogHash(file: string): string | undefined {
 
 export function logFile(dir: string, relative: string): string {
   return path.join(dir, ...relative.split('/'));
+}
+
+/** The largest build log accepted (as `witness ingest` accepts). */
+export const MAX_BUILD_LOG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The largest file of each kind a reader of a log accepts: a hostile log must never make a reader hold
+ * more than its format allows. A hash tile is at most 256 hashes; an entry bundle 256 entries of at most
+ * 65,535 bytes, each with its 2-byte length (c2sp.org/tlog-tiles); a checkpoint a note of at most 1e6
+ * bytes of text plus its signature lines.
+ */
+export function maxLogFileBytes(relative: string): number {
+  if (relative === CHECKPOINT_FILE || /^cosigned\/[0-9a-f]{64}\/checkpoint$/.test(relative)) return 2 * 1024 * 1024;
+  if (relative === VERIFIER_KEY_FILE || relative === GITATTRIBUTES_FILE) return 64 * 1024;
+  if (buildLogHash(relative) !== undefined) return MAX_BUILD_LOG_BYTES;
+  if (relative === 'tags.txt' || relative === 'builds.txt') return 64 * 1024 * 1024;
+  try {
+    const tile = parseTilePath(relative);
+    return tile.level === 'entries' ? TILE_WIDTH * (2 + 65_535) : TILE_WIDTH * 32;
+  } catch {
+    return 1024 * 1024;
+  }
 }

@@ -331,7 +331,8 @@ export class WitnessLog extends LogReader {
     const relative = (file: string) => (location.prefix === '' ? file : file.slice(location.prefix.length + 1));
     const checkpointPath = repositoryPath(location, CHECKPOINT_FILE);
     const [committed] = head ? await readObjects(cwd, [`${head}:${checkpointPath}`]) : [undefined];
-    const onDisk = await readFile(logFile(this.dir, CHECKPOINT_FILE)).catch(() => undefined);
+    const onDiskBytes = await this.source.read(CHECKPOINT_FILE);
+    const onDisk = onDiskBytes === undefined ? undefined : Buffer.from(onDiskBytes);
     if (committed && onDisk && committed.equals(onDisk)) {
       for (const { code, file } of changes) {
         const name = relative(file);

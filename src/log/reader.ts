@@ -68,9 +68,14 @@ export class LogReader {
           `${VERIFIER_KEY_FILE} is missing at ${source.location}: is it a witness log? (pass --vkey, or create one with witness init)`,
         );
       }
-      vkeyText = decodeUtf8(bytes, 'MALFORMED_VERIFIER_KEY').trim();
+      try {
+        return new LogReader(source, parseVerifierKey(decodeUtf8(bytes, 'MALFORMED_VERIFIER_KEY').trim()), false);
+      } catch (error) {
+        if (!(error instanceof FormatError)) throw error;
+        throw new FormatError(error.code, `${VERIFIER_KEY_FILE} at ${source.location}: ${error.message}`, { cause: error });
+      }
     }
-    return new LogReader(source, parseVerifierKey(vkeyText), options.verifierKey !== undefined);
+    return new LogReader(source, parseVerifierKey(vkeyText), true);
   }
 
   /** Reads the checkpoint and verifies its signature and origin against the log's verifier key. */

@@ -1,8 +1,9 @@
 // Where a log is read from: a local folder or a published copy over HTTP(S) (e.g. GitHub Pages). Both
 // are untrusted byte stores; everything read is verified against a pinned key by the caller.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EnvironmentError, UsageError } from '../errors.js';
+import { EnvironmentError, FormatError, UsageError, WitnessError } from '../errors.js';
+import { readUntrustedFile } from '../untrusted-file.js';
+import { maxLogFileBytes } from './layout.js';
 
 export interface LogSource {
   /** For messages: the folder path or base URL. */
@@ -13,6 +14,10 @@ export interface LogSource {
   read(relative: string): Promise<Uint8Array | undefined>;
 }
 
+/**
+ * A log in a local folder. The folder may be a hostile clone (git stores symlinks): no symbolic link inside
+ * it is ever followed, only regular files are read, each at most maxLogFileBytes (src/untrusted-file.ts).
+ */
 export function folderSource(dir: string): LogSource {
   const folder = path.resolve(dir);
   return {
@@ -20,10 +25,9 @@ export function folderSource(dir: string): LogSource {
     folder,
     async read(relative) {
       try {
-        return new Uint8Array(await readFile(path.join(folder, ...relative.split('/'))));
+        return await readUntrustedFile(folder, relative, maxLogFileBytes(relative), `${relative} in ${folder}`);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        if (error instanceof WitnessError) throw error;
         throw new EnvironmentError('LOG_READ_FAILED', `cannot read ${relative} in ${folder}: ${(error as Error).message}`);
       }
     },
@@ -55,6 +59,16 @@ export function httpSource(baseUrl: string, options: HttpSourceOptions = {}): Lo
     location: base.href,
     async read(relative) {
       const url = new URL(relative, base);
+      // The smaller of the limit asked for and what a file of this kind can hold (a FormatError: the log
+      // is malformed, not the network).
+      const kindLimit = maxLogFileBytes(relative);
+      const limit = Math.min(maxBytes, kindLimit);
+      const tooLarge = (declared?: number) => {
+        const size = declared === undefined ? 'is larger' : `is ${declared} bytes`;
+        return limit < maxBytes
+          ? new FormatError('FILE_TOO_LARGE', `${url.href} ${size}, more than a ${relative} can hold (${limit} bytes)`)
+          : new EnvironmentError('LOG_FETCH_FAILED', `${url.href} ${size}, more than the ${maxBytes} bytes accepted`);
+      };
       let response: Response;
       try {
         response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
@@ -70,20 +84,20 @@ export function httpSource(baseUrl: string, options: HttpSourceOptions = {}): Lo
         throw new EnvironmentError('LOG_FETCH_FAILED', `fetching ${url.href}: HTTP ${response.status}`);
       }
       const declared = Number(response.headers.get('content-length') ?? 0);
-      if (declared > maxBytes) {
+      if (declared > limit) {
         await response.body?.cancel();
-        throw new EnvironmentError('LOG_FETCH_FAILED', `${url.href} is ${declared} bytes, more than the ${maxBytes} accepted`);
+        throw tooLarge(declared);
       }
       const chunks: Uint8Array[] = [];
       let total = 0;
       try {
         for await (const chunk of response.body ?? []) {
           total += (chunk as Uint8Array).length;
-          if (total > maxBytes) throw new EnvironmentError('LOG_FETCH_FAILED', `${url.href} is larger than the ${maxBytes} bytes accepted`);
+          if (total > limit) throw tooLarge();
           chunks.push(chunk as Uint8Array);
         }
       } catch (error) {
-        if (error instanceof EnvironmentError) throw error;
+        if (error instanceof WitnessError) throw error;
         // A stalled (timeout) or reset body surfaces here, not at fetch().
         throw new EnvironmentError('LOG_FETCH_FAILED', `reading ${url.href} failed: ${(error as Error).message}`, { cause: error });
       }

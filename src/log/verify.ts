@@ -3,10 +3,9 @@
 // is a prefix (consistent) of the current tree, sizes never decreasing. The first problem is thrown as a
 // typed error naming the file or commit; harmless oddities are returned as warnings.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError, VerificationError, WitnessError } from '../errors.js';
-import { openCheckpoint } from '../tlog/checkpoint.js';
+import { type SignedCheckpoint, openCheckpoint, parseCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
 import { type Hash, leafHash, treeHash } from '../tlog/merkle.js';
 import { noteVerifier } from '../tlog/note.js';
@@ -24,12 +23,12 @@ import {
 } from '../tlog/tile.js';
 import { TEMP_PREFIX } from './files.js';
 import { gitText, headCommit, locateGit, readObjects, repositoryPath } from './git.js';
-import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, buildLogHash, logFile } from './layout.js';
+import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, buildLogHash } from './layout.js';
 import { isMetadataFile, listLogFiles, tryParseTilePath } from './log.js';
 import { LogReader } from './reader.js';
 import { type LogSource, logSource } from './source.js';
 import { type LogRecord, parseRecord } from './record.js';
-import { VIEW_RECORD_TYPES, deriveViews } from './views.js';
+import { VIEW_RECORD_TYPES, deriveViews, isViewFile } from './views.js';
 
 export interface VerifyOptions {
   /** Pinned verifier key; default: the folder's own log.vkey (reported as not pinned). */
@@ -88,7 +87,8 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
   // 1. Entries -> leaf hashes -> every hash tile, compared with the files as they are computed.
   const builder = new TileBuilder(0n);
   const hashTiles = new Map<string, Hash[]>();
-  const recordTypes: Record<string, number> = {};
+  // Counted in a Map: a record type is untrusted text ("constructor" must not meet Object.prototype).
+  const recordTypeCounts = new Map<string, number>();
   const viewRecords: Array<{ index: bigint; record: LogRecord }> = [];
   const compareTile = async (built: BuiltTile): Promise<void> => {
     const file = tilePath(built.ref);
@@ -116,7 +116,7 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
     entries.forEach((entry, i) => {
       try {
         const record = parseRecord(entry);
-        recordTypes[record.type] = (recordTypes[record.type] ?? 0) + 1;
+        recordTypeCounts.set(record.type, (recordTypeCounts.get(record.type) ?? 0) + 1);
         if (VIEW_RECORD_TYPES.has(record.type)) viewRecords.push({ index: index * 256n + BigInt(i), record });
       } catch (error) {
         wrap(error, `${file} entry ${i} (log index ${index * 256n + BigInt(i)})`);
@@ -146,16 +146,18 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
 
   // 3. Every other file in the folder: stale partial tiles must be prefixes of the current tiles.
   const expected = new Set(tilesForSize(size).map(tilePath));
+  const viewFilesOnDisk: string[] = [];
   for (const file of source.folder ? await listLogFiles(source.folder, true) : []) {
     const buildLog = buildLogHash(file);
     if (buildLog !== undefined) {
       // Content-addressed: the name is the SHA-256 of the bytes (build records cite it).
-      const content = await readFile(path.join(source.folder!, ...file.split('/')));
+      const content = (await source.read(file)) ?? new Uint8Array();
       if (createHash('sha256').update(content).digest('hex') !== buildLog) {
         throw new VerificationError('BUILD_LOG_CORRUPT', `${file}: content does not hash to its name (modified)`);
       }
       continue;
     }
+    if (isViewFile(file)) viewFilesOnDisk.push(file);
     if (expected.has(file) || isMetadataFile(file)) continue;
     if (file.split('/').some((part) => part.startsWith(TEMP_PREFIX))) {
       warnings.push(`${file}: temporary file left by an interrupted write (the next append removes it)`);
@@ -199,32 +201,42 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
     warnings.push(`${VERIFIER_KEY_FILE}: differs from the pinned verifier key (the pinned key was used)`);
   }
 
-  // 4. Git history of the checkpoint.
+  // 4. The checkpoint on disk against the one committed at HEAD, then the git history of the checkpoint.
+  const committedState = source.folder ? await checkCommittedCheckpoint(log, source.folder, signed, rootAt, warnings) : {};
   const history =
     options.history === false
       ? { checked: false, checkpoints: [], note: 'not requested' }
       : source.folder
-        ? await verifyHistory(log, source.folder, size, rootAt, warnings)
+        ? await verifyHistory(log, source.folder, size, rootAt, warnings, committedState.interruptedFrom !== undefined)
         : { checked: false, checkpoints: [], note: 'the log was read over HTTP; its git history is not available' };
 
-  // 5. Derived views (tags.txt, ...) must be exactly what the verified entries say. Folding the records
-  // also checks their invariants (e.g. a moved tag names its previous record).
-  const views = deriveViews(viewRecords);
-  for (const [file, content] of views) {
+  // 5. Derived views (tags.txt, ...) must be exactly what the verified entries say, whatever the state of
+  // the checkpoint. Folding the records also checks their invariants (e.g. a moved tag names its previous
+  // record). Only an append interrupted after its checkpoint (a newer signed checkpoint than HEAD's, see
+  // above) may leave views that are what the entries up to the committed size say.
+  const allowed = [deriveViews(viewRecords)];
+  if (committedState.interruptedFrom !== undefined) {
+    const from = committedState.interruptedFrom;
+    allowed.push(deriveViews(viewRecords.filter(({ index }) => index < from)));
+  }
+  const viewFiles = new Set([...viewFilesOnDisk, ...allowed.flatMap((views) => [...views.keys()])]);
+  for (const file of [...viewFiles].sort()) {
     const stored = await source.read(file);
-    if (!stored) throw new VerificationError('VIEW_MISSING', `${file} is missing (it is derived from the entries)`);
-    const text = Buffer.from(stored).toString('utf8');
-    if (text === content && Buffer.from(content, 'utf8').equals(stored)) continue;
-    const storedLines = text.split('\n');
+    const candidates = allowed.map((views) => views.get(file));
+    if (!stored) {
+      if (candidates.some((content) => content === undefined)) continue; // not derived yet at the committed size
+      throw new VerificationError('VIEW_MISSING', `${file} is missing (it is derived from the entries)`);
+    }
+    if (candidates.some((content) => content !== undefined && Buffer.from(content, 'utf8').equals(stored))) continue;
+    const content = candidates.find((candidate) => candidate !== undefined);
+    if (content === undefined) {
+      throw new VerificationError('VIEW_MISMATCH', `${file} does not match the log's entries (no record derives it): it was added`);
+    }
+    const storedLines = Buffer.from(stored).toString('utf8').split('\n');
     const expectedLines = content.split('\n');
     const differs = expectedLines.findIndex((expected, i) => storedLines[i] !== expected);
     const line = differs >= 0 ? differs : expectedLines.length;
-    const problem = `${file} does not match the log's entries (first difference at line ${line + 1})`;
-    if (history.uncommittedCheckpoint || (source.folder && (await checkpointUncommitted(source.folder)))) {
-      warnings.push(`${problem}: an interrupted append; the next append regenerates it`);
-      continue;
-    }
-    throw new VerificationError('VIEW_MISMATCH', `${problem}: it was modified`);
+    throw new VerificationError('VIEW_MISMATCH', `${file} does not match the log's entries (first difference at line ${line + 1}): it was modified`);
   }
 
   return {
@@ -234,7 +246,7 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
     rootHash: encodeBase64(rootHash),
     verifierKey: log.verifierKey.text,
     verifierKeyPinned: log.verifierKeyPinned,
-    recordTypes,
+    recordTypes: Object.fromEntries(recordTypeCounts),
     hashTiles: hashTiles.size,
     entryBundles: Number(bundleCount),
     history,
@@ -248,6 +260,7 @@ async function verifyHistory(
   currentSize: bigint,
   rootAt: (size: bigint) => Hash,
   warnings: string[],
+  interrupted: boolean,
 ): Promise<HistoryReport> {
   const location = await locateGit(folder);
   if (!location) return { checked: false, checkpoints: [], note: 'the log folder is not in a git work tree' };
@@ -312,7 +325,7 @@ async function verifyHistory(
     state.set(commit, { ...(text !== undefined ? { text } : {}), ...(size !== undefined ? { size } : {}) });
     const message = commitMessage(objects[i]);
     // Checkpoints carried in any commit message (e.g. from before the log moved folder) are evidence too.
-    for (const note of signedNotesOf(message, log.origin, log.verifierKey.name)) {
+    for (const note of checkpointsInMessage(message, log.origin, log.verifierKey.name)) {
       try {
         checkSigned(note, `a checkpoint in the message of commit ${short}`);
       } catch (error) {
@@ -320,8 +333,13 @@ async function verifyHistory(
           throw new VerificationError('FORKED_CHECKPOINT', `${error.message}: two signed views of the log`, { cause: error });
         }
         if (error instanceof VerificationError && error.code === 'LOG_ROLLED_BACK') throw error;
-        // Not a checkpoint validly signed by this log (malformed, or a bad signature): not evidence.
-        warnings.push(`commit ${short}: its message holds text that looks like a checkpoint of this log but is not one signed by its key (ignored)`);
+        // A checkpoint of this log with a signature line of its key that does not verify: someone made it
+        // look like the log's, which is no accident.
+        throw new VerificationError(
+          'MESSAGE_CHECKPOINT_INVALID',
+          `${(error as Error).message}: the message of commit ${short} holds a checkpoint of this log whose signature by ${log.verifierKey.name} does not verify`,
+          { cause: error },
+        );
       }
     }
     if (size !== undefined && parents.every((parent) => state.get(parent)?.text !== text)) {
@@ -330,26 +348,65 @@ async function verifyHistory(
     }
   });
   const last = state.get(commits[commits.length - 1]!.commit)?.text;
-  const onDisk = await readFile(logFile(folder, CHECKPOINT_FILE), 'utf8').catch(() => undefined);
   if (last === undefined) {
     warnings.push(`${CHECKPOINT_FILE} is not committed yet (the next append commits it)`);
     return { checked: true, checkpoints, uncommittedCheckpoint: true };
   }
-  if (onDisk !== undefined && last !== onDisk) {
-    warnings.push(`${CHECKPOINT_FILE} on disk is newer than the last committed one (an interrupted append; the next append commits it)`);
-    return { checked: true, checkpoints, uncommittedCheckpoint: true };
-  }
-  return { checked: true, checkpoints };
+  return { checked: true, checkpoints, ...(interrupted ? { uncommittedCheckpoint: true } : {}) };
 }
 
-/** Whether the folder's checkpoint differs from the one committed at HEAD (an interrupted append). */
-async function checkpointUncommitted(folder: string): Promise<boolean> {
+/**
+ * The checkpoint on disk against the one committed at HEAD (when the folder is in a git work tree and HEAD
+ * has one). The same bytes, or the same signed checkpoint whose file differs only in signature lines that
+ * note.Open ignores (c2sp.org/signed-note: unknown keys, and repeated signatures from one key), are HEAD's
+ * checkpoint. A newer checkpoint, consistent with HEAD's, is an append interrupted between writing its
+ * checkpoint and committing: `interruptedFrom` is then HEAD's size. Anything else fails.
+ */
+async function checkCommittedCheckpoint(
+  log: LogReader,
+  folder: string,
+  current: SignedCheckpoint,
+  rootAt: (size: bigint) => Hash,
+  warnings: string[],
+): Promise<{ interruptedFrom?: bigint }> {
   const location = await locateGit(folder);
-  if (!location) return false;
-  const checkpointPath = repositoryPath(location, CHECKPOINT_FILE);
-  const [committed] = await readObjects(location.topLevel, [`HEAD:${checkpointPath}`]);
-  const onDisk = await readFile(logFile(folder, CHECKPOINT_FILE)).catch(() => undefined);
-  return onDisk !== undefined && (committed === undefined || !committed.equals(onDisk));
+  if (!location) return {};
+  const [committed] = await readObjects(location.topLevel, [`HEAD:${repositoryPath(location, CHECKPOINT_FILE)}`]);
+  const onDisk = await log.source.read(CHECKPOINT_FILE);
+  if (committed === undefined || onDisk === undefined || committed.equals(onDisk)) return {};
+  const where = `the ${CHECKPOINT_FILE} committed at HEAD`;
+  let opened: SignedCheckpoint;
+  try {
+    opened = openCheckpoint(committed.toString('utf8'), [noteVerifier(log.verifierKey)], log.origin);
+  } catch (error) {
+    return wrap(error, where);
+  }
+  const { size, rootHash } = current.checkpoint;
+  const old = opened.checkpoint;
+  if (opened.note.text === current.note.text) {
+    warnings.push(
+      `${CHECKPOINT_FILE}: differs from ${where} only in signature lines that are not a valid signature by the log's key or repeat one (ignored, as c2sp.org/signed-note says)`,
+    );
+    return {};
+  }
+  if (old.size > size) {
+    throw new VerificationError('LOG_ROLLED_BACK', `${CHECKPOINT_FILE} has size ${size}, smaller than ${where} (size ${old.size}): the log was rolled back`);
+  }
+  if (old.size === size) {
+    throw new VerificationError(
+      'CHECKPOINT_NOT_COMMITTED',
+      `${CHECKPOINT_FILE} (size ${size}, root ${encodeBase64(rootHash)}) is another checkpoint of the same size as ${where} (root ${encodeBase64(old.rootHash)}): it was replaced`,
+    );
+  }
+  const expectedRoot = rootAt(old.size);
+  if (!bytesEqual(expectedRoot, old.rootHash)) {
+    throw new VerificationError(
+      'INCONSISTENT_CHECKPOINT',
+      `${where}: size ${old.size} root ${encodeBase64(old.rootHash)} is not consistent with the current log (its tree at size ${old.size} has root ${encodeBase64(expectedRoot)})`,
+    );
+  }
+  warnings.push(`${CHECKPOINT_FILE} on disk (size ${size}) is newer than the committed one (size ${old.size}): an interrupted append; the next append commits it`);
+  return { interruptedFrom: old.size };
 }
 
 /** The message of a raw commit object (after the headers). */
@@ -359,12 +416,35 @@ function commitMessage(commitObject: Buffer | undefined): string {
   return end < 0 ? '' : text.slice(end + 2);
 }
 
-/** Candidate signed notes of this log inside a commit message: from an origin line to the message end. */
-function signedNotesOf(message: string, origin: string, keyName: string): string[] {
-  if (!message.includes(`\n\u2014 ${keyName} `)) return [];
+/**
+ * The checkpoints of this log quoted in a commit message, each cut out as a signed note of its own: an
+ * origin line (at the start of a line), the checkpoint's lines up to the blank line, then the signature
+ * lines after it ("— " lines, c2sp.org/signed-note), up to the first line that is not one. Text before
+ * or after (a Signed-off-by trailer, a blank line, more prose) does not hide one. Text that is
+ * demonstrably not a checkpoint of this log is left out: one whose lines do not parse as a checkpoint
+ * (origin, size, root hash), or that no signature line of the log's key name follows.
+ */
+export function checkpointsInMessage(message: string, origin: string, keyName: string): string[] {
+  const keyLine = `\u2014 ${keyName} `;
+  if (!message.includes(keyLine)) return [];
+  const lines = message.split('\n');
   const notes: string[] = [];
-  for (let at = message.indexOf(`${origin}\n`); at >= 0; at = message.indexOf(`${origin}\n`, at + 1)) {
-    if (at === 0 || message[at - 1] === '\n') notes.push(message.slice(at));
+  for (let start = 0; start < lines.length; start++) {
+    if (lines[start] !== origin) continue;
+    let blank = start + 1;
+    while (blank < lines.length && lines[blank] !== '') blank++;
+    if (blank >= lines.length) break; // no blank line after it: no signatures, and none further on
+    const text = `${lines.slice(start, blank).join('\n')}\n`;
+    let end = blank + 1;
+    while (end < lines.length && lines[end]!.startsWith('\u2014 ')) end++;
+    const signatures = lines.slice(blank + 1, end);
+    if (!signatures.some((line) => line.startsWith(keyLine))) continue;
+    try {
+      parseCheckpoint(text);
+    } catch {
+      continue;
+    }
+    notes.push(`${text}\n${signatures.map((line) => `${line}\n`).join('')}`);
   }
   return notes;
 }

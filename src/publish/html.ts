@@ -4,11 +4,28 @@
 // unless it is itself markup made by `html`, and URLs are built only from validated names with each
 // path segment percent-encoded (`href`).
 
+import { INVISIBLE_CHARACTER, codePointLabel, visibleText } from '../visible-text.js';
+
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** Escapes text for HTML element content and for (quoted) attribute values alike. */
+/**
+ * Escapes text for HTML element content and for (quoted) attribute values alike, and for XML text;
+ * invisible characters become their visible code point label (`&lt;U+202E&gt;`).
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
+  return visibleText(text).replace(/[&<>"']/g, (char) => ESCAPES[char]!);
+}
+
+/** Escapes text for element content: as escapeHtml, each invisible character's label in a marked span. */
+function escapeHtmlContent(text: string): string {
+  let out = '';
+  let last = 0;
+  for (const match of text.matchAll(INVISIBLE_CHARACTER)) {
+    out += escapeHtml(text.slice(last, match.index));
+    out += `<span class="invisible" title="an invisible character, shown as its code point">${escapeHtml(codePointLabel(match[0]))}</span>`;
+    last = match.index + match[0].length;
+  }
+  return out + escapeHtml(text.slice(last));
 }
 
 /** Markup that is already safe: made by `html`, or a constant of this module. */
@@ -22,25 +39,27 @@ export class SafeHtml {
 /** What may be interpolated: text (escaped), numbers, markup, lists of those; undefined/false/null render nothing. */
 export type HtmlValue = SafeHtml | string | number | bigint | boolean | null | undefined | readonly HtmlValue[];
 
-function render(value: HtmlValue): string {
+/** Renders a value; `inTag` (an attribute value) writes invisible characters' labels without the span. */
+function render(value: HtmlValue, inTag = false): string {
   if (value instanceof SafeHtml) return value.markup;
   if (value === undefined || value === null || value === false || value === true) return '';
-  if (Array.isArray(value)) return value.map(render).join('');
-  return escapeHtml(String(value));
+  if (Array.isArray(value)) return value.map((item) => render(item, inTag)).join('');
+  return inTag ? escapeHtml(String(value)) : escapeHtmlContent(String(value));
 }
 
 /** The tagged template: `html\`<td>${name}</td>\`` escapes `name`; nested `html` results pass through. */
 export function html(strings: TemplateStringsArray, ...values: readonly HtmlValue[]): SafeHtml {
   let out = strings[0]!;
   values.forEach((value, i) => {
-    out += render(value) + strings[i + 1]!;
+    // Inside a tag (an attribute value) when the markup so far opened a tag it has not closed.
+    out += render(value, out.lastIndexOf('<') > out.lastIndexOf('>')) + strings[i + 1]!;
   });
   return new SafeHtml(out);
 }
 
-/** Joins pieces of markup (or escaped text) with a separator (escaped if text). */
+/** Joins pieces of markup (or escaped text) with a separator (escaped if text), for element content. */
 export function join(items: readonly HtmlValue[], separator: HtmlValue = ''): SafeHtml {
-  return new SafeHtml(items.map(render).join(render(separator)));
+  return new SafeHtml(items.map((item) => render(item)).join(render(separator)));
 }
 
 /**

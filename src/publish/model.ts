@@ -123,8 +123,10 @@ function fileSignature(build: BuildRecord): string {
 
 export function buildSiteModel(origin: string, entries: readonly Uint8Array[]): SiteModel {
   const records: Array<{ index: bigint; record: LogRecord }> = entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) }));
-  const recordTypes: Record<string, number> = {};
-  for (const { record } of records) recordTypes[record.type] = (recordTypes[record.type] ?? 0) + 1;
+  // Counted in a Map: a record type is untrusted text ("constructor" must not meet Object.prototype).
+  const recordTypeCounts = new Map<string, number>();
+  for (const { record } of records) recordTypeCounts.set(record.type, (recordTypeCounts.get(record.type) ?? 0) + 1);
+  const recordTypes: Record<string, number> = Object.fromEntries(recordTypeCounts);
   const alarms: Alarm[] = [];
   const recordTimes = new Map<bigint, string>();
 

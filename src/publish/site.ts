@@ -1,15 +1,15 @@
 // `witness publish`: a static site for a witness log (PRODUCT.md "Publishing"). The site root IS the log
-// (checkpoint, log.vkey, tiles and views, copied byte for byte), so `witness verify --log <site URL>` and
+// (checkpoint, log.vkey and tiles copied byte for byte, views derived from the entries), so `witness verify --log <site URL>` and
 // `witness compare --log <site URL>` work against it; next to the log it holds pages for people
 // (index.html, releases/<version>.html, tags.html, cosigned.html, verify.html), feed.atom and api/*.json.
 //
 // Nothing is published unless it verifies: the log folder is verified (tiles, signatures, views and the
-// git history of its checkpoints), copied, and the copy is verified again; the pages are rendered from
-// the copy's verified entries. The output is deterministic (the current time appears only when `now` is
+// git history of its checkpoints), copied (views are derived again from the verified entries, never
+// copied), and the copy is verified again; the pages are rendered from the copy's verified entries. The output is deterministic (the current time appears only when `now` is
 // passed) and written into a temporary folder next to --out that replaces --out in one rename.
 import { writeVerifyPage } from './verify-page.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError, VerificationError } from '../errors.js';
 import { TEMP_PREFIX } from '../log/files.js';
@@ -17,12 +17,15 @@ import { gitText, locateGit, readObjects, repositoryPath } from '../log/git.js';
 import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, logFile } from '../log/layout.js';
 import { listLogFiles, tryParseTilePath } from '../log/log.js';
 import { LogReader } from '../log/reader.js';
+import { folderSource } from '../log/source.js';
 import { type VerifyReport, verifyLog, verifyLogFolder } from '../log/verify.js';
-import { TAGS_FILE, isViewFile } from '../log/views.js';
+import { parseRecord } from '../log/record.js';
+import { TAGS_FILE, VIEW_RECORD_TYPES, deriveViews, isViewFile } from '../log/views.js';
 import { encodeBase64 } from '../tlog/encoding.js';
 import { TILE_WIDTH, tileCounts } from '../tlog/tile.js';
 import { formatTime } from '../tags/record.js';
 import { apiFiles } from './api.js';
+import { INVISIBLE_CHARACTER } from '../visible-text.js';
 import { renderFeed } from './feed.js';
 import { type Alarm, buildSiteModel } from './model.js';
 import { type SiteContext, renderCosigned, renderIndex, renderRelease, renderTags } from './render.js';
@@ -133,19 +136,23 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
 
   // 1. The log, byte for byte: checkpoint first (an append writes tiles before its checkpoint, so the
   // tiles of the checkpoint we copied are there), then tiles, views and build logs.
-  const checkpointBytes = await readFile(logFile(logDir, CHECKPOINT_FILE));
-  const buildLogs = new Set<string>();
-  const copy = async (relative: string) => {
-    const target = logFile(siteDir, relative);
-    await mkdir(path.dirname(target), { recursive: true });
-    await copyFile(logFile(logDir, relative), target);
-    written.push(relative);
+  // Read like every log file: never through a symbolic link, only regular files, bounded (src/log/source.ts).
+  const source = folderSource(logDir);
+  const readLogFile = async (relative: string): Promise<Uint8Array> => {
+    const bytes = await source.read(relative);
+    if (!bytes) throw new EnvironmentError('LOG_CHANGED', `${relative} vanished from ${logDir} while it was being published; run witness publish again`);
+    return bytes;
   };
+  const checkpointBytes = await readLogFile(CHECKPOINT_FILE);
+  const buildLogs = new Set<string>();
+  const copy = async (relative: string) => write(relative, await readLogFile(relative));
   await write(CHECKPOINT_FILE, checkpointBytes);
   const files = await listLogFiles(logDir);
   for (const file of files) {
     if (file === CHECKPOINT_FILE) continue;
-    if (file === VERIFIER_KEY_FILE || file === TAGS_FILE || isViewFile(file) || EXTRA_VIEW_FILES.has(file)) {
+    // The views are derived again from the verified entries below, never copied.
+    if (file === TAGS_FILE || isViewFile(file) || EXTRA_VIEW_FILES.has(file)) continue;
+    if (file === VERIFIER_KEY_FILE) {
       await copy(file);
       continue;
     }
@@ -160,7 +167,7 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
     }
     const buildLog = BUILD_LOG.exec(file);
     if (buildLog) {
-      const content = await readFile(logFile(logDir, file));
+      const content = await readLogFile(file);
       if (createHash('sha256').update(content).digest('hex') !== buildLog[1]) {
         warnings.push(`${file}: content does not hash to its name; not published`);
         continue;
@@ -170,8 +177,23 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
     }
   }
 
-  // 2. The copy must verify on its own and be the very state verified above (not a later append).
+  // 2. The views, derived from the copy's entries verified against its signed root (as an append writes
+  // them): a view in the log folder is never copied, so the site says what the entries say.
   const pinned = report.verifierKey;
+  {
+    const copiedLog = await LogReader.open(siteDir, { verifierKey: pinned });
+    const verified = await copiedLog.readVerifiedEntries();
+    if (encodeBase64(verified.checkpoint.checkpoint.rootHash) !== report.rootHash) {
+      throw new EnvironmentError('LOG_CHANGED', 'the log changed while it was being published; run witness publish again');
+    }
+    const viewRecords = verified.entries.flatMap((entry, i) => {
+      const record = parseRecord(entry);
+      return VIEW_RECORD_TYPES.has(record.type) ? [{ index: BigInt(i), record }] : [];
+    });
+    for (const [file, content] of deriveViews(viewRecords)) await write(file, content);
+  }
+
+  // 3. The copy must verify on its own and be the very state verified above (not a later append).
   const copied = await verifyLog(siteDir, { verifierKey: pinned, history: false });
   if (copied.size !== report.size || copied.rootHash !== report.rootHash) {
     throw new EnvironmentError(
@@ -184,7 +206,7 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
   const rootHash = encodeBase64(checkpoint.checkpoint.rootHash);
   if (rootHash !== report.rootHash) throw new VerificationError('ROOT_MISMATCH', 'the copied log does not have the verified root');
 
-  // 3. The pages, feed and API, from the copy's verified entries.
+  // 4. The pages, feed and API, from the copy's verified entries.
   const model = buildSiteModel(reader.origin, entries);
   const committed = await checkpointCommitTime(logDir, checkpointBytes);
   const time = committed?.time ?? model.newestRecordTime;
@@ -243,9 +265,15 @@ async function checkpointCommitTime(logDir: string, checkpoint: Uint8Array): Pro
   }
 }
 
-/** JSON with <, > and & as \u escapes (as Go's encoding/json does): harmless even if served as HTML. */
+/**
+ * JSON with <, > and & as \u escapes (as Go's encoding/json does): harmless even if served as HTML; and
+ * invisible characters (bidi controls, zero-width, html.ts INVISIBLE_CHARACTER) as \u escapes, the same
+ * value for a parser, visible to a person reading the file.
+ */
 function jsonText(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[<>&]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, 2)
+    .replace(/[<>&]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(INVISIBLE_CHARACTER, (char) => char.split('').map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
 }
 
 /** verify.html and its script (src/publish/verify-page.ts). */

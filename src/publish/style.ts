@@ -28,6 +28,7 @@ h3{font-size:15px;margin:18px 0 8px}
 p{margin:6px 0}
 .muted{color:var(--muted)}
 .small{font-size:13px}
+.invisible{color:var(--ne);background:var(--ne-bg);border-radius:3px;padding:0 2px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(250px,1fr));gap:12px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:10px 14px;min-width:0}
 .card h3{margin:0 0 6px;font-size:12px;text-transform:uppercase;letter-spacing:.6px;color:var(--muted)}

@@ -6,6 +6,7 @@
 // The logic is src/publish/browser/ (verify.ts, page.ts), bundled into assets/verify-bundle.ts by
 // scripts/build-verify-bundle.ts. The page's Content-Security-Policy allows scripts and fetches from
 // 'self' only and no inline script: the pinned values travel in a JSON data block.
+import { visibleText } from '../visible-text.js';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -26,8 +27,9 @@ export interface VerifyPageOptions {
   readonly verifierKey: string;
 }
 
+/** Escapes text for the page (invisible characters shown as their code point label, see html.ts). */
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return visibleText(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** JSON safe inside a <script> data block: no `<`, `>`, `&` (so no `</script>` or `<!--`), no U+2028/9. */

@@ -96,26 +96,58 @@ export interface RecordTagsResult {
 }
 
 /**
- * The repository URL as recorded: a URL without spaces or control characters, with any user name or
- * password removed (a token in remote.origin.url must never be signed into a public log).
+ * A repository URL without credentials, by string rules that need no WHATWG parse (which fails on, e.g.,
+ * a port above 65535 and would leave the URL as written):
+ * - `scheme://authority/path`: the authority ends at the first "/", "?", "#" or "\\" (RFC 3986 §3.2;
+ *   WHATWG also ends it at "\\"); everything up to its last "@" (the userinfo) is removed, and so are the
+ *   query and the fragment (tokens such as `?access_token=` live there);
+ * - scp-like `[user@]host:path` (git's form when a ":" comes before any "/"): everything up to the last
+ *   "@" before the first "/" is removed;
+ * - anything else (a local path) is kept.
  */
-export function repositoryUrlToRecord(url: string): string {
-  const problem = recordValueProblem(url);
-  if (problem || /\s/.test(url)) {
-    throw new UsageError(`repository URL ${JSON.stringify(url)} ${problem ?? 'contains white space'}; pass --remote URL`, 'BAD_REPOSITORY_URL');
+export function redactRepositoryUrl(url: string): string {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(url);
+  if (scheme) {
+    const rest = url.slice(scheme[0].length);
+    const authorityEnd = rest.search(/[/?#\\]/);
+    const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
+    const after = authorityEnd < 0 ? '' : rest.slice(authorityEnd);
+    const queryOrFragment = after.search(/[?#]/);
+    return `${scheme[0]}${authority.slice(authority.lastIndexOf('@') + 1)}${queryOrFragment < 0 ? after : after.slice(0, queryOrFragment)}`;
   }
-  try {
-    const parsed = new URL(url);
-    if (parsed.username !== '' || parsed.password !== '') {
-      parsed.username = '';
-      parsed.password = '';
-      return parsed.href;
-    }
-  } catch {
-    // scp-like "user@host:path" or a plain path: keep as written, minus a leading user@ for scp-like.
-    return url.replace(/^[^/@:]+@(?=[^/:]+:)/, '');
+  const colon = url.indexOf(':');
+  const slash = url.indexOf('/');
+  if (colon > 0 && (slash < 0 || colon < slash)) {
+    const head = slash < 0 ? url : url.slice(0, slash);
+    return url.slice(head.lastIndexOf('@') + 1);
   }
   return url;
+}
+
+/**
+ * The repository URL as recorded: a URL without spaces or control characters, with any user name or
+ * password, query and fragment removed (a token in remote.origin.url must never be signed into a public
+ * log). A URL with an "@" left, or whose host is not host[:port], may hide a password in a form these
+ * rules miss: refused.
+ * Errors show the URL only with its credentials removed.
+ */
+export function repositoryUrlToRecord(url: string): string {
+  const redacted = redactRepositoryUrl(url);
+  const shown = JSON.stringify(redacted.slice(0, 200));
+  const problem = recordValueProblem(url);
+  if (problem || /\s/.test(url)) {
+    throw new UsageError(`repository URL ${shown} ${problem ?? 'contains white space'}; pass --remote URL`, 'BAD_REPOSITORY_URL');
+  }
+  // Refuse rather than guess where a parser might see a password that these rules do not: an "@" left
+  // anywhere, or an authority that is not host[:port] (e.g. "user:pa#ss@host" ends it at the "#").
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#\\]*)/.exec(redacted)?.[1];
+  if (redacted.includes('@') || (authority !== undefined && !/^(?:\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?$/.test(authority))) {
+    throw new UsageError(
+      'the repository URL has an "@" or a host that is not host[:port], where a password may hide (not shown); pass --remote with a plain URL',
+      'BAD_REPOSITORY_URL',
+    );
+  }
+  return redacted;
 }
 
 /** Reads the repository's tags and appends what changed, in one signed append. */

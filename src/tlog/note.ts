@@ -79,14 +79,14 @@ export interface VerifierKey {
  * '+' split (the base64 part may contain '+'), the hash must be 8 hex digits and must match.
  */
 export function parseVerifierKey(vkey: string): VerifierKey {
-  // Never echo a private key given by mistake (e.g. --vkey pointing at the signing key file).
-  const shown = vkey.trimStart().startsWith('PRIVATE+') ? '(a PRIVATE+KEY signer key: a secret, not shown)' : JSON.stringify(vkey.slice(0, 120));
+  // Never echo the text: it may be a private key given by mistake (e.g. --vkey pointing at the signing
+  // key file) or whatever file a hostile log's log.vkey was made to be.
   const bad = (why: string): never => {
     throw new FormatError(
       'MALFORMED_VERIFIER_KEY',
       vkey.trimStart().startsWith('PRIVATE+')
-        ? `this is a private signing key, not a verifier key ${shown}; pass the public key (name+hash+key)`
-        : `malformed verifier key ${shown}: ${why}`,
+        ? 'this is a private signing key, not a verifier key (a secret, not shown); pass the public key (name+hash+key)'
+        : `malformed verifier key (${vkey.length} characters, not shown): ${why}`,
     );
   };
   const first = vkey.indexOf('+');

@@ -40,7 +40,7 @@ export const compareCommand: CommandModule = {
 
 async function compare(args: CompareArgs): Promise<void> {
   const { printableRef } = await import('../../gitsrc/refname.js');
-  const { parseShowRef } = await import('../../gitsrc/show-ref.js');
+  const { parseShowRefTags } = await import('../../gitsrc/show-ref.js');
   const { compareTags, localTagsFromRepository, readVerifiedTagLog } = await import('../../tags/compare.js');
   const logLocation = await resolveLogLocation(args.log);
   const verifierKey = args.vkey !== undefined ? await resolveVerifierKey(args.vkey, logLocation) : EMBEDDED_LOG_VERIFIER_KEY;
@@ -51,7 +51,7 @@ async function compare(args: CompareArgs): Promise<void> {
   }
   const [local, log] = await Promise.all([
     fromStdin
-      ? readStdin().then((text) => ({ tags: parseShowRef(text), rejected: [] }))
+      ? readStdin().then(parseShowRefTags)
       : localTagsFromRepository(args.repo ?? '.'),
     readVerifiedTagLog(logLocation, verifierKey!),
   ]);
