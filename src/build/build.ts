@@ -18,6 +18,7 @@ import { hashDistpack, hashFile } from './distpack.js';
 import { assertNoKeyInEnvironment, exportTree, giveToBuildUser, printableLine, runMakeBash, scrubbedEnvironment, type BuildUser } from './make.js';
 import { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult, type BuildResult, type BootstrapToolchain } from './result.js';
 import { checkSourceTarball } from './source-check.js';
+import { portsFromSourceTree } from './plan.js';
 import { hashModuleZipStripped } from './macho.js';
 import { distpackFileNames, extraEnvironment, formatTarget, isDistpackVersion, requireGoVersion, type Target } from './target.js';
 
@@ -85,6 +86,15 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
   const say = options.onProgress ?? (() => {});
   const tag = await checkTagAgainstLog(options.repository, options.version, options.tagLog);
   say(`${options.version}: tag matches the witness log (index ${tag.logIndex}): commit ${tag.commit}, tree ${tag.tree}`);
+  // Every target must be a port of this release (its own src/cmd/dist/build.go), before anything is exported.
+  const ports = new Set((await portsFromSourceTree(options.repository, options.version)).map(formatTarget));
+  const notPorts = options.targets.map(formatTarget).filter((target) => !ports.has(target));
+  if (notPorts.length > 0) {
+    throw new UsageError(
+      `${notPorts.join(', ')} ${notPorts.length === 1 ? 'is not a port' : 'are not ports'} of ${options.version} (its src/cmd/dist/build.go lists ${ports.size}; witness plan --all-ports REPO shows them)`,
+      'NOT_A_PORT',
+    );
+  }
   const bootstrap = await describeBootstrap(options.bootstrap);
   say(`bootstrap: ${bootstrap.map((b) => b.version).join(' <- ')} (${bootstrap[0]!.hash})`);
   await mkdir(options.out, { recursive: true });
