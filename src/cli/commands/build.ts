@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { field, printJson, printLines } from '../output.js';
+import { field, printJson, printLines, setExitCode } from '../output.js';
+import { progress } from '../progress.js';
 
 interface BuildArgs {
   release: string;
@@ -47,9 +48,9 @@ export const buildCommand: CommandModule = {
       keepWork: args.keepWork,
       user: defaultBuildUser(),
       builderVersion: WITNESS_VERSION,
-      onProgress: (message) => process.stderr.write(`${message}\n`),
+      onProgress: (message) => progress().line(message),
     });
-    if (builds.some((build) => build.outcome === 'failed')) process.exitCode = 1;
+    if (builds.some((build) => build.outcome === 'failed')) setExitCode(1);
     if (args.json) {
       printJson(builds.map(({ target, outcome, resultFile, seconds, makeSeconds, distpackDir }) => ({ target, outcome, resultFile, seconds, makeSeconds, distpackDir })));
       return;
