@@ -85,7 +85,6 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
   if (options.targets.length === 0) throw new UsageError('no target given', 'NO_TARGET');
   const say = options.onProgress ?? (() => {});
   const tag = await checkTagAgainstLog(options.repository, options.version, options.tagLog);
-  say(`${options.version}: tag matches the witness log (index ${tag.logIndex}): commit ${tag.commit}, tree ${tag.tree}`);
   // Every target must be a port of this release (its own src/cmd/dist/build.go), before anything is exported.
   const ports = new Set((await portsFromSourceTree(options.repository, options.version)).map(formatTarget));
   const notPorts = options.targets.map(formatTarget).filter((target) => !ports.has(target));
@@ -95,6 +94,7 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
       'NOT_A_PORT',
     );
   }
+  say(`${options.version}: tag matches the witness log (index ${tag.logIndex}): commit ${tag.commit}, tree ${tag.tree}`);
   const bootstrap = await describeBootstrap(options.bootstrap);
   say(`bootstrap: ${bootstrap.map((b) => b.version).join(' <- ')} (${bootstrap[0]!.hash})`);
   await mkdir(options.out, { recursive: true });

@@ -145,8 +145,27 @@ export function usageFailure(message: string | null | undefined, error: Error | 
   const text = message ?? error?.message ?? 'bad command line';
   let match: RegExpExecArray | null;
 
+  // An option the command does not know is named first, even when yargs found a required one missing
+  // (a typo of a required option is both).
+  const unknownOption = (): UsageError | undefined => {
+    const known = optionsOf(node);
+    for (const token of argv) {
+      if (token === '--') break;
+      const name = /^--(?:no-)?([^=]+)/.exec(token)?.[1];
+      if (name === undefined || known.includes(name) || known.some((option) => option.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) === name)) continue;
+      const near = suggestion(name, known);
+      return new UsageError(`unknown option ${token.split('=')[0]}${near ? `; did you mean --${near}?` : ''} (${help})`, 'UNKNOWN_OPTION');
+    }
+    return undefined;
+  };
   if ((match = /^Unknown arguments?: (.*)$/s.exec(text))) {
     const names = match[1]!.split(', ');
+    // At the top, a word that is not a command comes first.
+    const firstWord = path.length === 0 ? argv.find((token) => !token.startsWith('-')) : undefined;
+    if (firstWord !== undefined && names.includes(firstWord)) {
+      const near = suggestion(firstWord, tree.map((child) => commandName(child.module)));
+      return new UsageError(`unknown command ${shown(firstWord)}${near ? `; did you mean ${near}?` : ''} (${help})`, 'UNKNOWN_COMMAND');
+    }
     const name = names[0]!;
     const optionToken = argv.find((token) => token === `--${name}` || token.startsWith(`--${name}=`) || token === `--no-${name}` || token === `-${name}`);
     if (optionToken !== undefined) {
@@ -161,6 +180,8 @@ export function usageFailure(message: string | null | undefined, error: Error | 
     }
     return new UsageError(`unexpected argument ${shown(name)} (${help})`, 'UNEXPECTED_ARGUMENT');
   }
+  const unknown = unknownOption();
+  if (unknown) return unknown;
   if ((match = /^Missing required arguments?: (.*)$/s.exec(text))) {
     const wanted = new Set((node ? positionals(node.module) : []).map((p) => p.name));
     const flags = match[1]!.split(', ').map((name) => (wanted.has(name) ? `<${name}>` : `--${kebab(name)}`));

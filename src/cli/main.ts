@@ -80,16 +80,16 @@ function oneLine(text: string): string {
 }
 
 /** Reports an error the way the CLI promises; returns the exit code. */
-function reportFailure(error: unknown, current: CliSession): number {
+export function reportFailure(error: unknown, current: CliSession): number {
   if (error instanceof WitnessError) {
     const exitCode = current.errorExitCode ?? error.exitCode;
-    printWitnessError(error);
+    printWitnessError(error, current.io.stderr);
     if (current.json) current.io.stdout.write(jsonText({ error: { code: error.code, message: oneLine(error.message), category: error.category, exitCode } }));
     return exitCode;
   }
   const message = oneLine(error instanceof Error ? error.message : String(error)) || 'unknown error';
-  printError(`witness: internal error: ${message} (run with --debug for the stack)`);
-  if (current.debug) printError(error instanceof Error ? (error.stack ?? message) : String(error));
+  printError(`witness: internal error: ${message} (run with --debug for the stack)`, current.io.stderr);
+  if (current.debug) printError(error instanceof Error ? (error.stack ?? message) : String(error), current.io.stderr);
   if (current.json) current.io.stdout.write(jsonText({ error: { code: 'INTERNAL_ERROR', message: `internal error: ${message}`, category: 'internal', exitCode: 2 } }));
   return 2;
 }

@@ -74,14 +74,14 @@ export function printLines(lines: readonly string[]): void {
 }
 
 /** A line on stderr (diagnostics; never with --json on stdout). */
-export function printError(line: string): void {
-  session().io.stderr.write(`${line}\n`);
+export function printError(line: string, to: CliStream = session().io.stderr): void {
+  to.write(`${line}\n`);
 }
 
 /** The one line the CLI prints on stderr for a WitnessError. */
-export function printWitnessError(error: WitnessError): void {
+export function printWitnessError(error: WitnessError, to: CliStream = session().io.stderr): void {
   const failed = error.category === 'verification' || error.category === 'format' ? 'FAILED: ' : '';
-  printError(`witness: ${failed}${error.message} [${error.code}]`);
+  printError(`witness: ${failed}${error.message.replace(/\s*\n\s*/g, ' ')} [${error.code}]`, to);
 }
 
 /** Fixed-width label column for human summaries. */
