@@ -151,6 +151,9 @@ export function usageFailure(message: string | null | undefined, error: Error | 
     const known = optionsOf(node);
     for (const token of argv) {
       if (token === '--') break;
+      // -x: yargs' short options (only -h is one here); -1 is a value.
+      const short = /^-([A-Za-z])[A-Za-z]*$/.exec(token)?.[1];
+      if (short !== undefined && short !== 'h') return new UsageError(`unknown option -${short} (${help})`, 'UNKNOWN_OPTION');
       const name = /^--(?:no-)?([^=]+)/.exec(token)?.[1];
       if (name === undefined || known.includes(name) || known.some((option) => option.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) === name)) continue;
       const near = suggestion(name, known);
