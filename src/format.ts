@@ -31,6 +31,11 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
 }
 
+/** The exact seconds with the readable duration past a minute: "1234 s (20 min 34 s)"; "42 s". */
+export function secondsWithHuman(seconds: number): string {
+  return seconds < 60 ? `${seconds} s` : `${seconds} s (${formatDuration(seconds)})`;
+}
+
 /** A rate for progress lines: "1,234 entries/s", "45.2 MiB/s". */
 export function formatRate(count: number, seconds: number, unit: string): string {
   if (seconds <= 0) return '';

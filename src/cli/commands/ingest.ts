@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { resolveLogFolder } from '../log-location.js';
 import { progress } from '../progress.js';
+import { bytesWithHuman } from '../../format.js';
 import { printJson, printLines, setExitCode } from '../output.js';
 
 interface IngestArgs {
@@ -61,8 +62,8 @@ export const ingestCommand: CommandModule = {
       for (const file of record.files ?? []) {
         const verdicts = record.verdicts.filter((verdict) => verdict.file === file.name);
         const summary = verdicts.length ? verdicts.map((verdict) => `${verdict.source}: ${verdict.status}`).join(', ') : 'unchecked: nothing to compare with';
-        lines.push(`    ${file.name.padEnd(width)}  ${summary}`);
-        for (const verdict of verdicts) if (verdict.status !== 'equal') lines.push(`    ${''.padEnd(width)}    ${verdict.source} ${verdict.status}: ${verdict.detail}`);
+        lines.push(`    ${file.name.padEnd(width)}  ${bytesWithHuman(file.size).padEnd(26)}  ${summary}`);
+        for (const verdict of verdicts) if (verdict.status !== 'equal') lines.push(`    ${''.padEnd(width + 28)}    ${verdict.source} ${verdict.status}: ${verdict.detail}`);
       }
     }
     for (const conflict of report.conflicts) lines.push(`REPRODUCIBILITY FAILURE: ${conflict}`);
