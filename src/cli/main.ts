@@ -6,6 +6,8 @@
 // full before any handler runs (src/cli/arguments.ts). Errors print one line on stderr (with --json,
 // also one JSON document on stdout); an error that is not a WitnessError is a bug, reported as
 // "internal error" with its stack only under --debug or WITNESS_DEBUG=1.
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import yargs, { type MiddlewareFunction } from 'yargs';
 import { WitnessError } from '../errors.js';
 import { DEFAULT_LOG_DIR } from '../log/layout.js';
@@ -119,3 +121,14 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     }
   });
 }
+
+/** Whether this module is the program itself (`node dist/witness.mjs ...`), not imported (bin/witness.js, tests). */
+function isProgram(): boolean {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isProgram()) process.exitCode = await run(process.argv.slice(2));
