@@ -66,7 +66,8 @@ export class ProgressReporter {
     const amount = (n: number) => (unit === 'bytes' ? humanBytes(n) : `${n.toLocaleString('en-US')}`);
     const of = phase.total !== undefined ? ` of ${amount(phase.total)}` : '';
     const rate = elapsed >= 0.5 ? formatRate(phase.done, elapsed, unit) : '';
-    return `${amount(phase.done)}${of}${unit === 'bytes' ? '' : ` ${unit}`}${rate ? `, ${rate}` : ''}`;
+    const counted = phase.done === 1 && phase.total === undefined ? unit.replace(/ies$/, 'y').replace(/s$/, '') : unit;
+    return `${amount(phase.done)}${of}${unit === 'bytes' ? '' : ` ${counted}`}${rate ? `, ${rate}` : ''}`;
   }
 
   private draw(force: boolean): void {
