@@ -6,6 +6,7 @@
 // `witness bootstrap` writes, per built toolchain, the GOROOT at <out>/<version>/ and beside it a
 // manifest <out>/<version>.bootstrap.json naming the commit and tree it was built from, its hash, and
 // the chain that built it. A build that uses it re-hashes the GOROOT and refuses it if it changed.
+import { formatDuration } from '../format.js';
 import { mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, FormatError, UsageError } from '../errors.js';
@@ -248,7 +249,7 @@ export async function buildBootstrapChain(version: string, options: BootstrapOpt
   return { goroot, chain: chain ?? (await describeBootstrap(goroot)), built };
 }
 
+/** "7 min 23 s" (src/format.ts). */
 export function formatSeconds(seconds: number): string {
-  const s = Math.round(seconds);
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return formatDuration(seconds);
 }

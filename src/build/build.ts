@@ -20,6 +20,7 @@ import { assertNoKeyInEnvironment, buildUserFor, exportTree, giveToBuildUser, pr
 import type { Sandbox } from './sandbox.js';
 import { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult, type BuildResult, type BootstrapToolchain } from './result.js';
 import { checkSourceTarball } from './source-check.js';
+import { portsFromSourceTree } from './plan.js';
 import { hashModuleZipStripped } from './macho.js';
 import { distpackFileNames, extraEnvironment, formatTarget, isDistpackVersion, requireGoVersion, type Target } from './target.js';
 
@@ -87,6 +88,15 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
   if (options.targets.length === 0) throw new UsageError('no target given', 'NO_TARGET');
   const say = options.onProgress ?? (() => {});
   const tag = await checkTagAgainstLog(options.repository, options.version, options.tagLog);
+  // Every target must be a port of this release (its own src/cmd/dist/build.go), before anything is exported.
+  const ports = new Set((await portsFromSourceTree(options.repository, options.version)).map(formatTarget));
+  const notPorts = options.targets.map(formatTarget).filter((target) => !ports.has(target));
+  if (notPorts.length > 0) {
+    throw new UsageError(
+      `${notPorts.join(', ')} ${notPorts.length === 1 ? 'is not a port' : 'are not ports'} of ${options.version} (its src/cmd/dist/build.go lists ${ports.size}; witness plan --all-ports REPO shows them)`,
+      'NOT_A_PORT',
+    );
+  }
   say(`${options.version}: tag matches the witness log (index ${tag.logIndex}): commit ${tag.commit}, tree ${tag.tree}`);
   const bootstrap = await describeBootstrap(options.bootstrap);
   say(`bootstrap: ${bootstrap.map((b) => b.version).join(' <- ')} (${bootstrap[0]!.hash})`);

@@ -21,6 +21,7 @@ import { environmentList, parseBuildResult, type BuildResult } from './result.js
 import { RefusedFileError, openUntrustedFile, readBounded } from '../untrusted-file.js';
 import { distpackFileNames, parseTarget, publishedArchiveName, toolchainModuleVersion } from './target.js';
 import { createHash } from 'node:crypto';
+import type { OnProgress } from '../progress.js';
 
 const MAX_RESULT_BYTES = 1024 * 1024;
 const MAX_BUILD_LOG_BYTES = 16 * 1024 * 1024;
@@ -33,6 +34,7 @@ export interface IngestOptions {
   readonly published?: PublishedListing;
   readonly now?: Date;
   readonly dryRun?: boolean;
+  readonly onProgress?: OnProgress;
 }
 
 export interface IngestedBuild {
@@ -110,8 +112,12 @@ export async function loadBuildResult(file: string): Promise<LoadedResult> {
 
 export async function ingestBuildResults(log: WitnessLog, files: readonly string[], signer: SignerKey | undefined, options: IngestOptions = {}): Promise<IngestReport> {
   if (files.length === 0) throw new UsageError('no build result given', 'NO_RESULTS');
+  const say = options.onProgress ?? (() => {});
   const loaded: LoadedResult[] = [];
-  for (const file of files) loaded.push(await loadBuildResult(file));
+  for (const file of files) {
+    loaded.push(await loadBuildResult(file));
+    say({ phase: 'reading build results', done: loaded.length, total: files.length, unit: 'results' });
+  }
 
   const { checkpoint, entries } = await log.readVerifiedEntries();
   const records: Array<{ index: bigint; record: LogRecord }> = entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) }));
@@ -142,6 +148,7 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
       throw new VerificationError('RESULT_TAG_MOVED', `${item.file}: ${result.tag.ref} has ${present ? `moved (log index ${present.index})` : 'vanished'} since this build; rebuild it`);
     }
 
+    say({ phase: 'comparing builds', done: builds.length, total: loaded.length, unit: 'results' });
     const { verdicts, evidence } = result.outcome === 'built' ? await compare(result, item.sha256, options, [...previousBuilds, ...pending]) : { verdicts: [], evidence: [] };
     const record: BuildRecord = {
       version: result.version,

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { FormatError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
 import { recordValueProblem } from '../log/record.js';
-import { formatTarget, parseGoVersion, parseTarget } from './target.js';
+import { formatTarget, isKnownPort, parseGoVersion, parseTarget } from './target.js';
 
 export const BUILD_RESULT_SCHEMA = 'go-source-witness/build-result/v1';
 
@@ -196,6 +196,9 @@ export function checkBuildResult(result: BuildResult): void {
   if (!version) throw new Error(`version ${JSON.stringify(r.version)} is not a Go release version`);
   const target = parseTarget(text(r.target, 'target'));
   if (formatTarget(target) !== r.target) throw new Error('target is not GOOS/GOARCH');
+  // A result (failed ones included) is for a port of its release: make.bash of a target Go does not have
+  // fails for that reason alone, and that failure says nothing about the release.
+  if (isKnownPort(version, target) === false) throw new Error(`target ${r.target} is not a port of ${version.text} (go tool dist list)`);
   const env = exactKeys(r.env, 'env', [], Object.keys(isObject(r.env) ? r.env : {}));
   const envNames = Object.keys(env);
   if (envNames.join('\0') !== [...envNames].sort().join('\0')) throw new Error('env is not sorted by name');

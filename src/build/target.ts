@@ -104,6 +104,33 @@ export const FIRST_CLASS_TARGETS: readonly Target[] = [
   'windows/amd64',
 ].map(parseTarget);
 
+// `go tool dist list` of the releases distpack builds, as each tag's src/cmd/dist/build.go says (the keys
+// of cgoEnabled minus broken; read from the Go repository's tags go1.21rc1 ... go1.23.2 with
+// portsFromSourceTree in plan.ts): the same within a minor line, and only growing.
+const GO121_PORTS = [
+  'aix/ppc64', 'android/386', 'android/amd64', 'android/arm', 'android/arm64', 'darwin/amd64', 'darwin/arm64',
+  'dragonfly/amd64', 'freebsd/386', 'freebsd/amd64', 'freebsd/arm', 'freebsd/arm64', 'freebsd/riscv64',
+  'illumos/amd64', 'ios/amd64', 'ios/arm64', 'js/wasm', 'linux/386', 'linux/amd64', 'linux/arm', 'linux/arm64',
+  'linux/loong64', 'linux/mips', 'linux/mips64', 'linux/mips64le', 'linux/mipsle', 'linux/ppc64', 'linux/ppc64le',
+  'linux/riscv64', 'linux/s390x', 'netbsd/386', 'netbsd/amd64', 'netbsd/arm', 'netbsd/arm64', 'openbsd/386',
+  'openbsd/amd64', 'openbsd/arm', 'openbsd/arm64', 'plan9/386', 'plan9/amd64', 'plan9/arm', 'solaris/amd64',
+  'wasip1/wasm', 'windows/386', 'windows/amd64', 'windows/arm', 'windows/arm64',
+];
+const KNOWN_PORTS: ReadonlyMap<number, ReadonlySet<string>> = new Map([
+  [21, new Set(GO121_PORTS)],
+  [22, new Set([...GO121_PORTS, 'openbsd/ppc64'])],
+  [23, new Set([...GO121_PORTS, 'openbsd/ppc64', 'openbsd/riscv64'])],
+]);
+
+/**
+ * Whether `target` is a port of `version` by the table above: true or false for go1.21–go1.23, undefined
+ * for minor lines the table does not cover (the release's own src/cmd/dist/build.go decides those; build
+ * reads it from the repository).
+ */
+export function isKnownPort(version: GoVersion, target: Target): boolean | undefined {
+  return KNOWN_PORTS.get(version.minor)?.has(formatTarget(target));
+}
+
 /**
  * Environment beyond GOOS/GOARCH that the published build of `target` used. linux/arm: GOARM=6 from
  * go1.21.1 on; go1.21.0 and its release candidates were built with the default GOARM=7 (golang/go#62164,

@@ -74,7 +74,7 @@ export interface WitnessServer {
 }
 
 /** A log line writer: one JSON object per line on `stream`. */
-export function jsonLineLogger(stream: NodeJS.WritableStream): (entry: RequestLogEntry) => void {
+export function jsonLineLogger(stream: { write(text: string): unknown }): (entry: RequestLogEntry) => void {
   return (entry) => {
     stream.write(`${JSON.stringify(entry)}\n`);
   };

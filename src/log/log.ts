@@ -85,15 +85,29 @@ export class WitnessLog extends LogReader {
    * verifier key, .gitattributes and the signed checkpoint of the empty tree, in one commit.
    * The origin is the key name (c2sp.org/tlog-checkpoint: the log's key name SHOULD be the origin).
    */
-  static async init(dir: string, signerKey: SignerKey): Promise<{ log: WitnessLog; commit: string }> {
+  /**
+   * Refuses a folder a new log cannot be created in: one that holds anything beyond what an init that
+   * died before its checkpoint writes. Writes nothing (the CLI checks before it generates a key).
+   */
+  static async assertNewLogFolder(dir: string): Promise<void> {
     const absolute = path.resolve(dir);
-    await mkdir(absolute, { recursive: true });
-    // Empty, or holding only what an init that died before its checkpoint writes: start over.
-    const existing = await readdir(absolute);
+    const existing = await readdir(absolute).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      if (error.code === 'ENOTDIR') throw new UsageError(`${absolute} is not a folder`, 'LOG_EXISTS');
+      throw new EnvironmentError('LOG_UNREADABLE', `cannot read ${absolute}: ${error.message}`);
+    });
     const initFiles = new Set(['.git', GITATTRIBUTES_FILE, VERIFIER_KEY_FILE, ...VIEW_FILES]);
     if (existing.some((name) => !initFiles.has(name) && !name.startsWith(TEMP_PREFIX))) {
       throw new UsageError(`${absolute} is not empty; a new log needs an empty folder`, 'LOG_EXISTS');
     }
+  }
+
+  static async init(dir: string, signerKey: SignerKey): Promise<{ log: WitnessLog; commit: string }> {
+    const absolute = path.resolve(dir);
+    // Empty, or holding only what an init that died before its checkpoint writes: start over.
+    await WitnessLog.assertNewLogFolder(absolute);
+    await mkdir(absolute, { recursive: true });
+    const existing = await readdir(absolute);
     for (const name of existing) if (name.startsWith(TEMP_PREFIX)) await rm(path.join(absolute, name), { force: true });
     let location = await locateGit(absolute);
     if (!location) {

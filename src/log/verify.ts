@@ -29,12 +29,15 @@ import { LogReader } from './reader.js';
 import { type LogSource, logSource } from './source.js';
 import { type LogRecord, parseRecord } from './record.js';
 import { VIEW_RECORD_TYPES, deriveViews, isViewFile } from './views.js';
+import type { OnProgress } from '../progress.js';
 
 export interface VerifyOptions {
   /** Pinned verifier key; default: the folder's own log.vkey (reported as not pinned). */
   readonly verifierKey?: string;
   /** Walk the git history of the checkpoint (default true; skipped with a note outside git). */
   readonly history?: boolean;
+  /** Told how many entries are verified and commits walked (src/progress.ts). */
+  readonly onProgress?: OnProgress;
 }
 
 export interface HistoryReport {
@@ -109,6 +112,8 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
   };
   const { fullCount: fullBundles, partialWidth: lastBundleWidth } = tileCounts(size, 0);
   const bundleCount = fullBundles + (lastBundleWidth > 0 ? 1n : 0n);
+  const say = options.onProgress ?? (() => {});
+  say({ phase: 'verifying entries', done: 0, total: Number(size), unit: 'entries' });
   for (let index = 0n; index < bundleCount; index++) {
     const ref: TileRef = { level: 'entries', index, width: index < fullBundles ? TILE_WIDTH : lastBundleWidth };
     const file = tilePath(ref);
@@ -123,6 +128,7 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
       }
     });
     for (const tile of builder.append(entries.map((entry) => leafHash(entry)))) await compareTile(tile);
+    say({ phase: 'verifying entries', done: Number(index * 256n) + entries.length, total: Number(size), unit: 'entries' });
   }
   for (const tile of builder.partialTiles()) await compareTile(tile);
 
@@ -207,7 +213,7 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
     options.history === false
       ? { checked: false, checkpoints: [], note: 'not requested' }
       : source.folder
-        ? await verifyHistory(log, source.folder, size, rootAt, warnings, committedState.interruptedFrom !== undefined)
+        ? await verifyHistory(log, source.folder, size, rootAt, warnings, committedState.interruptedFrom !== undefined, say)
         : { checked: false, checkpoints: [], note: 'the log was read over HTTP; its git history is not available' };
 
   // 5. Derived views (tags.txt, ...) must be exactly what the verified entries say, whatever the state of
@@ -261,6 +267,7 @@ async function verifyHistory(
   rootAt: (size: bigint) => Hash,
   warnings: string[],
   interrupted: boolean,
+  say: OnProgress,
 ): Promise<HistoryReport> {
   const location = await locateGit(folder);
   if (!location) return { checked: false, checkpoints: [], note: 'the log folder is not in a git work tree' };
@@ -279,6 +286,7 @@ async function verifyHistory(
       const [commit, ...parents] = line.split(' ');
       return { commit: commit!, parents };
     });
+  say({ phase: 'checking git history', total: commits.length, unit: 'commits' });
   const blobs = await readObjects(cwd, commits.map(({ commit }) => `${commit}:${checkpointPath}`));
   const objects = await readObjects(cwd, commits.map(({ commit }) => commit));
   const verifier = noteVerifier(log.verifierKey);
@@ -346,6 +354,7 @@ async function verifyHistory(
       checkpoints.push({ commit, size });
       if (!message.endsWith(text!)) warnings.push(`commit ${short} changes the checkpoint but its message does not carry it`);
     }
+    say({ phase: 'checking git history', done: i + 1, total: commits.length, unit: 'commits' });
   });
   const last = state.get(commits[commits.length - 1]!.commit)?.text;
   if (last === undefined) {

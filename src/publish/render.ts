@@ -2,6 +2,7 @@
 // (escaped); links are relative and built with `href` from validated names, so the site works from
 // file://, from a sub-path (GitHub Pages project sites) and from the root alike.
 import type { BuildStatus } from '../build/record.js';
+import { bytesWithHuman, secondsWithHuman } from '../format.js';
 import { type HtmlValue, SafeHtml, href, html, join } from './html.js';
 import { type Alarm, type AlarmKind, type CosignedHead, type IndexedBuild, type ReleaseRow, type SiteModel, latestBuild, releaseVersion, tagName } from './model.js';
 import { SITE_CSS, styleHashSource } from './style.js';
@@ -329,17 +330,17 @@ function renderBuild(ctx: SiteContext, item: IndexedBuild, alarms: readonly Alar
         ]
       : []),
     html`<tr><th>Builder</th><td class="mono">${build.builder}</td></tr>`,
-    html`<tr><th>Timing</th><td>started ${build.started}, ${formatDuration(build.seconds)}; ingested ${build.ingested}</td></tr>`,
+    html`<tr><th>Timing</th><td>started ${build.started}, ${secondsWithHuman(build.seconds)}; ingested ${build.ingested}</td></tr>`,
     html`<tr><th>Build log</th><td>${
       logPublished
         ? html`<a href="${href(['..', 'build-logs', `${build.buildLog.sha256}.log`])}">build-logs/${build.buildLog.sha256}.log</a>`
         : html`<span class="mono">${build.buildLog.sha256}</span> <span class="muted">(not published)</span>`
-    } · ${build.buildLog.size} bytes</td></tr>`,
+    } · ${bytesWithHuman(build.buildLog.size)}</td></tr>`,
     html`<tr><th>Result file</th><td class="mono">${build.result}</td></tr>`,
   ];
   const files = build.files?.length
     ? html`<h3>Files</h3><div class="scroll"><table><thead><tr><th>Name</th><th>Size</th><th>SHA-256</th></tr></thead><tbody>${build.files.map(
-        (file) => html`<tr><td class="mono">${file.name}</td><td>${file.size}</td><td class="mono">${file.sha256}</td></tr>`,
+        (file) => html`<tr><td class="mono">${file.name}</td><td>${bytesWithHuman(file.size)}</td><td class="mono">${file.sha256}</td></tr>`,
       )}</tbody></table></div>`
     : html``;
   const goSum = build.goSum ? html`<h3>go.sum</h3><pre>${build.goSum.join('\n')}</pre>` : html``;
@@ -369,13 +370,6 @@ ${bootstrap}
 </section>`;
 }
 
-function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  const rest = seconds % 60;
-  if (minutes < 60) return `${seconds} s (${minutes} min ${rest} s)`;
-  return `${seconds} s (${Math.floor(minutes / 60)} h ${minutes % 60} min)`;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // tags.html

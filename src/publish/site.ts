@@ -20,6 +20,7 @@ import { LogReader } from '../log/reader.js';
 import { folderSource } from '../log/source.js';
 import { type VerifyReport, verifyLog, verifyLogFolder } from '../log/verify.js';
 import { parseRecord } from '../log/record.js';
+import type { OnProgress } from '../progress.js';
 import { TAGS_FILE, VIEW_RECORD_TYPES, deriveViews, isViewFile } from '../log/views.js';
 import { encodeBase64 } from '../tlog/encoding.js';
 import { TILE_WIDTH, tileCounts } from '../tlog/tile.js';
@@ -46,6 +47,8 @@ export interface PublishOptions {
   readonly verifierKey?: string;
   /** A time to show as "generated"; default none, so the same log always gives the same bytes. */
   readonly now?: Date;
+  /** Told of verification and copying progress (src/progress.ts). */
+  readonly onProgress?: OnProgress;
 }
 
 export interface PublishResult {
@@ -73,7 +76,7 @@ export async function publishSite(options: PublishOptions): Promise<PublishResul
   const outDir = path.resolve(options.outDir);
   await checkOutDir(logDir, outDir);
 
-  const report = await verifyLogFolder(logDir, { ...(options.verifierKey !== undefined ? { verifierKey: options.verifierKey } : {}), history: true });
+  const report = await verifyLogFolder(logDir, { ...(options.verifierKey !== undefined ? { verifierKey: options.verifierKey } : {}), history: true, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   const parent = path.dirname(outDir);
   await mkdir(parent, { recursive: true });
   const temp = await mkdtemp(path.join(parent, `${TEMP_PREFIX}site-`));
@@ -148,7 +151,10 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
   const copy = async (relative: string) => write(relative, await readLogFile(relative));
   await write(CHECKPOINT_FILE, checkpointBytes);
   const files = await listLogFiles(logDir);
+  const say = options.onProgress ?? (() => {});
+  let seen = 0;
   for (const file of files) {
+    say({ phase: 'copying the log', done: seen++, total: files.length, unit: 'files' });
     if (file === CHECKPOINT_FILE) continue;
     // The views are derived again from the verified entries below, never copied.
     if (file === TAGS_FILE || isViewFile(file) || EXTRA_VIEW_FILES.has(file)) continue;
@@ -194,7 +200,7 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
   }
 
   // 3. The copy must verify on its own and be the very state verified above (not a later append).
-  const copied = await verifyLog(siteDir, { verifierKey: pinned, history: false });
+  const copied = await verifyLog(siteDir, { verifierKey: pinned, history: false, onProgress: (event) => say({ ...event, phase: `${event.phase} of the copy` }) });
   if (copied.size !== report.size || copied.rootHash !== report.rootHash) {
     throw new EnvironmentError(
       'LOG_CHANGED',

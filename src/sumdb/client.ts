@@ -38,6 +38,7 @@ import {
   verifyInclusion,
 } from '../tlog/merkle.js';
 import { type Verifier, noteVerifier } from '../tlog/note.js';
+import type { OnProgress } from '../progress.js';
 import {
   TILE_WIDTH,
   type TileRef,
@@ -181,6 +182,8 @@ export interface SumdbClientOptions {
   /** Called before every HTTP request (retries included) with the full URL. */
   readonly onRequest?: (url: string) => void;
   readonly userAgent?: string;
+  /** Told of each retry (reason and wait) and of tiles fetched (src/progress.ts). */
+  readonly onProgress?: OnProgress;
 }
 
 /** A tree head as given to the client: a bare checkpoint or a signed one (its note is then evidence). */
@@ -315,6 +318,7 @@ export class SumdbClient {
   private readonly maxDataTileBytes: number;
   private readonly concurrency: number;
   private readonly onRequest: ((url: string) => void) | undefined;
+  private readonly onProgress: OnProgress | undefined;
   private readonly userAgent: string;
 
   constructor(options: SumdbClientOptions = {}) {
@@ -343,6 +347,7 @@ export class SumdbClient {
     this.concurrency = Math.max(1, nonNegativeInteger(options.concurrency, 8, 'concurrency'));
     this.tileCache = options.tileCache ?? new MemoryTileCache();
     this.onRequest = options.onRequest;
+    this.onProgress = options.onProgress;
     this.userAgent = options.userAgent ?? 'go-source-witness';
   }
 
@@ -707,6 +712,7 @@ export class SumdbClient {
     }
     if (data.length !== want) throw new EnvironmentError('BAD_TILES', `${this.url(path)} has ${data.length} bytes, want ${want}`);
     this.stats.tilesFetched++;
+    this.onProgress?.({ phase: 'fetching sumdb tiles', done: this.stats.tilesFetched, unit: 'tiles' });
     return data;
   }
 
@@ -741,6 +747,7 @@ export class SumdbClient {
         const ceiling = Math.min(this.maxRetryDelayMs, this.retryBaseMs * 2 ** attempt);
         delay = ceiling / 2 + Math.random() * (ceiling / 2);
       }
+      this.onProgress?.({ phase: `fetching from ${new URL(url).host}`, retry: { reason: outcome.error.message, waitMs: delay, attempt: attempt + 1 } });
       await sleep(delay);
     }
   }

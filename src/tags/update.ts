@@ -7,6 +7,7 @@ import { compareRefs } from '../gitsrc/show-ref.js';
 import { type RejectedRef, type RepoTag, readRepoTags, repositoryRemoteUrl } from '../gitsrc/tags.js';
 import type { WitnessLog } from '../log/log.js';
 import { parseRecord } from '../log/record.js';
+import type { OnProgress } from '../progress.js';
 import type { SignerKey } from '../tlog/note.js';
 import { type TagPointer, type TagRecord, formatTime, tagRecordToLogRecord } from './record.js';
 import { type TagState, tagStateFromRecords } from './state.js';
@@ -82,6 +83,7 @@ export interface RecordTagsOptions {
   readonly now?: Date;
   /** Compute and report, append nothing (no key needed). */
   readonly dryRun?: boolean;
+  readonly onProgress?: OnProgress;
 }
 
 export interface RecordTagsResult {
@@ -157,10 +159,15 @@ export async function recordRepoTags(
   signerKey: SignerKey | undefined,
   options: RecordTagsOptions = {},
 ): Promise<RecordTagsResult> {
+  const say = options.onProgress ?? (() => {});
   // The plan is made from verified entries only: every entry is checked against the signed root.
+  say({ phase: 'verifying log entries' });
   const { checkpoint, entries } = await log.readVerifiedEntries();
+  say({ phase: 'verifying log entries', done: entries.length, unit: 'entries' });
   const state = tagStateFromRecords(entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) })));
+  say({ phase: 'reading repository tags' });
   const { tags, rejected } = await readRepoTags(repositoryDir);
+  say({ phase: 'reading repository tags', done: tags.length, unit: 'tags' });
   // A recorded tag that is still there but cannot be read now must not be recorded as vanished.
   const unreadable = rejected.filter((tag) => state.present.has(tag.ref));
   if (unreadable.length > 0) {
@@ -180,9 +187,11 @@ export async function recordRepoTags(
   const counts = new Map<string, number>();
   for (const change of plan.changes) counts.set(change.event, (counts.get(change.event) ?? 0) + 1);
   const summary = `record tags: ${[...counts].map(([event, count]) => `${count} ${event}`).join(', ')}`;
+  say({ phase: 'appending tag records', total: plan.records.length, unit: 'records' });
   const appended = await log.append(plan.records.map(tagRecordToLogRecord), signerKey, {
     summary,
     expectedSize: checkpoint.checkpoint.size,
   });
+  say({ phase: 'appending tag records', done: plan.records.length, unit: 'records' });
   return { ...result, appended, logSize: appended.newSize };
 }

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { field, printJson, printLines } from '../output.js';
+import { progress } from '../progress.js';
 
 interface BootstrapArgs {
   release: string;
@@ -42,7 +43,7 @@ export const bootstrapCommand: CommandModule = {
       out: args.out,
       checkTag: (version) => checkTagAgainstLog(args.goRepo, version, tagLog),
       sandbox,
-      onProgress: (message) => process.stderr.write(`${message}\n`),
+      onProgress: (message) => progress().line(message),
     });
     if (args.json) {
       printJson(result);

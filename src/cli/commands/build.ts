@@ -1,5 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { field, printJson, printLines } from '../output.js';
+import { field, printJson, printLines, setExitCode } from '../output.js';
+import { progress } from '../progress.js';
+import { bytesWithHuman, formatDuration } from '../../format.js';
 
 interface BuildArgs {
   release: string;
@@ -53,18 +55,20 @@ export const buildCommand: CommandModule = {
       keepWork: args.keepWork,
       sandbox,
       builderVersion: WITNESS_VERSION,
-      onProgress: (message) => process.stderr.write(`${message}\n`),
+      onProgress: (message) => progress().line(message),
     });
-    if (builds.some((build) => build.outcome === 'failed')) process.exitCode = 1;
+    if (builds.some((build) => build.outcome === 'failed')) setExitCode(1);
     if (args.json) {
       printJson(builds.map(({ target, outcome, resultFile, seconds, makeSeconds, distpackDir }) => ({ target, outcome, resultFile, seconds, makeSeconds, distpackDir })));
       return;
     }
     const lines = [`${args.release}: ${builds.length} target(s)`];
     for (const build of builds) {
-      lines.push(field(build.target, `${build.outcome.toUpperCase()} in ${Math.round(build.seconds)}s (make.bash ${Math.round(build.makeSeconds)}s)`));
+      lines.push(field(build.target, `${build.outcome.toUpperCase()} in ${formatDuration(build.seconds)} (make.bash ${formatDuration(build.makeSeconds)})`));
       lines.push(`    result: ${build.resultFile}`);
       if (build.result.outcome === 'built') {
+        const width = Math.max(...build.result.files.map((file) => file.name.length));
+        for (const file of build.result.files) lines.push(`    ${file.name.padEnd(width)}  ${bytesWithHuman(file.size)}`);
         lines.push(`    ${build.result.goSum[0]}`);
         if (!build.result.sourceCheck.equal) lines.push(`    SOURCE CHECK: the source tarball differs from the git tree (${build.result.sourceCheck.problems.length} problems)`);
       } else {

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { printJson, printLines } from '../output.js';
+import { printJson, printLines, setExitCode } from '../output.js';
 
 interface CheckArgs {
   files?: string[];
@@ -34,7 +34,7 @@ export const checkCommand: CommandModule = {
     if (files.length === 0) throw new UsageError('name toolchain zips, or pass --gomodcache', 'NO_FILES');
     const { reader, checkpoint, records } = await openVerifiedRecords(args.log, args.vkey);
     const checked = await checkToolchainZips(files, records);
-    if (checked.some((zip) => zip.status === 'rebuilt-different')) process.exitCode = 1;
+    if (checked.some((zip) => zip.status === 'rebuilt-different')) setExitCode(1);
     if (args.json) {
       printJson({ log: reader.source.location, origin: reader.origin, size: checkpoint.checkpoint.size, verifierKeyPinned: reader.verifierKeyPinned, zips: checked });
       return;

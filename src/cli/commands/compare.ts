@@ -1,8 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { EMBEDDED_LOG_VERIFIER_KEY } from '../../embedded.js';
-import { UsageError, WitnessError } from '../../errors.js';
 import { resolveLogLocation } from '../log-location.js';
-import { field, printJson, printLines, printWitnessError } from '../output.js';
+import { field, printJson, printLines, session, setExitCode } from '../output.js';
 import { readStdin } from '../stdin.js';
 import { resolveVerifierKey } from '../vkey.js';
 
@@ -23,18 +22,9 @@ export const compareCommand: CommandModule = {
       .option('repo', { type: 'string', describe: 'The git repository to compare (default: the current folder)' })
       .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log (key or file); default: the embedded log key shipped with this package' }),
   handler: async (parsed) => {
-    const args = parsed as unknown as CompareArgs;
-    try {
-      await compare(args);
-    } catch (error) {
-      // compare's contract: 2 for any error, including a log that does not verify; 1 only for differences.
-      if (error instanceof WitnessError) {
-        printWitnessError(error);
-        process.exitCode = 2;
-        return;
-      }
-      throw error;
-    }
+    // compare's contract: 2 for any error, including a log that does not verify; 1 only for differences.
+    session().errorExitCode = 2;
+    await compare(parsed as unknown as CompareArgs);
   },
 };
 
@@ -44,11 +34,8 @@ async function compare(args: CompareArgs): Promise<void> {
   const { compareTags, localTagsFromRepository, readVerifiedTagLog } = await import('../../tags/compare.js');
   const logLocation = await resolveLogLocation(args.log);
   const verifierKey = args.vkey !== undefined ? await resolveVerifierKey(args.vkey, logLocation) : EMBEDDED_LOG_VERIFIER_KEY;
-  // yargs hands a lone "-" over as an empty string.
+  // yargs hands a lone "-" over as an empty string (src/cli/arguments.ts refuses anything else).
   const fromStdin = args.input === '-' || args.input === '';
-  if (args.input !== undefined && !fromStdin) {
-    throw new UsageError(`unexpected argument ${args.input}: use "-" to read show-ref output from stdin, or --repo DIR`);
-  }
   const [local, log] = await Promise.all([
     fromStdin
       ? readStdin().then(parseShowRefTags)
@@ -58,7 +45,7 @@ async function compare(args: CompareArgs): Promise<void> {
   const result = compareTags(local.tags, log.state);
   // A tag the witness can never record (its name) is a difference too: it cannot be vouched for.
   const differences = result.differ.length + result.onlyYours.length + result.onlyWitness.length + local.rejected.length;
-  process.exitCode = differences > 0 ? 1 : 0;
+  setExitCode(differences > 0 ? 1 : 0);
   const yoursName = fromStdin ? 'the show-ref input' : `your repository ${args.repo ?? '.'}`;
   if (args.json) {
     printJson({

@@ -1,6 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
-import { resolveLogLocation } from '../log-location.js';
-import { printJson, printLines } from '../output.js';
+import { resolveLogFolder } from '../log-location.js';
+import { progress } from '../progress.js';
+import { bytesWithHuman } from '../../format.js';
+import { printJson, printLines, setExitCode } from '../output.js';
 
 interface IngestArgs {
   results: string[];
@@ -33,16 +35,18 @@ export const ingestCommand: CommandModule = {
     const { ingestBuildResults } = await import('../../build/ingest.js');
     const { loadPublishedListing } = await import('../../build/expected.js');
     const { SumdbClient, SUMDB_VERIFIER_KEY } = await import('../../sumdb/client.js');
-    const logDir = await resolveLogLocation(args.log);
-    const log = await WitnessLog.open(logDir);
+    const logDir = await resolveLogFolder(args.log, 'witness ingest');
     const key = args.dryRun ? undefined : await loadSignerKey({ file: args.key, forbiddenRepository: await repositoryRoot(logDir) });
+    const log = await WitnessLog.open(logDir);
+    const onProgress = progress().onProgress;
     const report = await ingestBuildResults(log, args.results, key, {
-      ...(args.offline ? { sumdbSkipped: 'offline: the checksum database was not consulted' } : { sumdb: new SumdbClient({ baseUrl: args.sumdbUrl, verifierKey: args.sumdbVkey ?? SUMDB_VERIFIER_KEY }) }),
+      ...(args.offline ? { sumdbSkipped: 'offline: the checksum database was not consulted' } : { sumdb: new SumdbClient({ baseUrl: args.sumdbUrl, verifierKey: args.sumdbVkey ?? SUMDB_VERIFIER_KEY, onProgress }) }),
       ...(args.published ? { published: await loadPublishedListing(args.published) } : {}),
       dryRun: args.dryRun,
+      onProgress,
     });
     const bad = report.conflicts.length > 0 || report.builds.some((build) => build.status === 'unequal');
-    if (bad) process.exitCode = 1;
+    if (bad) setExitCode(1);
     if (args.json) {
       printJson(report);
       return;
@@ -58,8 +62,8 @@ export const ingestCommand: CommandModule = {
       for (const file of record.files ?? []) {
         const verdicts = record.verdicts.filter((verdict) => verdict.file === file.name);
         const summary = verdicts.length ? verdicts.map((verdict) => `${verdict.source}: ${verdict.status}`).join(', ') : 'unchecked: nothing to compare with';
-        lines.push(`    ${file.name.padEnd(width)}  ${summary}`);
-        for (const verdict of verdicts) if (verdict.status !== 'equal') lines.push(`    ${''.padEnd(width)}    ${verdict.source} ${verdict.status}: ${verdict.detail}`);
+        lines.push(`    ${file.name.padEnd(width)}  ${bytesWithHuman(file.size).padEnd(26)}  ${summary}`);
+        for (const verdict of verdicts) if (verdict.status !== 'equal') lines.push(`    ${''.padEnd(width + 28)}    ${verdict.source} ${verdict.status}: ${verdict.detail}`);
       }
     }
     for (const conflict of report.conflicts) lines.push(`REPRODUCIBILITY FAILURE: ${conflict}`);

@@ -24,7 +24,12 @@ export const initCommand: CommandModule = {
     const { generateSignerKeyFile, loadSignerKey, repositoryRoot } = await import('../../keyfile.js');
     const { WitnessLog } = await import('../../log/log.js');
     const { verifierKeyOf } = await import('../../tlog/note.js');
-    const repository = await repositoryRoot(args.log ?? DEFAULT_LOG_DIR);
+    const dir = args.log ?? DEFAULT_LOG_DIR;
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(dir)) throw new UsageError(`witness init creates a log folder, not a URL: --log ${dir}`, 'LOG_URL_NOT_ALLOWED');
+    if (args.generateKey && !args.key) throw new UsageError('--generate-key needs --key FILE to write the new key to', 'KEY_REQUIRED');
+    // Refuse a folder that already holds something before a key file is written.
+    await WitnessLog.assertNewLogFolder(dir);
+    const repository = await repositoryRoot(dir);
     let signerKey;
     if (args.generateKey) {
       if (!args.key) throw new UsageError('--generate-key needs --key FILE to write the new key to');
@@ -35,7 +40,7 @@ export const initCommand: CommandModule = {
     if (signerKey.name !== args.origin) {
       throw new UsageError(`the key is named ${signerKey.name}, but --origin is ${args.origin}; a log's key name is its origin`, 'KEY_NAME_MISMATCH');
     }
-    const { log, commit } = await WitnessLog.init(args.log ?? DEFAULT_LOG_DIR, signerKey);
+    const { log, commit } = await WitnessLog.init(dir, signerKey);
     const vkey = verifierKeyOf(signerKey);
     if (args.json) {
       printJson({ log: log.dir, origin: log.origin, verifierKey: vkey, commit });

@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
-import { resolveLogLocation } from '../log-location.js';
+import { resolveLogFolder } from '../log-location.js';
 import { field, printJson, printLines } from '../output.js';
+import { progress } from '../progress.js';
 import { resolveVerifierKey } from '../vkey.js';
 
 interface PublishArgs {
@@ -31,8 +32,7 @@ export const publishCommand: CommandModule = {
       .conflicts('push', 'github'),
   handler: async (parsed) => {
     const args = parsed as unknown as PublishArgs;
-    const location = await resolveLogLocation(args.log);
-    if (/^https?:\/\//i.test(location)) throw new UsageError('publish needs the log folder (a git work tree), not a URL');
+    const location = await resolveLogFolder(args.log, 'witness publish');
     let github: { owner: string; repo: string } | undefined;
     if (args.github !== undefined) {
       const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(args.github);
@@ -42,7 +42,7 @@ export const publishCommand: CommandModule = {
     }
     const verifierKey = await resolveVerifierKey(args.vkey, location);
     const { publishSite } = await import('../../publish/site.js');
-    const result = await publishSite({ logDir: location, outDir: args.out, ...(verifierKey ? { verifierKey } : {}) });
+    const result = await publishSite({ logDir: location, outDir: args.out, ...(verifierKey ? { verifierKey } : {}), onProgress: progress().onProgress });
 
     const message = args.message ?? `witness publish: ${result.origin} at size ${result.size}\n\nroot ${result.rootHash}\n`;
     let deploy: { kind: 'push' | 'github'; where: string; branch: string; commit: string; changed: boolean; pagesUrl?: string; uploadedBlobs?: number } | undefined;

@@ -1,10 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
+import { printError, printLines, session } from '../output.js';
 
 interface ServeArgs {
   log?: string;
   listen: string;
-  logs?: string;
+  logs: string;
   cosignerKey?: string;
   state?: string;
   bodyLimit: number;
@@ -25,7 +26,7 @@ export const serveCommand: CommandModule = {
   builder: (yargs: Argv) =>
     yargs
       .option('listen', { type: 'string', default: '127.0.0.1:7380', describe: 'Address to listen on, HOST:PORT ([::]:PORT for all IPv6 and IPv4)' })
-      .option('logs', { type: 'string', describe: 'The logs to witness: a file in the witness network log-list format (logs/v0: vkey, origin, qpd, ... stanzas)' })
+      .option('logs', { type: 'string', demandOption: true, describe: 'The logs to witness: a file in the witness network log-list format (logs/v0: vkey, origin, qpd, ... stanzas)' })
       .option('cosigner-key', { type: 'string', describe: 'The witness\'s key file (Go note PRIVATE+KEY, mode 0600); default: $WITNESS_COSIGNER_KEY' })
       .option('state', { type: 'string', describe: 'Witness state folder, shared with `witness sumdb cosign` (default: $WITNESS_STATE_DIR, else ~/.local/state/go-source-witness)' })
       .option('body-limit', { type: 'number', default: 16 * 1024, describe: 'Largest add-checkpoint request body, bytes' }),
@@ -41,7 +42,6 @@ export const serveCommand: CommandModule = {
     const { cosignatureSigner, cosignatureVerifierKey } = await import('../../tlog/cosignature.js');
     const { COSIGNER_KEY_ENV, loadSignerKey } = await import('../../keyfile.js');
 
-    if (args.logs === undefined || args.logs === '') throw new UsageError('name the logs to witness: --logs FILE (logs/v0 format)', 'LOGS_REQUIRED');
     if (!Number.isInteger(args.bodyLimit) || args.bodyLimit < 256) throw new UsageError('--body-limit must be an integer of at least 256 bytes');
     const listen = parseListenAddress(args.listen);
     const text = await readFile(args.logs, 'utf8').catch((error: Error) => {
@@ -63,7 +63,7 @@ export const serveCommand: CommandModule = {
     const witness = new Witness(store, cosignatureSigner(cosignerKey), list.logs, {
       onEvidence: async (evidence) => {
         const folder = await saveEvidence(store.dir, evidence, new Date());
-        process.stderr.write(`witness serve: EVIDENCE of a split view for ${JSON.stringify(evidence.origin)} (${evidence.reason}), kept in ${folder}\n`);
+        printError(`witness serve: EVIDENCE of a split view for ${JSON.stringify(evidence.origin)} (${evidence.reason}), kept in ${folder}`);
       },
     });
     const server = await startWitnessServer({
@@ -71,7 +71,7 @@ export const serveCommand: CommandModule = {
       listen,
       qpd: list.qpd,
       bodyLimit: args.bodyLimit,
-      logger: jsonLineLogger(process.stdout),
+      logger: jsonLineLogger(session().io.stdout),
       // With --log, the witness log folder is served read-only under /log/ (compare --log <url>/log/ works).
       ...(args.log !== undefined ? { logFolder: args.log } : {}),
     }).catch((error: NodeJS.ErrnoException) => {
@@ -80,9 +80,9 @@ export const serveCommand: CommandModule = {
 
     const vkey = cosignatureVerifierKey(cosignerKey);
     if (args.json) {
-      process.stdout.write(
-        `${JSON.stringify({ event: 'listening', url: server.url, cosigner: vkey, state: store.dir, logs: list.logs.map((log) => ({ origin: log.origin, qpd: list.qpd.get(log.origin) ?? null })), skipped: list.skipped })}\n`,
-      );
+      printLines([
+        JSON.stringify({ event: 'listening', url: server.url, cosigner: vkey, state: store.dir, logs: list.logs.map((log) => ({ origin: log.origin, qpd: list.qpd.get(log.origin) ?? null })), skipped: list.skipped }),
+      ]);
     } else {
       const lines = [
         `witness serve: cosigner ${vkey}`,
@@ -93,27 +93,28 @@ export const serveCommand: CommandModule = {
         ...list.skipped.map((skip) => `  skipped    line ${skip.line}: ${skip.reason}`),
         ...list.unknownKeywords.map((unknown) => `  ignored    line ${unknown.line}: unknown keyword ${JSON.stringify(unknown.keyword)}`),
       ];
-      process.stdout.write(lines.map((line) => `${line}\n`).join(''));
+      printLines(lines);
     }
 
     // Run until SIGINT/SIGTERM; then shut down gracefully (a second signal exits at once).
+    const stderr = session().io.stderr;
     await new Promise<void>((resolve) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals): void => {
         if (stopping) {
-          process.stderr.write(`witness serve: ${signal} again, exiting now\n`);
+          stderr.write(`witness serve: ${signal} again, exiting now\n`);
           process.exit(1);
         }
         stopping = true;
-        process.stderr.write(`witness serve: ${signal}, shutting down\n`);
+        stderr.write(`witness serve: ${signal}, shutting down\n`);
         server.close().then(resolve, (error: unknown) => {
-          process.stderr.write(`witness serve: shutdown error: ${String(error)}\n`);
+          stderr.write(`witness serve: shutdown error: ${String(error)}\n`);
           resolve();
         });
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
-    process.stderr.write('witness serve: stopped\n');
+    stderr.write('witness serve: stopped\n');
   },
 };

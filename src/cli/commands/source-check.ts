@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { field, printJson, printLines } from '../output.js';
+import { field, printJson, printLines, setExitCode } from '../output.js';
 
 interface SourceCheckArgs {
   tarball: string;
@@ -21,7 +21,7 @@ export const sourceCheckCommand: CommandModule = {
     const { checkSourceTarball } = await import('../../build/source-check.js');
     const { printableRef } = await import('../../gitsrc/refname.js');
     const result = await checkSourceTarball(args.tarball, args.goRepo, args.tag);
-    process.exitCode = result.equal ? 0 : 1;
+    setExitCode(result.equal ? 0 : 1);
     if (args.json) {
       printJson(result);
       return;

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { printJson, printLines, field } from '../output.js';
-import { resolveLogLocation } from '../log-location.js';
+import { printJson, printLines, field, setExitCode } from '../output.js';
+import { resolveLogFolder } from '../log-location.js';
+import { progress } from '../progress.js';
 
 interface CosignArgs {
   log?: string;
@@ -21,7 +22,7 @@ interface LookupArgs {
   json: boolean;
 }
 
-const cosignCommand: CommandModule = {
+export const cosignCommand: CommandModule = {
   command: 'cosign',
   describe: 'Fetch the sumdb tree head, verify it and its consistency with the last one cosigned (from tiles), cosign it, persist, record. Exit 1 on evidence of a split view',
   builder: (yargs: Argv) =>
@@ -47,15 +48,17 @@ const cosignCommand: CommandModule = {
     const { printableRef } = await import('../../gitsrc/refname.js');
 
     const sumdbVkey = args.sumdbVkey ?? SUMDB_VERIFIER_KEY;
-    const logDir = await resolveLogLocation(args.log);
+    const logDir = await resolveLogFolder(args.log, 'witness sumdb cosign');
     const repository = await repositoryRoot(logDir);
+    // Both keys and the log before the state: a round that cannot sign or record opens nothing for writing.
     const cosignerKey = await loadSignerKey({ file: args.cosignerKey, envName: COSIGNER_KEY_ENV, option: '--cosigner-key', forbiddenRepository: repository });
-    const log = args.record ? await WitnessLog.open(logDir) : undefined;
     const logKey = args.record ? await loadSignerKey({ file: args.key, forbiddenRepository: repository }) : undefined;
-    const store = await WitnessStateStore.open(args.state ?? defaultStateDir());
+    const log = args.record ? await WitnessLog.open(logDir) : undefined;
+    const onProgress = progress().onProgress;
     const clients = [args.url, ...(args.via ?? []).map((proxy) => `${proxy.replace(/\/+$/, '')}/sumdb/sum.golang.org`)].map(
-      (baseUrl) => new SumdbClient({ baseUrl, verifierKey: sumdbVkey }),
+      (baseUrl) => new SumdbClient({ baseUrl, verifierKey: sumdbVkey, onProgress }),
     );
+    const store = await WitnessStateStore.open(args.state ?? defaultStateDir());
     const origin = clients[0]!.origin;
     const witness = new Witness(store, cosignatureSigner(cosignerKey), [{ origin, verifiers: [noteVerifier(sumdbVkey)] }]);
     const report = await runCosignRound({
@@ -70,7 +73,7 @@ const cosignCommand: CommandModule = {
     });
     const evidence = report.outcomes.filter((o) => o.kind === 'evidence').length;
     const errors = report.outcomes.filter((o) => o.kind === 'error').length;
-    process.exitCode = evidence > 0 ? 1 : errors > 0 ? 2 : 0;
+    setExitCode(evidence > 0 ? 1 : errors > 0 ? 2 : 0);
     if (args.json) {
       printJson({ cosigner: cosignatureVerifierKey(cosignerKey), state: store.dir, ...report });
       return;
@@ -103,7 +106,7 @@ const cosignCommand: CommandModule = {
   },
 };
 
-const lookupCommand: CommandModule = {
+export const lookupCommand: CommandModule = {
   command: 'lookup <module>',
   describe: 'Look up MODULE@VERSION in the checksum database: the record, verified with its inclusion proof in a signed tree',
   builder: (yargs: Argv) =>
@@ -114,10 +117,9 @@ const lookupCommand: CommandModule = {
   handler: async (parsed) => {
     const args = parsed as unknown as LookupArgs;
     const { SumdbClient, SUMDB_VERIFIER_KEY } = await import('../../sumdb/client.js');
-    const { UsageError } = await import('../../errors.js');
+    // src/cli/arguments.ts has checked that <module> is module@version.
     const at = args.module.lastIndexOf('@');
-    if (at <= 0 || at === args.module.length - 1) throw new UsageError(`${args.module}: want module@version`);
-    const client = new SumdbClient({ baseUrl: args.url, verifierKey: args.sumdbVkey ?? SUMDB_VERIFIER_KEY });
+    const client = new SumdbClient({ baseUrl: args.url, verifierKey: args.sumdbVkey ?? SUMDB_VERIFIER_KEY, onProgress: progress().onProgress });
     const result = await client.lookup(args.module.slice(0, at), args.module.slice(at + 1));
     if (args.json) {
       printJson(result);

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { resolveLogLocation } from '../log-location.js';
-import { field, printJson, printLines } from '../output.js';
+import { resolveLogFolder } from '../log-location.js';
+import { progress } from '../progress.js';
+import { field, printJson, printLines, setExitCode } from '../output.js';
 
 interface TagsArgs {
   log?: string;
@@ -26,11 +27,12 @@ export const tagsCommand: CommandModule = {
     const { WitnessLog } = await import('../../log/log.js');
     const { printableRef } = await import('../../gitsrc/refname.js');
     const { recordRepoTags } = await import('../../tags/update.js');
-    const logDir = await resolveLogLocation(args.log);
-    const log = await WitnessLog.open(logDir);
+    const logDir = await resolveLogFolder(args.log, 'witness tags');
+    // The key before the log: a run that cannot sign stops before it reads anything.
     const key = args.dryRun ? undefined : await loadSignerKey({ file: args.key, forbiddenRepository: await repositoryRoot(logDir) });
-    const result = await recordRepoTags(log, args.goRepo, key, { ...(args.remote ? { repositoryUrl: args.remote } : {}), dryRun: args.dryRun });
-    if (result.alarms.length > 0) process.exitCode = 1;
+    const log = await WitnessLog.open(logDir);
+    const result = await recordRepoTags(log, args.goRepo, key, { ...(args.remote ? { repositoryUrl: args.remote } : {}), dryRun: args.dryRun, onProgress: progress().onProgress });
+    if (result.alarms.length > 0) setExitCode(1);
     if (args.json) {
       printJson({ ...result, plan: { changes: result.plan.changes, unchanged: result.plan.unchanged } });
       return;

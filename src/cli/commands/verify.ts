@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { resolveLogLocation } from '../log-location.js';
 import { field, printJson, printLines } from '../output.js';
+import { progress } from '../progress.js';
 import { resolveVerifierKey } from '../vkey.js';
 
 interface VerifyArgs {
@@ -22,7 +23,7 @@ export const verifyCommand: CommandModule = {
     const { verifyLog } = await import('../../log/verify.js');
     const location = await resolveLogLocation(args.log);
     const verifierKey = await resolveVerifierKey(args.vkey, location);
-    const report = await verifyLog(location, { ...(verifierKey ? { verifierKey } : {}), history: args.history });
+    const report = await verifyLog(location, { ...(verifierKey ? { verifierKey } : {}), history: args.history, onProgress: progress().onProgress });
     if (args.json) {
       printJson({ ok: true, ...report });
       return;
