@@ -8,51 +8,14 @@ import { after, before, describe, test } from 'node:test';
 import { WitnessLog } from '../src/log/log.js';
 import { parseRecord } from '../src/log/record.js';
 import { verifyLogFolder } from '../src/log/verify.js';
-import { formatGoSumRecord } from '../src/sumdb/record.js';
-import { tagRecordToLogRecord } from '../src/tags/record.js';
 import { toolchainLedgerFromRecords } from '../src/toolchains/ledger.js';
 import { ScanState } from '../src/toolchains/state.js';
 import { alarmKey } from '../src/toolchains/record.js';
 import { SumdbClient } from '../src/sumdb/client.js';
 import { scanSumdb } from '../src/toolchains/scan.js';
-import { spawn } from 'node:child_process';
-import { ROOT, WITNESS_BIN, runWitness, tempDir, testSignerKey, writeKeyFile } from './helpers/fixtures.js';
+import { runWitness, tempDir, writeKeyFile } from './helpers/fixtures.js';
+import { h1, toolchainText, witness, witnessLogWithTags } from './helpers/toolchains.js';
 import { SumdbTestLog, type SumdbTestServer, startSumdbServer, syntheticGoSumRecord } from './helpers/sumdb-server.js';
-
-/** The CLI, asynchronously: the fake database is served by this process. */
-export function witness(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WITNESS_BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-const h1 = (seed: string) => `h1:${Buffer.alloc(32, seed).toString('base64')}`;
-export function toolchainText(goVersion: string, target: string, seed = 'z'): string {
-  return formatGoSumRecord({ path: 'golang.org/toolchain', version: `v0.0.1-${goVersion}.${target.replace('/', '-')}`, hash: h1(`${goVersion}${target}${seed}`), goModHash: h1('m') });
-}
-
-function tag(name: string, firstSeen: string, seed: number) {
-  const oid = (seed + 0x10).toString(16).padStart(2, '0').repeat(20);
-  return tagRecordToLogRecord({
-    event: 'new',
-    ref: `refs/tags/${name}`,
-    pointer: { object: oid, objectType: 'commit', target: oid, targetType: 'commit', tree: oid },
-    repository: 'https://go.googlesource.com/go',
-    firstSeen,
-  });
-}
-
-export async function witnessLogWithTags(dir: string, key = testSignerKey('example.com/scan-log', 51)) {
-  const { log } = await WitnessLog.init(path.join(dir, 'log'), key.signerKey);
-  await log.append([tag('go1.21.0', '2023-08-08T00:00:00Z', 1), tag('go1.22.0', '2024-02-06T00:00:00Z', 2), tag('go1.20.14', '2024-02-06T00:00:00Z', 3)], key.signerKey);
-  return { log, key };
-}
 
 /** Planted: toolchains of go1.21.0 (tagged) for three targets, go1.23.99 (no tag), go1.9.2rc2 (odd), one duplicate. */
 function plantedDatabase(): { sumdb: SumdbTestLog; toolchainRecords: number[]; duplicate: number; first: number } {
