@@ -13,6 +13,7 @@ import { ScanState } from '../src/toolchains/state.js';
 import { alarmKey } from '../src/toolchains/record.js';
 import { SumdbClient } from '../src/sumdb/client.js';
 import { scanSumdb } from '../src/toolchains/scan.js';
+import { publishSite } from '../src/publish/site.js';
 import { runWitness, tempDir, writeKeyFile } from './helpers/fixtures.js';
 import { h1, toolchainText, witness, witnessLogWithTags } from './helpers/toolchains.js';
 import { SumdbTestLog, type SumdbTestServer, startSumdbServer, syntheticGoSumRecord } from './helpers/sumdb-server.js';
@@ -147,6 +148,27 @@ describe('sumdb scan', () => {
       scanSumdb({ client: counting, log, signer: key.signerKey, stateDir: path.join(dir, 'state'), from: 0n }),
       (error: Error & { code?: string }) => error.code === 'SCAN_FROM_MISMATCH',
     );
+  });
+
+  test('the site: a toolchains page with alarms first, feed entries and JSON', async () => {
+    const dir = tempDir();
+    const { log, key } = await witnessLogWithTags(dir);
+    await scanSumdb({ client: new SumdbClient({ baseUrl: server.url, verifierKey: planted.sumdb.verifierKey }), log, signer: key.signerKey, stateDir: path.join(dir, 'state') });
+    const out = path.join(dir, 'site');
+    await publishSite({ logDir: log.dir, outDir: out, verifierKey: key.vkey });
+    const page = readFileSync(path.join(out, 'toolchains.html'), 'utf8');
+    const alarmsAt = page.indexOf('id="alarms"');
+    assert.ok(alarmsAt > 0 && alarmsAt < page.indexOf('<tbody>'), 'alarms come before the releases');
+    assert.match(page, /Toolchain without source: v0\.0\.1-go1\.23\.99\.linux-amd64/);
+    assert.match(page, /go1\.9\.2rc2<\/th>|go1\.9\.2rc2 <span class="muted small">not reproducible by distpack/);
+    assert.match(readFileSync(path.join(out, 'index.html'), 'utf8'), /<a href="toolchains.html">Toolchains<\/a>/);
+    const feed = readFileSync(path.join(out, 'feed.atom'), 'utf8');
+    const api = JSON.parse(readFileSync(path.join(out, 'api', 'toolchains.json'), 'utf8')) as { alarms: Array<{ kind: string }>; releases: Array<{ version: string; counts: { published: number; pending: number } }> };
+    // go1.23.99 and go1.9.2rc2 without a tag, the duplicate (go1.22.0 got its toolchain in the first test).
+    assert.deepEqual(api.alarms.map((a) => a.kind).sort(), ['duplicate-module-version', 'toolchain-without-source', 'toolchain-without-source']);
+    assert.equal(feed.match(/<title>ALARM: (Toolchain without source|Two records for|No toolchain in sumdb)/g)?.length, 3);
+    const go121 = api.releases.find((r) => r.version === 'go1.21.0')!;
+    assert.deepEqual(go121.counts, { published: 3, built: 0, equal: 0, pending: 3 });
   });
 
   test('plan covers every target sumdb published for a tagged release; odd versions never', async () => {
