@@ -62,7 +62,7 @@ test(`kill -9 during sumdb scans, ${TRIALS} trials: no gap, no duplicate, no rol
   const dir = tempDir();
   const { log, key } = await witnessLogWithTags(dir);
   const stateDir = path.join(dir, 'state');
-  const args = ['sumdb', 'scan', '--log', log.dir, '--url', server.url, '--sumdb-vkey', sumdb.verifierKey, '--key', writeKeyFile(key.skey), '--state', stateDir, '--batch-tiles', '1', '--concurrency', '2', '--tag-grace-days', '100000'];
+  const args = ['sumdb', 'scan', '--log', log.dir, '--url', server.url, '--sumdb-vkey', sumdb.verifierKey, '--key', writeKeyFile(key.skey), '--state', stateDir, '--batch-tiles', '1', '--commit-seconds', '0', '--concurrency', '2', '--tag-grace-days', '100000'];
 
   let lastPosition = 0n;
   let lastSize = 0n;

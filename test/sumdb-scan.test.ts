@@ -111,7 +111,9 @@ describe('sumdb scan', () => {
     const args = ['sumdb', 'scan', '--log', log.dir, '--url', server.url, '--sumdb-vkey', planted.sumdb.verifierKey, '--key', writeKeyFile(key.skey), '--state', stateDir];
     const sizeBefore = (await verifyLogFolder(log.dir, { verifierKey: key.vkey })).size;
     const forged = toolchainText('go1.21.0', 'linux/amd64', 'forged');
-    for (const tamper of [{ record: { id: planted.toolchainRecords[0]!, text: forged } }, { hashTile: { level: 0, index: 1n, byteOffset: 40 } }]) {
+    // A record's text; the level-1 tile that vouches for full data tiles; the partial level-0 tile at the edge.
+    const edge = BigInt(Math.floor(planted.sumdb.size / 256));
+    for (const tamper of [{ record: { id: planted.toolchainRecords[0]!, text: forged } }, { hashTile: { level: 1, index: 0n, byteOffset: 40 } }, { hashTile: { level: 0, index: edge, byteOffset: 3 } }]) {
       server.tamper = tamper;
       try {
         const run = await witness(args);

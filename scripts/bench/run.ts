@@ -3,6 +3,7 @@
 import { benchBuild } from './build.js';
 import { benchCompare } from './compare.js';
 import { benchHash } from './hash.js';
+import { benchScan } from './scan.js';
 import { benchServe } from './serve.js';
 import { benchSumdbTiles } from './sumdb-tiles.js';
 import { benchVerifyLog } from './verify-log.js';
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   build: benchBuild,
   compare: benchCompare,
   hash: benchHash,
+  scan: benchScan,
   serve: benchServe,
   'sumdb-tiles': benchSumdbTiles,
   'verify-log': benchVerifyLog,

@@ -8,6 +8,7 @@
 //
 // and its leaf hash is SHA-256(0x00 || text). A /lookup response is `<id>\n<text>\n` followed by the signed
 // tree note. A data tile `/tile/8/data/<N>[.p/<W>]` holds the texts of records N·256 … N·256+W-1.
+import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../errors.js';
 import { MAX_INT64, decodeBase64, decodeUtf8, parseCanonicalUint, utf8 } from '../tlog/encoding.js';
 import { type Hash, leafHash } from '../tlog/merkle.js';
@@ -174,25 +175,29 @@ export function decodeDataTile(data: Uint8Array, width?: number): Uint8Array[] {
   if (data.length >= 2 && data[data.length - 1] === 0x0a && data[data.length - 2] === 0x0a) {
     bad('a blank line after the last record (sum.golang.org ends a data tile with the last record)');
   }
+  // One pass over the bytes, with the rules of checkRecordText for every record: valid UTF-8 (checked for
+  // the whole tile at once: records are cut at ASCII newlines, never inside a character), no control
+  // character but "\n", each record non-empty, not starting with "\n", ending in "\n"; records are cut
+  // at each blank line.
+  if (!isUtf8(data)) bad('record text is not valid UTF-8');
   const texts: Uint8Array[] = [];
   let start = 0;
-  while (true) {
-    const end = indexOfBlankLine(data, start);
-    const text = end < 0 ? data.subarray(start) : data.subarray(start, end + 1);
-    try {
-      checkRecordText(text);
-    } catch (error) {
-      throw new FormatError(
-        MALFORMED_DATA_TILE,
-        `malformed data tile: record ${texts.length}: ${(error as Error).message}`,
-        { cause: error },
-      );
+  for (let i = 0; i < data.length; i++) {
+    const byte = data[i]!;
+    if (byte >= 0x20) continue;
+    if (byte !== 0x0a) bad(`record ${texts.length}: malformed record: record text contains a control character`);
+    if (i === start) bad(`record ${texts.length}: malformed record: record text contains an empty line`);
+    if (data[i + 1] === 0x0a) {
+      texts.push(data.subarray(start, i + 1));
+      if (texts.length > TILE_WIDTH) bad(`more than ${TILE_WIDTH} records`);
+      start = i + 2;
+      i++;
     }
-    texts.push(text);
-    if (texts.length > TILE_WIDTH) bad(`more than ${TILE_WIDTH} records`);
-    if (end < 0) break;
-    start = end + 2;
   }
+  if (start >= data.length) bad(`record ${texts.length}: malformed record: record text is empty`);
+  if (data[data.length - 1] !== 0x0a) bad(`record ${texts.length}: malformed record: record text does not end with a newline`);
+  texts.push(data.subarray(start));
+  if (texts.length > TILE_WIDTH) bad(`more than ${TILE_WIDTH} records`);
   if (width !== undefined && texts.length !== width) bad(`holds ${texts.length} records, want ${width}`);
   return texts;
 }

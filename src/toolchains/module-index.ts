@@ -11,18 +11,25 @@
 // those records (re-reading their authenticated tiles) before it raises anything. A collision only
 // costs that re-read; it can never hide a duplicate, because every record is inserted.
 
-/** The 64-bit key of a module version, as [high, low] 32-bit halves (two FNV-1a lanes over UTF-16). */
+/** The 64-bit key of a module version, as [high, low] 32-bit halves: moduleVersionKeyOfBytes of "<path> <version>". */
 export function moduleVersionKey(path: string, version: string): [number, number] {
+  const bytes = Buffer.from(`${path} ${version}`, 'utf8');
+  return moduleVersionKeyOfBytes(bytes, 0, bytes.length);
+}
+
+/** The key of the UTF-8 bytes [start, end) of `bytes` (two FNV-1a lanes). */
+export function moduleVersionKeyOfBytes(bytes: Uint8Array, start: number, end: number): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x050c5d1f;
-  const text = `${path} ${version}`;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
   }
   return [a >>> 0, b >>> 0];
 }
+
+const NONE: readonly bigint[] = Object.freeze([]);
 
 export class ModuleVersionIndex {
   /** Record number of entry 0. */
@@ -75,13 +82,14 @@ export class ModuleVersionIndex {
   }
 
   /** Record numbers of earlier entries with this key, oldest first. */
-  find(high: number, low: number): bigint[] {
-    const found: number[] = [];
+  find(high: number, low: number): readonly bigint[] {
+    let found: number[] | undefined;
     for (let slot = this.hash(high, low); ; slot = (slot + 1) & this.mask) {
       const entry = this.slots[slot]!;
       if (entry === 0) break;
-      if (this.high[entry - 1] === high && this.low[entry - 1] === low) found.push(entry - 1);
+      if (this.high[entry - 1] === high && this.low[entry - 1] === low) (found ??= []).push(entry - 1);
     }
+    if (!found) return NONE;
     return found.sort((x, y) => x - y).map((entry) => this.start + BigInt(entry));
   }
 

@@ -20,13 +20,13 @@ import { type LogRecord, parseRecord } from '../log/record.js';
 import type { SumdbClient } from '../sumdb/client.js';
 import { parseGoSumRecord } from '../sumdb/record.js';
 import type { SignedCheckpoint } from '../tlog/checkpoint.js';
-import { decodeUtf8, encodeBase64 } from '../tlog/encoding.js';
+import { bytesEqual, decodeUtf8, encodeBase64 } from '../tlog/encoding.js';
 import type { SignerKey } from '../tlog/note.js';
 import { TILE_WIDTH } from '../tlog/tile.js';
 import { formatTime } from '../tags/record.js';
 import { type TagState, tagStateFromRecords } from '../tags/state.js';
 import { type ToolchainLedger, toolchainLedgerFromRecords } from './ledger.js';
-import { moduleVersionKey } from './module-index.js';
+import { moduleVersionKeyOfBytes } from './module-index.js';
 import {
   TOOLCHAIN_MODULE,
   type ToolchainAlarm,
@@ -53,8 +53,13 @@ export interface ScanOptions {
   readonly to?: bigint;
   /** Days after a tag's first-seen time before its missing toolchain record is an alarm (default 14). */
   readonly tagGraceDays?: number;
-  /** Tiles per batch: per log append and position commit (default 64, i.e. 16,384 records). */
+  /** Tiles per batch: per log append (default 64, i.e. 16,384 records). */
   readonly batchTiles?: number;
+  /**
+   * Move the durable position at most this often (default 5 s; 0: after every batch). What a batch
+   * found is in the log before; a crash only means re-reading the batches after the position.
+   */
+  readonly commitSeconds?: number;
   /** Tiles fetched at once (default 8). */
   readonly concurrency?: number;
   readonly now?: () => Date;
@@ -102,6 +107,8 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
   const batchTiles = positiveInteger(options.batchTiles ?? 64, '--batch-tiles');
   const concurrency = positiveInteger(options.concurrency ?? 8, '--concurrency');
   const graceDays = options.tagGraceDays ?? 14;
+  const commitMs = (options.commitSeconds ?? 5) * 1000;
+  if (!Number.isFinite(commitMs) || commitMs < 0) throw new UsageError('--commit-seconds must be a non-negative number', 'BAD_OPTION');
   if (!Number.isFinite(graceDays) || graceDays < 0) throw new UsageError('--tag-grace-days must be a non-negative number', 'BAD_OPTION');
   if (options.from !== undefined && options.from < 0n) throw new UsageError('--from must be a record number (>= 0)', 'BAD_OPTION');
   if (options.to !== undefined && options.to < 0n) throw new UsageError('--to must be a tree size (>= 0)', 'BAD_OPTION');
@@ -181,10 +188,11 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     };
 
     // Earlier records' texts, for confirming a module version seen twice (usually never needed).
-    const recent = new Map<bigint, Uint8Array>();
+    let recent: DataTileRecords[] = [];
     const textOf = async (record: bigint): Promise<Uint8Array> => {
-      const cached = recent.get(record);
-      if (cached) return cached;
+      for (const tile of recent) {
+        if (record >= tile.first && record < tile.first + BigInt(tile.texts.length)) return tile.texts[Number(record - tile.first)]!;
+      }
       const tile = record / BigInt(TILE_WIDTH);
       const [data] = await readAuthenticatedDataTiles(client, head, [tile], 1);
       return data!.texts[Number(record - data!.first)]!;
@@ -200,13 +208,15 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     // One batch ahead is fetched while the current one is processed.
     let pending: Promise<DataTileRecords[]> | undefined = position.position < end ? readAuthenticatedDataTiles(client, head, batchOf(nextTile), concurrency) : undefined;
     pending?.catch(() => undefined);
+    let lastCommit = Date.now();
+    let scanned = position.position;
     while (pending) {
       const tiles = await pending;
       nextTile += BigInt(tiles.length);
       pending = nextTile <= lastTile ? readAuthenticatedDataTiles(client, head, batchOf(nextTile), concurrency) : undefined;
       pending?.catch(() => undefined);
 
-      const batchStart = position.position;
+      const batchStart = scanned;
       const batchEnd = minBig(end, (nextTile) * BigInt(TILE_WIDTH));
       const toAppend: Array<{ kind: 'toolchain'; toolchain: ToolchainRecord } | { kind: 'alarm'; alarm: ToolchainAlarm }> = [];
       const pendingKeys = new Set<string>();
@@ -216,27 +226,35 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
         pendingKeys.add(key);
         toAppend.push({ kind: 'alarm', alarm });
       };
-      recent.clear();
+      recent = tiles;
       for (const tile of tiles) {
         tilesRead++;
         bytesRead += tile.bytes;
-        tile.texts.forEach((text, i) => recent.set(tile.first + BigInt(i), text));
       }
       for (const tile of tiles) {
-        for (let i = 0; i < tile.texts.length; i++) {
-          const record = tile.first + BigInt(i);
-          if (record < batchStart || record >= batchEnd) continue;
+        // Records [lo, hi) of this tile are in the batch (numbers here: BigInt only where a record is kept).
+        const lo = tile.first >= batchStart ? 0 : Number(batchStart - tile.first);
+        const hi = Math.min(tile.texts.length, Number(batchEnd - tile.first));
+        for (let i = lo; i < hi; i++) {
           const text = tile.texts[i]!;
           recordsScanned++;
-          let sum: ReturnType<typeof parseGoSumRecord> | undefined;
-          try {
-            sum = parseGoSumRecord(text);
-          } catch {
-            malformedRecords++;
+          // Every record is keyed by its module version (on the bytes); only toolchain records (and
+          // records seen twice) are parsed, strictly.
+          const end = moduleVersionEnd(text);
+          if (end < 0) malformedRecords++;
+          const [high, low] = end >= 0 ? moduleVersionKeyOfBytes(text, 0, end) : moduleVersionKeyOfBytes(text, 0, text.length);
+          let sum: { path: string; version: string } | undefined;
+          const matches = index.find(high, low);
+          if (end >= 0 && (matches.length > 0 || isToolchainRecord(text))) {
+            try {
+              sum = parseGoSumRecord(text);
+            } catch {
+              malformedRecords++;
+            }
           }
-          const [high, low] = sum ? moduleVersionKey(sum.path, sum.version) : moduleVersionKey('', decodeUtf8(text));
           if (sum) {
-            for (const earlier of index.find(high, low)) {
+            const record = tile.first + BigInt(i);
+            for (const earlier of matches) {
               let first;
               try {
                 first = parseGoSumRecord(await textOf(earlier));
@@ -253,7 +271,7 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
                   ...goSumLines(text).map((value) => ({ key: 'go-sum', value })),
                   { key: 'first-record', value: String(earlier) },
                   ...goSumLines(await textOf(earlier)).map((value) => ({ key: 'first-go-sum', value })),
-                  { key: 'same-hashes', value: first.hash === sum.hash && first.goModHash === sum.goModHash ? 'yes' : 'no' },
+                  { key: 'same-hashes', value: bytesEqual(await textOf(earlier), text) ? 'yes' : 'no' },
                   { key: 'tree-size', value: String(size) },
                   { key: 'tree-root', value: rootText },
                 ],
@@ -263,7 +281,9 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
             }
           }
           index.add(high, low);
-          if (!sum || sum.path !== TOOLCHAIN_MODULE || view.ledger.byRecord.has(record)) continue;
+          if (!sum || sum.path !== TOOLCHAIN_MODULE) continue;
+          const record = tile.first + BigInt(i);
+          if (view.ledger.byRecord.has(record)) continue;
           const parts = toolchainVersionParts(sum.version);
           const toolchain: ToolchainRecord = {
             moduleVersion: sum.version,
@@ -295,9 +315,13 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
       }
       await append(toAppend);
       if (toAppend.length > 0) scanCrashPoint('scan-after-append');
-      position = await state.commit(position, { position: batchEnd, treeSize: size, treeRoot: rootText }, index, savedEntries);
-      savedEntries = index.size;
-      options.onProgress?.({ position: position.position, end, tiles: tilesRead, records: recordsScanned });
+      scanned = batchEnd;
+      if (!pending || Date.now() - lastCommit >= commitMs) {
+        position = await state.commit(position, { position: batchEnd, treeSize: size, treeRoot: rootText }, index, savedEntries);
+        savedEntries = index.size;
+        lastCommit = Date.now();
+      }
+      options.onProgress?.({ position: scanned, end, tiles: tilesRead, records: recordsScanned });
     }
     if (position.position < end) throw new EnvironmentError('SCAN_INCOMPLETE', `internal: the scan stopped at ${position.position}, before ${end}`);
     if (position.treeSize !== size && position.position === startPosition) {
@@ -352,6 +376,36 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
   } finally {
     await state.close();
   }
+}
+
+const GO_MOD_H1 = Buffer.from('/go.mod h1:');
+const TOOLCHAIN_PREFIX = Buffer.from(`${TOOLCHAIN_MODULE} `);
+
+/**
+ * Where "<path> <version>" ends in a record that looks like two go.sum lines for one module version
+ * (`<path> <version> h1:<hash>` then `<path> <version>/go.mod h1:<hash>`), or -1. Cheap, on the bytes:
+ * the text was checked as record text by decodeDataTile; hashes are not decoded (parseGoSumRecord does).
+ */
+export function moduleVersionEnd(text: Uint8Array): number {
+  const newline = text.indexOf(0x0a);
+  if (newline < 0 || newline === text.length - 1 || text.indexOf(0x0a, newline + 1) !== text.length - 1) return -1;
+  const first = text.indexOf(0x20);
+  const second = first < 0 ? -1 : text.indexOf(0x20, first + 1);
+  if (first <= 0 || second <= first + 1 || second > newline) return -1;
+  if (text[second + 1] !== 0x68 || text[second + 2] !== 0x31 || text[second + 3] !== 0x3a) return -1; // "h1:"
+  const third = text.indexOf(0x20, second + 1);
+  if (third >= 0 && third < newline) return -1; // three fields
+  // The second line: the same "<path> <version>", then "/go.mod h1:".
+  const line2 = newline + 1;
+  if (line2 + second + GO_MOD_H1.length > text.length) return -1;
+  for (let i = 0; i < second; i++) if (text[line2 + i] !== text[i]) return -1;
+  for (let i = 0; i < GO_MOD_H1.length; i++) if (text[line2 + second + i] !== GO_MOD_H1[i]) return -1;
+  return second;
+}
+
+function isToolchainRecord(text: Uint8Array): boolean {
+  for (let i = 0; i < TOOLCHAIN_PREFIX.length; i++) if (text[i] !== TOOLCHAIN_PREFIX[i]) return false;
+  return true;
 }
 
 function goSumLines(text: Uint8Array): [string, string] {

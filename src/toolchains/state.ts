@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
-import { fsyncDirectory, writeFileAtomic } from '../log/files.js';
+import { writeFileAtomic } from '../log/files.js';
 import { type HeldLock, acquireLock } from '../log/lock.js';
 import { formatTime } from '../tags/record.js';
 import { ModuleVersionIndex } from './module-index.js';
@@ -143,7 +143,7 @@ export class ScanState {
     try {
       const bytes = index.bytesFrom(savedEntries);
       await handle.write(bytes, 0, bytes.length, savedEntries * 8);
-      await handle.sync();
+      await handle.datasync();
     } finally {
       await handle.close();
     }
@@ -169,8 +169,8 @@ export class ScanState {
       treeRoot: position.treeRoot,
       updated: formatTime(new Date()),
     };
+    // Temp file, fsync, rename, fsync of the folder (src/log/files.ts).
     await writeFileAtomic(path.join(this.dir, STATE_FILE), `${JSON.stringify(json, null, 2)}\n`, 0o600);
-    await fsyncDirectory(this.dir);
   }
 }
 
