@@ -202,8 +202,9 @@ describe('data tiles', () => {
       const decoded = decodeDataTile(tile, n);
       assert.deepEqual(decoded.map((t) => decodeUtf8(t)), texts.slice(0, n));
       assert.equal(decodeDataTile(tile).length, n);
-      // The spelling with one more "\n" after the last record (tlog-specs.md §5.2) is accepted too.
-      assert.deepEqual(decodeDataTile(concatBytes(tile, utf8('\n')), n).map((t) => decodeUtf8(t)), texts.slice(0, n));
+      // One more "\n" after the last record (golang/mod's sumdb.Server since dec0365) is refused: one spelling.
+      assert.throws(() => decodeDataTile(concatBytes(tile, utf8('\n')), n), formatError('MALFORMED_DATA_TILE'));
+      assert.throws(() => decodeDataTile(concatBytes(tile, utf8('\n'))), formatError('MALFORMED_DATA_TILE'));
     }
   });
 
@@ -215,6 +216,8 @@ describe('data tiles', () => {
       [two, 3],
       [two, 1],
       [`${two}\n\n`, 2], // an empty record at the end
+      [`${two}\n`, 2], // a blank line after the last record
+      [`${two}\n`, undefined],
       [`\n${two}`, 2], // an empty line before the first record
       [two.replace('\n\n', '\n\n\n'), 2], // an empty record in the middle
       [two.slice(0, -1), 2], // the last record lacks its newline

@@ -4,6 +4,7 @@ import { benchBuild } from './build.js';
 import { benchCompare } from './compare.js';
 import { benchHash } from './hash.js';
 import { benchSandbox } from './sandbox.js';
+import { benchScan } from './scan.js';
 import { benchServe } from './serve.js';
 import { benchSumdbTiles } from './sumdb-tiles.js';
 import { benchVerifyLog } from './verify-log.js';
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   compare: benchCompare,
   hash: benchHash,
   sandbox: benchSandbox,
+  scan: benchScan,
   serve: benchServe,
   'sumdb-tiles': benchSumdbTiles,
   'verify-log': benchVerifyLog,

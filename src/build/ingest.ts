@@ -22,6 +22,9 @@ import { RefusedFileError, openUntrustedFile, readBounded } from '../untrusted-f
 import { distpackFileNames, parseTarget, publishedArchiveName, toolchainModuleVersion } from './target.js';
 import { createHash } from 'node:crypto';
 import type { OnProgress } from '../progress.js';
+import { toolchainLedgerFromRecords } from '../toolchains/ledger.js';
+import { buildDisagreement } from '../toolchains/ingest-hook.js';
+import { type ToolchainAlarm, toolchainAlarmToLogRecord } from '../toolchains/record.js';
 
 const MAX_RESULT_BYTES = 1024 * 1024;
 const MAX_BUILD_LOG_BYTES = 16 * 1024 * 1024;
@@ -52,6 +55,8 @@ export interface IngestReport {
   readonly appended?: { readonly oldSize: bigint; readonly newSize: bigint; readonly commit: string };
   /** Reproducibility failures: two results for the same release, target and env with different hashes. */
   readonly conflicts: string[];
+  /** Builds whose go.sum lines differ from the checksum database's toolchain record in the log (src/toolchains/ingest-hook.ts). */
+  readonly toolchainAlarms: ToolchainAlarm[];
 }
 
 interface LoadedResult {
@@ -127,6 +132,8 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
     .filter(({ record }) => record.type === BUILD_RECORD_TYPE)
     .map(({ index, record }) => ({ index, build: buildRecordFromLogRecord(record) }));
 
+  const toolchains = toolchainLedgerFromRecords(records);
+  const toolchainAlarms: ToolchainAlarm[] = [];
   const now = formatTime(options.now ?? new Date());
   const builds: IngestedBuild[] = [];
   const conflicts: string[] = [];
@@ -188,18 +195,23 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
     }
     const index = checkpoint.checkpoint.size + BigInt(newRecords.length);
     newRecords.push(buildRecordToLogRecord(record));
+    const disagreement = buildDisagreement(toolchains, index, record, now);
+    if (disagreement) {
+      newRecords.push(toolchainAlarmToLogRecord(disagreement));
+      toolchainAlarms.push(disagreement);
+    }
     pending.push({ index, build: record });
     attachments.set(buildLogPath(result.log.sha256), item.log);
     builds.push({ resultFile: item.file, record, status: buildStatus(record), index });
   }
-  if (newRecords.length === 0 || options.dryRun) return { builds, conflicts };
+  if (newRecords.length === 0 || options.dryRun) return { builds, conflicts, toolchainAlarms };
   if (!signer) throw new UsageError('a signing key is needed to append build records', 'KEY_REQUIRED');
   const appended = await log.append(newRecords, signer, {
     summary: `${newRecords.length} build ${newRecords.length === 1 ? 'record' : 'records'}`,
     expectedSize: checkpoint.checkpoint.size,
     attachments: [...attachments].map(([file, content]) => ({ path: file, content })),
   });
-  return { builds, conflicts, appended: { oldSize: appended.oldSize, newSize: appended.newSize, commit: appended.commit } };
+  return { builds, conflicts, toolchainAlarms, appended: { oldSize: appended.oldSize, newSize: appended.newSize, commit: appended.commit } };
 }
 
 /**

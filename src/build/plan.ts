@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { git } from '../log/git.js';
 import type { LogRecord } from '../log/record.js';
 import { tagStateFromRecords } from '../tags/state.js';
+import { toolchainLedgerFromRecords } from '../toolchains/ledger.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus } from './record.js';
 import { compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion, parseTarget, type GoVersion, type Target } from './target.js';
 
@@ -23,6 +24,11 @@ export interface PlanOptions {
   readonly retryFailed?: boolean;
   /** At most this many pairs, oldest release first (GitHub Actions allows 256 jobs per matrix). */
   readonly limit?: number;
+  /**
+   * Also plan every target the checksum database published a toolchain for (the log's toolchain records,
+   * src/toolchains/), for releases that have a tag (default true).
+   */
+  readonly publishedTargets?: boolean;
 }
 
 export async function planBuilds(records: ReadonlyArray<{ index: bigint; record: LogRecord }>, options: PlanOptions): Promise<{ builds: PlannedBuild[]; done: number; more: number }> {
@@ -41,10 +47,13 @@ export async function planBuilds(records: ReadonlyArray<{ index: bigint; record:
     if (version && isPlannedVersion(version)) versions.push(version);
   }
   versions.sort(compareGoVersions);
+  const published = options.publishedTargets === false ? new Map<string, Target[]>() : publishedTargets(records);
   const all: PlannedBuild[] = [];
   let done = 0;
   for (const version of versions) {
-    for (const target of await options.targetsFor(version.text)) {
+    const targets = new Map((await options.targetsFor(version.text)).map((target) => [formatTarget(target), target]));
+    for (const target of published.get(version.text) ?? []) if (!targets.has(formatTarget(target))) targets.set(formatTarget(target), target);
+    for (const target of targets.values()) {
       const key = `${version.text} ${formatTarget(target)}`;
       const state = built.get(key);
       if (state === true || (state === false && !options.retryFailed)) {
@@ -57,6 +66,19 @@ export async function planBuilds(records: ReadonlyArray<{ index: bigint; record:
   const limit = options.limit ?? all.length;
   if (!Number.isSafeInteger(limit) || limit < 0) throw new UsageError('--limit must be a non-negative integer', 'BAD_LIMIT');
   return { builds: all.slice(0, limit), done, more: Math.max(0, all.length - limit) };
+}
+
+/** Targets of the log's toolchain records that distpack can reproduce, by Go version, sorted. */
+function publishedTargets(records: ReadonlyArray<{ index: bigint; record: LogRecord }>): Map<string, Target[]> {
+  const byVersion = new Map<string, Target[]>();
+  for (const { toolchain } of toolchainLedgerFromRecords(records).toolchains) {
+    if (!toolchain.reproducible || toolchain.goVersion === undefined || toolchain.target === undefined) continue;
+    const targets = byVersion.get(toolchain.goVersion) ?? [];
+    if (!targets.some((t) => formatTarget(t) === toolchain.target)) targets.push(parseTarget(toolchain.target));
+    byVersion.set(toolchain.goVersion, targets);
+  }
+  for (const targets of byVersion.values()) targets.sort((a, b) => (formatTarget(a) < formatTarget(b) ? -1 : 1));
+  return byVersion;
 }
 
 /** The ports `go tool dist list` prints for a release: cgoEnabled's keys minus broken's, from the tag's src/cmd/dist/build.go. */

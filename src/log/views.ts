@@ -7,20 +7,30 @@ import type { LogRecord } from './record.js';
 import { TAG_RECORD_TYPE, tagRecordNames } from '../tags/record.js';
 import { type TagState, tagStateFromRecords } from '../tags/state.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus, moduleZipHash } from '../build/record.js';
+import { TOOLCHAIN_ALARM_RECORD_TYPE, TOOLCHAIN_RECORD_TYPE } from '../toolchains/record.js';
+import { toolchainLedgerFromRecords, toolchainsView } from '../toolchains/ledger.js';
 
 export const TAGS_FILE = 'tags.txt';
 /** The readable index of builds: one line per build record, in log order (exists once there is one). */
 export const BUILDS_FILE = 'builds.txt';
+/** The readable index of toolchain records and their alarms (src/toolchains/ledger.ts; exists once there is one). */
+export const TOOLCHAINS_FILE = 'toolchains.txt';
 
 /** Record types that views are derived from; only these need to be kept when deriving views. */
-export const VIEW_RECORD_TYPES: ReadonlySet<string> = new Set([TAG_RECORD_TYPE, COSIGNED_RECORD_TYPE, BUILD_RECORD_TYPE]);
+export const VIEW_RECORD_TYPES: ReadonlySet<string> = new Set([
+  TAG_RECORD_TYPE,
+  COSIGNED_RECORD_TYPE,
+  BUILD_RECORD_TYPE,
+  TOOLCHAIN_RECORD_TYPE,
+  TOOLCHAIN_ALARM_RECORD_TYPE,
+]);
 
 /** Views every log has (others, like cosigned checkpoints, exist once their records do). */
 export const VIEW_FILES: readonly string[] = [TAGS_FILE];
 
 /** Whether `file` (relative to the log folder) is a derived view. */
 export function isViewFile(file: string): boolean {
-  return file === TAGS_FILE || file === BUILDS_FILE || /^cosigned\/[0-9a-f]{64}\/checkpoint$/.test(file);
+  return file === TAGS_FILE || file === BUILDS_FILE || file === TOOLCHAINS_FILE || /^cosigned\/[0-9a-f]{64}\/checkpoint$/.test(file);
 }
 
 /**
@@ -33,6 +43,9 @@ export function deriveViews(records: Iterable<{ index: bigint; record: LogRecord
   const views = new Map([[TAGS_FILE, tags.toShowRef()]]);
   const builds = buildsView(all, tags);
   if (builds !== undefined) views.set(BUILDS_FILE, builds);
+  // Folding toolchain records checks them (one record per sumdb record number, alarms name earlier records).
+  const toolchains = toolchainsView(toolchainLedgerFromRecords(all));
+  if (toolchains !== undefined) views.set(TOOLCHAINS_FILE, toolchains);
   // The latest cosigned checkpoint of each origin, at the tlog-witness monitoring path.
   for (const { index, record } of all) {
     if (record.type !== COSIGNED_RECORD_TYPE) continue;

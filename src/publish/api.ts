@@ -139,6 +139,7 @@ export function apiFiles(ctx: SiteContext): Map<string, unknown> {
       tags: 'tags.json',
       builds: 'builds.json',
       cosigned: 'cosigned.json',
+      toolchains: 'toolchains.json',
       feed: '../feed.atom',
       site: '../index.html',
       checkpoint: '../checkpoint',

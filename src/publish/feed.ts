@@ -37,7 +37,7 @@ function link(parts: string[]): string {
   return `${parts.slice(0, -1).map(encodeURIComponent).join('/')}#${encodeURIComponent(fragment)}`;
 }
 
-export function feedEntries(model: SiteModel, fallbackTime: string): FeedEntry[] {
+export function feedEntries(model: SiteModel, fallbackTime: string, extra: readonly FeedEntry[] = []): FeedEntry[] {
   const alarmsByIndex = new Map<bigint, Alarm[]>();
   for (const alarm of model.alarms) alarmsByIndex.set(alarm.index, [...(alarmsByIndex.get(alarm.index) ?? []), alarm]);
   const entries: FeedEntry[] = [];
@@ -79,13 +79,14 @@ export function feedEntries(model: SiteModel, fallbackTime: string): FeedEntry[]
     listed.add(alarm.index);
     add(alarm.index, 'alarm', alarm.title, alarm.detail, undefined, alarm.time);
   }
+  entries.push(...extra);
   entries.sort((a, b) => (a.updated !== b.updated ? (a.updated < b.updated ? 1 : -1) : a.index < b.index ? 1 : a.index > b.index ? -1 : 0));
   let plain = 0;
   return entries.filter((entry) => entry.alarm || plain++ < FEED_LIMIT);
 }
 
-export function renderFeed(model: SiteModel, options: { updated: string; checkpointSize: bigint }): string {
-  const entries = feedEntries(model, options.updated);
+export function renderFeed(model: SiteModel, options: { updated: string; checkpointSize: bigint; extra?: readonly FeedEntry[] }): string {
+  const entries = feedEntries(model, options.updated, options.extra);
   // The feed changed when its newest entry appeared (the log's time only when it has no entry at all).
   const updated = entries.length === 0 ? options.updated : entries.reduce((max, e) => (e.updated > max ? e.updated : max), entries[0]!.updated);
   const lines = [

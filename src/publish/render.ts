@@ -27,14 +27,14 @@ export const CSP = [
   "form-action 'none'",
 ].join('; ');
 
-type PageId = 'index' | 'tags' | 'cosigned' | 'release';
+type PageId = 'index' | 'tags' | 'cosigned' | 'release' | 'toolchains';
 
 /** A relative link from a page at `depth` (0: site root, 1: releases/). */
 function up(depth: number, ...segments: string[]): string {
   return href([...Array<string>(depth).fill('..'), ...segments]);
 }
 
-function page(ctx: SiteContext, options: { title: string; depth: number; current: PageId; body: SafeHtml }): string {
+export function page(ctx: SiteContext, options: { title: string; depth: number; current: PageId; body: SafeHtml }): string {
   const { depth, current } = options;
   const nav = (id: PageId | 'verify' | 'feed' | 'api' | 'checkpoint', target: string, label: string) =>
     html`<a href="${up(depth, ...target.split('/'))}"${id === current ? html` aria-current="page"` : ''}>${label}</a>`;
@@ -57,6 +57,7 @@ function page(ctx: SiteContext, options: { title: string; depth: number; current
     nav('index', 'index.html', 'Overview'),
     nav('tags', 'tags.html', 'Tags'),
     nav('cosigned', 'cosigned.html', 'Sumdb heads'),
+    nav('toolchains', 'toolchains.html', 'Toolchains'),
     nav('verify', 'verify.html', 'Verify in your browser'),
     nav('feed', 'feed.atom', 'Atom feed'),
     nav('api', 'api/index.json', 'JSON'),

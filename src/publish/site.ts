@@ -19,7 +19,6 @@ import { listLogFiles, tryParseTilePath } from '../log/log.js';
 import { LogReader } from '../log/reader.js';
 import { folderSource } from '../log/source.js';
 import { type VerifyReport, verifyLog, verifyLogFolder } from '../log/verify.js';
-import { parseRecord } from '../log/record.js';
 import type { OnProgress } from '../progress.js';
 import { TAGS_FILE, VIEW_RECORD_TYPES, deriveViews, isViewFile } from '../log/views.js';
 import { encodeBase64 } from '../tlog/encoding.js';
@@ -30,13 +29,15 @@ import { INVISIBLE_CHARACTER } from '../visible-text.js';
 import { renderFeed } from './feed.js';
 import { type Alarm, buildSiteModel } from './model.js';
 import { type SiteContext, renderCosigned, renderIndex, renderRelease, renderTags } from './render.js';
+import { buildToolchainsModel, renderToolchains, toolchainFeedEntries, toolchainsApi } from './toolchains.js';
+import { type LogRecord, parseRecord } from '../log/record.js';
 
 /** A file in every generated site: --out may be replaced only when it holds this (or is empty). */
 export const SITE_MARKER_FILE = '.go-source-witness-site';
 /** Build logs a build record names: `build-logs/<sha256>.log`, content-addressed. */
 const BUILD_LOG = /^build-logs\/([0-9a-f]{64})\.log$/;
 /** Views that may exist beside tags.txt and cosigned/ (builds.txt once build records have a view). */
-const EXTRA_VIEW_FILES = new Set(['builds.txt']);
+const EXTRA_VIEW_FILES = new Set(['builds.txt', 'toolchains.txt']);
 
 export interface PublishOptions {
   /** The log folder (a git work tree folder, as written by `witness init`). */
@@ -229,9 +230,12 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
   await write('index.html', renderIndex(ctx));
   await write('tags.html', renderTags(ctx));
   await write('cosigned.html', renderCosigned(ctx));
+  const toolchains = buildToolchainsModel(model, parsedRecords(entries));
+  await write('toolchains.html', renderToolchains(ctx, toolchains));
   for (const row of model.releases) await write(`releases/${row.version}.html`, renderRelease(ctx, row));
-  await write('feed.atom', renderFeed(model, { updated: time ?? '1970-01-01T00:00:00Z', checkpointSize: checkpoint.checkpoint.size }));
+  await write('feed.atom', renderFeed(model, { updated: time ?? '1970-01-01T00:00:00Z', checkpointSize: checkpoint.checkpoint.size, extra: toolchainFeedEntries(reader.origin, toolchains) }));
   for (const [file, value] of apiFiles(ctx)) await write(file, `${jsonText(value)}\n`);
+  await write('api/toolchains.json', `${jsonText(toolchainsApi(ctx, toolchains))}\n`);
   await write('.nojekyll', '');
   await write(SITE_MARKER_FILE, `go-source-witness site\norigin ${reader.origin}\nsize ${checkpoint.checkpoint.size}\nroot ${rootHash}\n`);
   const all = (await listLogFiles(siteDir, true)).sort();
@@ -269,6 +273,19 @@ async function checkpointCommitTime(logDir: string, checkpoint: Uint8Array): Pro
   } catch {
     return undefined;
   }
+}
+
+/** The entries that parse as records, with their log indexes (the model reports the others as alarms). */
+function parsedRecords(entries: readonly Uint8Array[]): Array<{ index: bigint; record: LogRecord }> {
+  const out: Array<{ index: bigint; record: LogRecord }> = [];
+  entries.forEach((entry, i) => {
+    try {
+      out.push({ index: BigInt(i), record: parseRecord(entry) });
+    } catch {
+      /* not a record: the site model shows it as a malformed-record alarm */
+    }
+  });
+  return out;
 }
 
 /**

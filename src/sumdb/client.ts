@@ -422,16 +422,7 @@ export class SumdbClient {
     const hashes = set.hashes.get(tilePath(hashRef))!;
     const dataRef: TileRef = { level: 'entries', index, width: hashRef.width };
     const path = sumdbTilePath(dataRef);
-    let body = await this.get(path, this.maxDataTileBytes, { notFoundOk: dataRef.width < TILE_WIDTH });
-    let width = dataRef.width;
-    if (body === undefined) {
-      // As for hash tiles: a deleted partial data tile is the prefix of the full one.
-      const fullPath = sumdbTilePath({ ...dataRef, width: TILE_WIDTH });
-      body = await this.get(fullPath, this.maxDataTileBytes, { notFoundOk: true });
-      if (body === undefined) throw new EnvironmentError('TILE_NOT_FOUND', `${this.url(path)}: not found, nor ${this.url(fullPath)}`);
-      width = TILE_WIDTH;
-    }
-    this.stats.tilesFetched++;
+    const { body, width } = await this.fetchDataTile(dataRef);
     let texts: Uint8Array[];
     try {
       texts = decodeDataTile(body, width).slice(0, dataRef.width);
@@ -448,6 +439,27 @@ export class SumdbClient {
     });
     this.cacheTiles(set);
     return texts.map((text) => decodeUtf8(text, 'MALFORMED_RECORD'));
+  }
+
+  /**
+   * GET the bytes of data tile `ref` (`tile/8/data/<N>[.p/<W>]`), NOT decoded or authenticated (see
+   * readDataTile, src/toolchains/tiles.ts). A partial tile that is not found is read from the full tile
+   * (tlog-tiles: partials may be deleted); `width` says how many records the bytes hold.
+   */
+  async fetchDataTile(ref: TileRef): Promise<{ body: Uint8Array; width: number }> {
+    if (ref.level !== 'entries') throw new UsageError(`${sumdbTilePath(ref)} is not a data tile`, 'NOT_A_DATA_TILE');
+    const path = sumdbTilePath(ref);
+    let body = await this.get(path, this.maxDataTileBytes, { notFoundOk: ref.width < TILE_WIDTH });
+    let width = ref.width;
+    if (body === undefined) {
+      // As for hash tiles: a deleted partial data tile is the prefix of the full one.
+      const fullPath = sumdbTilePath({ ...ref, width: TILE_WIDTH });
+      body = await this.get(fullPath, this.maxDataTileBytes, { notFoundOk: true });
+      if (body === undefined) throw new EnvironmentError('TILE_NOT_FOUND', `${this.url(path)}: not found, nor ${this.url(fullPath)}`);
+      width = TILE_WIDTH;
+    }
+    this.stats.tilesFetched++;
+    return { body, width };
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 //
 // and its leaf hash is SHA-256(0x00 || text). A /lookup response is `<id>\n<text>\n` followed by the signed
 // tree note. A data tile `/tile/8/data/<N>[.p/<W>]` holds the texts of records N·256 … N·256+W-1.
+import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../errors.js';
 import { MAX_INT64, decodeBase64, decodeUtf8, parseCanonicalUint, utf8 } from '../tlog/encoding.js';
 import { type Hash, leafHash } from '../tlog/merkle.js';
@@ -122,16 +123,21 @@ function indexOfBlankLine(bytes: Uint8Array, from = 0): number {
 }
 
 /**
- * Encodes a Go sumdb data tile (`/tile/8/data/<N>[.p/<W>]`): the record texts in leaf order, each followed
- * by a blank line except the last, i.e. the texts joined with "\n" (a text already ends in "\n"). No record
- * ids, no trailing blank line.
+ * Encodes a Go sumdb data tile (`/tile/8/data/<N>[.p/<W>]`): the record texts in leaf order joined with
+ * "\n", i.e. a blank line between two records (each text already ends in "\n") and none after the last.
+ * No record ids.
  *
- * Format note (see the reply to the brief): this is the format sum.golang.org serves, as relied on by the
- * auditors that read its data tiles (SSLMate/sourcespotter sumdb/download.go `splitRecords` demands exactly
- * W records and takes the text after the last "\n\n" as the last record, so a trailing blank line would make
- * it count W+1; google/trillian-examples sumdbaudit `dataToLeaves` likewise). docs/tlog-specs.md §5.2 says
- * "each = record text + \n", which adds one final "\n"; decodeDataTile accepts that spelling too. golang/mod's
- * reference sumdb.Server writes `<id>\n<text>\n` per record instead (ids included); that is not accepted.
+ * This is the one spelling accepted (decodeDataTile). Sources, which do not all agree on the last byte:
+ * - Clients run against sum.golang.org split exactly this: SSLMate/sourcespotter sumdb/download.go
+ *   `splitRecords` takes the text after the last "\n\n" as the last record and demands exactly W records
+ *   (a final blank line would make W+1); google/trillian-examples sumdbaudit `dataToLeaves` and
+ *   FiloSottile/torchwood tlogclient.go `WithSumDBEntries` (which also refuses leftover bytes) read it so.
+ * - golang/mod sumdb/server.go, since commit dec0365 ("make data tiles by Server compatible with
+ *   sum.golang.org", golang/go#69348), writes FormatRecord without its id line per record, i.e. one more
+ *   "\n" after the last record. Before that commit it wrote the ids too. Neither is accepted here: the
+ *   clients above are what has been checked against the real database, every tile of it.
+ * The framing never reaches a leaf hash (SHA-256(0x00 || text)), so the choice cannot make a forged
+ * record pass; it only decides which servers' tiles are refused (BAD_TILES, an environment error).
  */
 export function encodeDataTile(texts: readonly (Uint8Array | string)[]): Uint8Array {
   if (texts.length === 0 || texts.length > TILE_WIDTH) {
@@ -153,10 +159,10 @@ export function encodeDataTile(texts: readonly (Uint8Array | string)[]): Uint8Ar
 }
 
 /**
- * Decodes a Go sumdb data tile into its record texts (each ending in "\n"). Strict: every record must be
- * valid record text, and when `width` is given the tile must hold exactly that many records. The tile
- * may end after the last record's "\n" (sum.golang.org) or with one more "\n" (docs/tlog-specs.md §5.2);
- * nothing else may follow. The leaf hashes do not depend on that framing byte.
+ * Decodes a Go sumdb data tile into its record texts (each ending in "\n"), strictly: exactly the bytes
+ * encodeDataTile writes. Every record must be valid record text, records are separated by exactly one
+ * blank line, nothing follows the last record's "\n", and when `width` is given the tile must hold exactly
+ * that many records.
  */
 export function decodeDataTile(data: Uint8Array, width?: number): Uint8Array[] {
   const bad = (why: string): never => {
@@ -166,30 +172,32 @@ export function decodeDataTile(data: Uint8Array, width?: number): Uint8Array[] {
     bad(`width ${width} is not in 1..${TILE_WIDTH}`);
   }
   if (data.length === 0) bad('empty');
-  // Drop the optional final blank line, then split at blank lines.
-  let body = data;
-  if (body.length >= 2 && body[body.length - 1] === 0x0a && body[body.length - 2] === 0x0a) {
-    body = body.subarray(0, body.length - 1);
+  if (data.length >= 2 && data[data.length - 1] === 0x0a && data[data.length - 2] === 0x0a) {
+    bad('a blank line after the last record (sum.golang.org ends a data tile with the last record)');
   }
+  // One pass over the bytes, with the rules of checkRecordText for every record: valid UTF-8 (checked for
+  // the whole tile at once: records are cut at ASCII newlines, never inside a character), no control
+  // character but "\n", each record non-empty, not starting with "\n", ending in "\n"; records are cut
+  // at each blank line.
+  if (!isUtf8(data)) bad('record text is not valid UTF-8');
   const texts: Uint8Array[] = [];
   let start = 0;
-  while (true) {
-    const end = indexOfBlankLine(body, start);
-    const text = end < 0 ? body.subarray(start) : body.subarray(start, end + 1);
-    try {
-      checkRecordText(text);
-    } catch (error) {
-      throw new FormatError(
-        MALFORMED_DATA_TILE,
-        `malformed data tile: record ${texts.length}: ${(error as Error).message}`,
-        { cause: error },
-      );
+  for (let i = 0; i < data.length; i++) {
+    const byte = data[i]!;
+    if (byte >= 0x20) continue;
+    if (byte !== 0x0a) bad(`record ${texts.length}: malformed record: record text contains a control character`);
+    if (i === start) bad(`record ${texts.length}: malformed record: record text contains an empty line`);
+    if (data[i + 1] === 0x0a) {
+      texts.push(data.subarray(start, i + 1));
+      if (texts.length > TILE_WIDTH) bad(`more than ${TILE_WIDTH} records`);
+      start = i + 2;
+      i++;
     }
-    texts.push(text);
-    if (texts.length > TILE_WIDTH) bad(`more than ${TILE_WIDTH} records`);
-    if (end < 0) break;
-    start = end + 2;
   }
+  if (start >= data.length) bad(`record ${texts.length}: malformed record: record text is empty`);
+  if (data[data.length - 1] !== 0x0a) bad(`record ${texts.length}: malformed record: record text does not end with a newline`);
+  texts.push(data.subarray(start));
+  if (texts.length > TILE_WIDTH) bad(`more than ${TILE_WIDTH} records`);
   if (width !== undefined && texts.length !== width) bad(`holds ${texts.length} records, want ${width}`);
   return texts;
 }

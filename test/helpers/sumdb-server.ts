@@ -92,16 +92,20 @@ export class SumdbTestLog {
     return this.texts.length;
   }
 
-  /** Appends a record (its text must be two go.sum lines for one module version); returns its id. */
-  append(text: string | Uint8Array): number {
+  /**
+   * Appends a record (its text must be two go.sum lines for one module version); returns its id. A module
+   * version already in the log is refused unless `duplicate` (a misbehaving database; /lookup keeps
+   * answering with the first record).
+   */
+  append(text: string | Uint8Array, options: { duplicate?: boolean } = {}): number {
     const record = parseGoSumRecord(text);
     const key = `${record.path}@${record.version}`;
-    if (this.ids.has(key)) throw new Error(`test log: ${key} is already in the log`);
+    if (this.ids.has(key) && !options.duplicate) throw new Error(`test log: ${key} is already in the log`);
     const bytes = typeof text === 'string' ? utf8(text) : text;
     const id = this.texts.length;
     const hash = recordLeafHash(bytes);
     this.texts.push(bytes);
-    this.ids.set(key, id);
+    if (!this.ids.has(key)) this.ids.set(key, id);
     for (const tile of this.builder.append([hash])) this.fullTiles.set(tilePath(tile.ref), tile.hashes);
     this.memory.appendLeafHash(hash);
     return id;

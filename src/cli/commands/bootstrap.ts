@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { field, printJson, printLines } from '../output.js';
+import { field, printError, printJson, printLines } from '../output.js';
 import { progress } from '../progress.js';
 
 interface BootstrapArgs {
@@ -34,7 +34,7 @@ export const bootstrapCommand: CommandModule = {
     const { mkdir } = await import('node:fs/promises');
     assertNoKeyInEnvironment();
     const sandbox = prepareSandbox({ noSandbox: !args.sandbox });
-    if (sandbox.kind === 'none') process.stderr.write(`WARNING: --no-sandbox: make.bash runs without namespaces (${sandbox.description})\n`);
+    if (sandbox.kind === 'none') printError(`WARNING: --no-sandbox: make.bash runs without namespaces (${sandbox.description})`);
     const tagLog = await openVerifiedTagLog(args.log, args.vkey);
     await mkdir(args.out, { recursive: true });
     const result = await buildBootstrapChain(args.release, {

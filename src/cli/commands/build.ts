@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { field, printJson, printLines, setExitCode } from '../output.js';
+import { field, printError, printJson, printLines, setExitCode } from '../output.js';
 import { progress } from '../progress.js';
 import { bytesWithHuman, formatDuration } from '../../format.js';
 
@@ -42,7 +42,7 @@ export const buildCommand: CommandModule = {
     const targets = args.target.map(parseTarget);
     assertNoKeyInEnvironment();
     const sandbox = prepareSandbox({ noSandbox: !args.sandbox });
-    if (sandbox.kind === 'none') process.stderr.write(`WARNING: --no-sandbox: make.bash runs without namespaces (${sandbox.description}); the result says so\n`);
+    if (sandbox.kind === 'none') printError(`WARNING: --no-sandbox: make.bash runs without namespaces (${sandbox.description}); the result says so`);
     const tagLog = await openVerifiedTagLog(args.log, args.vkey);
     const builds = await buildRelease({
       version: args.release,

@@ -45,7 +45,7 @@ export const ingestCommand: CommandModule = {
       dryRun: args.dryRun,
       onProgress,
     });
-    const bad = report.conflicts.length > 0 || report.builds.some((build) => build.status === 'unequal');
+    const bad = report.conflicts.length > 0 || report.toolchainAlarms.length > 0 || report.builds.some((build) => build.status === 'unequal');
     if (bad) setExitCode(1);
     if (args.json) {
       printJson(report);
@@ -67,6 +67,10 @@ export const ingestCommand: CommandModule = {
       }
     }
     for (const conflict of report.conflicts) lines.push(`REPRODUCIBILITY FAILURE: ${conflict}`);
+    for (const alarm of report.toolchainAlarms) {
+      const value = (key: string) => alarm.fields.find((f) => f.key === key)?.value ?? '';
+      lines.push(`ALARM build-disagrees: ${value('version')} ${value('target')} differs from sumdb record ${value('record')} (toolchain record at log index ${value('toolchain-index')}): built ${value('built-go-sum')}, published ${value('recorded-go-sum')}`);
+    }
     if (report.appended) lines.push(`Appended ${report.appended.newSize - report.appended.oldSize} build records: log size ${report.appended.oldSize} -> ${report.appended.newSize}, commit ${report.appended.commit}`);
     else if (args.dryRun) lines.push('Dry run: nothing appended.');
     else lines.push('Nothing new to append.');

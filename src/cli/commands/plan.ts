@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { printJson, printLines } from '../output.js';
+import { printError, printJson, printLines } from '../output.js';
 
 interface PlanArgs {
   log?: string;
@@ -11,6 +11,9 @@ interface PlanArgs {
   json: boolean;
 }
 
+/** Jobs per GitHub Actions matrix (docs.github.com: "A matrix can generate a maximum of 256 jobs per workflow run"). */
+const MATRIX_JOBS = 256;
+
 export const planCommand: CommandModule = {
   command: 'plan',
   describe: 'List the (release, target) pairs from go1.21.0 on that have no build record yet; --json prints a GitHub Actions matrix',
@@ -19,7 +22,7 @@ export const planCommand: CommandModule = {
       .option('target', { type: 'string', array: true, describe: 'Targets GOOS/GOARCH (repeatable); default: Go\'s first-class ports' })
       .option('all-ports', { type: 'string', describe: 'Every port `go tool dist list` prints for each release, read from this Go repository\'s tags' })
       .option('retry-failed', { type: 'boolean', default: false, describe: 'Plan again pairs whose builds failed' })
-      .option('limit', { type: 'number', describe: 'At most this many pairs, oldest first (a GitHub matrix holds 256 jobs)' })
+      .option('limit', { type: 'number', describe: 'At most this many pairs, oldest first; with --json at most 256 (a GitHub Actions matrix holds 256 jobs), the default there' })
       .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log' })
       .conflicts('target', 'all-ports'),
   handler: async (parsed) => {
@@ -28,12 +31,20 @@ export const planCommand: CommandModule = {
     const { FIRST_CLASS_TARGETS, parseTarget } = await import('../../build/target.js');
     const { openVerifiedRecords } = await import('../tag-log.js');
     const { records } = await openVerifiedRecords(args.log, args.vkey);
+    const { UsageError } = await import('../../errors.js');
     const fixed = args.target?.map(parseTarget) ?? FIRST_CLASS_TARGETS;
+    if (args.json && args.limit !== undefined && args.limit > MATRIX_JOBS) {
+      throw new UsageError(`--limit ${args.limit}: a GitHub Actions matrix holds at most ${MATRIX_JOBS} jobs; run plan again for the rest`, 'BAD_LIMIT');
+    }
+    const limit = args.limit ?? (args.json ? MATRIX_JOBS : undefined);
     const plan = await planBuilds(records, {
       targetsFor: async (version) => (args.allPorts ? portsFromSourceTree(args.allPorts, version) : fixed),
       retryFailed: args.retryFailed,
-      ...(args.limit !== undefined ? { limit: args.limit } : {}),
+      // Explicit --target lists are taken as they are; otherwise every target sumdb published is planned too.
+      publishedTargets: args.target === undefined,
+      ...(limit !== undefined ? { limit } : {}),
     });
+    if (plan.more > 0) printError(`witness plan: ${plan.more} more pairs beyond --limit ${limit}; run again after these are built`);
     if (args.json) {
       printJson(actionsMatrix(plan.builds));
       return;

@@ -132,9 +132,95 @@ export const lookupCommand: CommandModule = {
   },
 };
 
+interface ScanArgs {
+  log?: string;
+  url?: string;
+  via?: string;
+  sumdbVkey?: string;
+  key?: string;
+  state?: string;
+  from?: string;
+  to?: string;
+  tagGraceDays: number;
+  batchTiles: number;
+  commitSeconds: number;
+  concurrency: number;
+  json: boolean;
+}
+
+const scanCommand: CommandModule = {
+  command: 'scan',
+  describe: 'Read the database\'s data tiles from the scan position up to a verified tree head; record every golang.org/toolchain record; exit 1 on an alarm',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('url', { type: 'string', describe: 'The checksum database (default https://sum.golang.org)' })
+      .option('via', { type: 'string', describe: 'Read the same database through a module proxy instead: <proxy>/sumdb/sum.golang.org' })
+      .option('sumdb-vkey', { type: 'string', describe: 'The database\'s verifier key (default: sum.golang.org\'s, from the go command)' })
+      .option('key', { type: 'string', describe: 'The witness log\'s signing key file; default: $WITNESS_SIGNING_KEY' })
+      .option('state', { type: 'string', describe: 'Witness state folder (default: $WITNESS_STATE_DIR, else ~/.local/state/go-source-witness)' })
+      .option('from', { type: 'string', describe: 'First record of a new scan (e.g. 18938500, near go1.21.0\'s first toolchain record); default 0' })
+      .option('to', { type: 'string', describe: 'Scan up to this tree size (default: the signed head\'s)' })
+      .option('tag-grace-days', { type: 'number', default: 14, describe: 'Days after a release tag is first seen before "no toolchain record" is an alarm' })
+      .option('batch-tiles', { type: 'number', default: 64, describe: 'Tiles per batch (one log append for what a batch finds)' })
+      .option('commit-seconds', { type: 'number', default: 5, describe: 'Move the durable scan position at most this often (0: after every batch)' })
+      .option('concurrency', { type: 'number', default: 8, describe: 'Tiles fetched at once' })
+      .conflicts('url', 'via'),
+  handler: async (parsed) => {
+    const args = parsed as unknown as ScanArgs;
+    const { SumdbClient, SUMDB_VERIFIER_KEY, SUMDB_URL } = await import('../../sumdb/client.js');
+    const { scanSumdb } = await import('../../toolchains/scan.js');
+    const { defaultStateDir } = await import('../../cosign/paths.js');
+    const { loadSignerKey, repositoryRoot } = await import('../../keyfile.js');
+    const { WitnessLog } = await import('../../log/log.js');
+    const { UsageError } = await import('../../errors.js');
+    const { alarmKey } = await import('../../toolchains/record.js');
+    const number = (value: string | undefined, name: string): bigint | undefined => {
+      if (value === undefined) return undefined;
+      if (!/^(0|[1-9][0-9]{0,17})$/.test(value)) throw new UsageError(`${name} must be a non-negative integer, not ${JSON.stringify(value)}`, 'BAD_OPTION');
+      return BigInt(value);
+    };
+    const from = number(args.from, '--from');
+    const to = number(args.to, '--to');
+    const baseUrl = args.via !== undefined ? `${args.via.replace(/\/+$/, '')}/sumdb/sum.golang.org` : (args.url ?? SUMDB_URL);
+    const client = new SumdbClient({ baseUrl, verifierKey: args.sumdbVkey ?? SUMDB_VERIFIER_KEY, concurrency: args.concurrency });
+    const logDir = await resolveLogFolder(args.log, 'witness sumdb scan');
+    const log = await WitnessLog.open(logDir);
+    const key = await loadSignerKey({ file: args.key, forbiddenRepository: await repositoryRoot(logDir) });
+    const report = await scanSumdb({
+      client,
+      log,
+      signer: key,
+      stateDir: args.state ?? defaultStateDir(),
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+      tagGraceDays: args.tagGraceDays,
+      batchTiles: args.batchTiles,
+      commitSeconds: args.commitSeconds,
+      concurrency: args.concurrency,
+    });
+    if (report.alarms.length > 0) setExitCode(1);
+    if (args.json) {
+      printJson(report);
+      return;
+    }
+    const lines = [
+      `Checksum database ${report.database}: signed tree head size ${report.head.size}, root ${report.head.rootHash}`,
+      field('scanned', `records ${report.from} -> ${report.position} of ${report.end} (${report.recordsScanned} records in ${report.tilesRead} data tiles, ${(report.bytesRead / 1e6).toFixed(1)} MB, ${report.seconds.toFixed(1)} s; scan started at record ${report.start})`),
+      field('toolchains', `${report.toolchains.length} new toolchain ${report.toolchains.length === 1 ? 'record' : 'records'}${report.reconciled ? ` (${report.reconciled} found already in the log from an interrupted scan)` : ''}`),
+    ];
+    for (const { index, toolchain } of report.toolchains) {
+      lines.push(`    ${toolchain.moduleVersion} record ${toolchain.record}${toolchain.reproducible ? '' : ' (not reproducible by distpack)'}: log index ${index}`);
+    }
+    if (report.malformedRecords) lines.push(field('malformed', `${report.malformedRecords} records are not two go.sum lines`));
+    for (const { index, alarm } of report.alarms) lines.push(`  ALARM ${alarmKey(alarm)}: ${alarm.fields.map((f) => `${f.key} ${f.value}`).join('; ')} (log index ${index})`);
+    if (report.appended) lines.push(`Appended ${report.appended.newSize - report.appended.oldSize} records: log size ${report.appended.oldSize} -> ${report.appended.newSize}`);
+    printLines(lines);
+  },
+};
+
 export const sumdbCommand: CommandModule = {
   command: 'sumdb <command>',
-  describe: 'Witness the Go checksum database: cosign its tree heads, look up records',
-  builder: (yargs: Argv) => yargs.command(cosignCommand).command(lookupCommand).demandCommand(1),
+  describe: 'Witness the Go checksum database: cosign its tree heads, look up records, scan for toolchains',
+  builder: (yargs: Argv) => yargs.command(cosignCommand).command(lookupCommand).command(scanCommand).demandCommand(1),
   handler: () => {},
 };

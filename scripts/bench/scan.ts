@@ -1,0 +1,159 @@
+// Benchmark: `sumdb scan` over a local fake checksum database of 5 million records (BENCH_SCAN_RECORDS),
+// served from a generated folder of tiles by a static server in another process, against a baseline
+// measured in the same run: only downloading the same data tiles (same concurrency) and computing every
+// record's leaf hash. (The scan also reads the few level-1+ hash tiles; it never needs the level-0 hash
+// tile of a full data tile: tiles.ts.) Goal: the scan within 1.5x of that.
+//
+// The folder is generated once (os.tmpdir()/go-source-witness-bench-sumdb-<records>-v1, about 1 GB) and
+// reused. Records are module versions of ~150 bytes; every 250,000 records a "release" of 25 toolchain
+// records arrives in a burst, as real releases do (each tagged in the witness log: no alarm is expected).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SumdbClient } from '../../src/sumdb/client.js';
+import { WitnessLog } from '../../src/log/log.js';
+import { tagRecordToLogRecord } from '../../src/tags/record.js';
+import { formatCheckpoint } from '../../src/tlog/checkpoint.js';
+import { leafHash } from '../../src/tlog/merkle.js';
+import { generateKeyPair, noteSigner, parseSignerKey, signNote, verifierKeyOf } from '../../src/tlog/note.js';
+import { TILE_WIDTH, TileBuilder, encodeHashTile } from '../../src/tlog/tile.js';
+import { mapConcurrent } from '../../src/toolchains/tiles.js';
+import { scanSumdb } from '../../src/toolchains/scan.js';
+import { sumdbTilePath } from '../../src/sumdb/client.js';
+
+const RECORDS = Number(process.env.BENCH_SCAN_RECORDS ?? 5_000_000);
+const RELEASE_EVERY = 250_000;
+const TARGETS = ['linux/amd64', 'linux/arm64', 'linux/386', 'linux/arm', 'darwin/amd64', 'darwin/arm64', 'windows/amd64', 'windows/386', 'windows/arm64', 'freebsd/amd64', 'freebsd/386', 'freebsd/arm', 'freebsd/arm64', 'linux/ppc64le', 'linux/s390x', 'linux/riscv64', 'linux/mips', 'linux/mipsle', 'linux/mips64', 'linux/mips64le', 'linux/loong64', 'netbsd/amd64', 'openbsd/amd64', 'illumos/amd64', 'solaris/amd64'];
+
+function b64(seed: number, salt: number): string {
+  const bytes = Buffer.alloc(32);
+  bytes.writeUInt32BE(seed >>> 0, 0);
+  bytes.writeUInt32BE(salt, 4);
+  bytes.writeUInt32BE(Math.imul(seed, 2654435761) >>> 0, 8);
+  return bytes.toString('base64');
+}
+
+/** Record i's text, and the Go version if it is a toolchain record. */
+function recordText(i: number): { text: string; goVersion?: string } {
+  const inRelease = i % RELEASE_EVERY;
+  if (i > 0 && inRelease < TARGETS.length * 2 && inRelease % 2 === 0) {
+    const goVersion = `go1.21.${Math.floor(i / RELEASE_EVERY)}`;
+    const target = TARGETS[inRelease / 2]!.replace('/', '-');
+    const mv = `golang.org/toolchain v0.0.1-${goVersion}.${target}`;
+    return { text: `${mv} h1:${b64(i, 1)}\n${mv}/go.mod h1:${b64(7, 2)}\n`, goVersion };
+  }
+  const mv = `github.com/bench-owner${i % 9973}/module-${i} v1.${i % 100}.${i % 7}`;
+  return { text: `${mv} h1:${b64(i, 3)}\n${mv}/go.mod h1:${b64(i, 4)}\n` };
+}
+
+async function generate(dir: string): Promise<{ vkey: string; versions: string[] }> {
+  const marker = path.join(dir, 'generated.json');
+  if (existsSync(marker)) return JSON.parse(await readFile(marker, 'utf8')) as { vkey: string; versions: string[] };
+  console.log(`  generating a fake database of ${RECORDS.toLocaleString('en-US')} records in ${dir} (once)…`);
+  const started = Date.now();
+  await rm(dir, { recursive: true, force: true });
+  const builder = new TileBuilder(0n);
+  const versions = new Set<string>();
+  const write = async (relative: string, data: Uint8Array | string) => {
+    const file = path.join(dir, ...relative.split('/'));
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, data);
+  };
+  for (let start = 0; start < RECORDS; start += TILE_WIDTH) {
+    const count = Math.min(TILE_WIDTH, RECORDS - start);
+    const texts: string[] = [];
+    const hashes: Uint8Array[] = [];
+    for (let i = start; i < start + count; i++) {
+      const { text, goVersion } = recordText(i);
+      if (goVersion) versions.add(goVersion);
+      texts.push(text);
+      hashes.push(leafHash(Buffer.from(text)));
+    }
+    await write(sumdbTilePath({ level: 'entries', index: BigInt(start / TILE_WIDTH), width: count }), texts.join('\n'));
+    for (const tile of builder.append(hashes)) await write(sumdbTilePath(tile.ref), encodeHashTile(tile.hashes));
+  }
+  for (const tile of builder.partialTiles()) await write(sumdbTilePath(tile.ref), encodeHashTile(tile.hashes));
+  const { signerKey } = generateKeyPair('sumdb.bench.example');
+  const key = parseSignerKey(signerKey);
+  await write('latest', signNote(formatCheckpoint({ origin: 'go.sum database tree', size: BigInt(RECORDS), rootHash: builder.root(), extensions: [] }), [noteSigner(key)]));
+  const result = { vkey: verifierKeyOf(key), versions: [...versions] };
+  await writeFile(marker, JSON.stringify(result));
+  console.log(`  generated in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+async function startServer(dir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'tile-server.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').once('data', (chunk: string) => resolve(chunk.trim()));
+    child.once('exit', () => reject(new Error('the tile server exited')));
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+/** The baseline: GET every data tile, leaf-hash every record. */
+async function downloadAndHash(url: string, tiles: number, concurrency: number): Promise<number> {
+  const started = performance.now();
+  const get = async (relative: string) => new Uint8Array(await (await fetch(`${url}/${relative}`)).arrayBuffer());
+  const indexes = Array.from({ length: tiles }, (_, i) => i);
+  await mapConcurrent(indexes, concurrency, async (i) => {
+    const width = Math.min(TILE_WIDTH, RECORDS - i * TILE_WIDTH);
+    const ref = { level: 0, index: BigInt(i), width } as const;
+    const data = await get(sumdbTilePath({ ...ref, level: 'entries' }));
+    let start = 0;
+    let n = 0;
+    for (let at = data.indexOf(0x0a); at >= 0; at = data.indexOf(0x0a, at + 1)) {
+      if (at + 1 < data.length && data[at + 1] !== 0x0a) continue;
+      leafHash(data.subarray(start, at + 1));
+      n++;
+      start = at + 2;
+    }
+    if (n !== width) throw new Error(`baseline: tile ${i} has ${n} records, want ${width}`);
+  });
+  return (performance.now() - started) / 1000;
+}
+
+export async function benchScan(): Promise<void> {
+  const dir = path.join(tmpdir(), `go-source-witness-bench-sumdb-${RECORDS}-v1`);
+  const { vkey, versions } = await generate(dir);
+  const { url, child } = await startServer(dir);
+  const work = path.join(tmpdir(), `go-source-witness-bench-scan-${process.pid}`);
+  try {
+    const tiles = Math.ceil(RECORDS / TILE_WIDTH);
+    const concurrency = 8;
+    console.log(`sumdb scan: ${RECORDS.toLocaleString('en-US')} records, ${tiles.toLocaleString('en-US')} data tiles, concurrency ${concurrency}, static tile server in another process`);
+    await downloadAndHash(url, Math.min(tiles, 500), concurrency); // warm the page cache and the connections
+    const baseline = await downloadAndHash(url, tiles, concurrency);
+
+    const { signerKey } = generateKeyPair('bench.example/scan-log');
+    const key = parseSignerKey(signerKey);
+    const { log } = await WitnessLog.init(path.join(work, 'log'), key);
+    const oid = 'ab'.repeat(20);
+    await log.append(
+      versions.map((version) => tagRecordToLogRecord({ event: 'new', ref: `refs/tags/${version}`, pointer: { object: oid, objectType: 'commit', target: oid, targetType: 'commit', tree: oid }, repository: 'https://go.googlesource.com/go', firstSeen: '2026-01-01T00:00:00Z' })),
+      key,
+    );
+    let requests = 0;
+    const client = new SumdbClient({ baseUrl: url, verifierKey: vkey, concurrency, onRequest: () => requests++ });
+    const started = performance.now();
+    const report = await scanSumdb({ client, log, signer: key, stateDir: path.join(work, 'state'), concurrency, tagGraceDays: 100_000 });
+    const seconds = (performance.now() - started) / 1000;
+    if (report.recordsScanned !== RECORDS) throw new Error(`scan read ${report.recordsScanned} records, want ${RECORDS}`);
+    if (report.alarms.length !== 0) throw new Error(`scan raised ${report.alarms.length} alarms on a clean database`);
+    const perMillion = (s: number) => (s / (RECORDS / 1e6)).toFixed(2);
+    console.log('  run                          seconds   tiles/s   s per million records');
+    console.log(`  download + leaf hash (base)  ${baseline.toFixed(1).padStart(7)}   ${Math.round(tiles / baseline).toString().padStart(7)}   ${perMillion(baseline)}`);
+    console.log(`  sumdb scan                   ${seconds.toFixed(1).padStart(7)}   ${Math.round(tiles / seconds).toString().padStart(7)}   ${perMillion(seconds)}`);
+    const ratio = seconds / baseline;
+    console.log(`  ratio scan / baseline: ${ratio.toFixed(2)}x (goal <= 1.5x)${ratio > 1.5 ? '  NOT MET' : ''}`);
+    console.log(`  scan: ${report.toolchains.length} toolchain records, ${requests.toLocaleString('en-US')} HTTP requests (${report.tilesRead} data tiles)`);
+    requests = 0;
+    const again = await scanSumdb({ client: new SumdbClient({ baseUrl: url, verifierKey: vkey, onRequest: () => requests++ }), log, signer: key, stateDir: path.join(work, 'state'), tagGraceDays: 100_000 });
+    console.log(`  steady state, nothing new: ${requests} request(s), ${again.tilesRead} data tiles, ${again.seconds.toFixed(2)} s`);
+  } finally {
+    child.kill();
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,429 @@
+// `witness sumdb scan`: read the checksum database's data tiles from the durable scan position up to a
+// verified signed tree head, record every golang.org/toolchain record in the witness log once (a signed
+// toolchain record), and raise alarms (signed toolchain-alarm records) for what no git tag explains:
+//
+// - toolchain-without-source: a toolchain whose Go version has no present tag in the log;
+// - duplicate-module-version: a second record for a module version (any module; sumdb's own promise);
+// - tag-without-toolchain: a tag of a distpack release first seen more than N days ago with no
+//   toolchain record, checked once the scan has reached the head.
+// (build-disagrees is raised by ingest: see ingest-hook.ts.)
+//
+// Order of work, per batch of tiles: read and authenticate (tiles.ts), decide, append to the log (the
+// commit point of what was found), then move the position (state.ts, compare-and-swap). On start the
+// log is read: a toolchain record or alarm already there (an earlier run died between its append and its
+// position commit) is not appended again. Cheap catch-up: the first tile read is the one holding the
+// position, so a scan that starts at a configured record (say go1.21.0's first toolchain record, about
+// 18,938,500) reads nothing before it, and a scan that is up to date reads one `latest` and the new tiles.
+import { EnvironmentError, UsageError } from '../errors.js';
+import type { WitnessLog } from '../log/log.js';
+import { type LogRecord, parseRecord } from '../log/record.js';
+import type { SumdbClient } from '../sumdb/client.js';
+import { parseGoSumRecord } from '../sumdb/record.js';
+import type { SignedCheckpoint } from '../tlog/checkpoint.js';
+import { bytesEqual, decodeUtf8, encodeBase64 } from '../tlog/encoding.js';
+import type { SignerKey } from '../tlog/note.js';
+import { TILE_WIDTH } from '../tlog/tile.js';
+import { formatTime } from '../tags/record.js';
+import { type TagState, tagStateFromRecords } from '../tags/state.js';
+import { type ToolchainLedger, toolchainLedgerFromRecords } from './ledger.js';
+import { moduleVersionKeyOfBytes } from './module-index.js';
+import {
+  TOOLCHAIN_MODULE,
+  type ToolchainAlarm,
+  type ToolchainRecord,
+  alarmKey,
+  distpackReproducible,
+  toolchainAlarmToLogRecord,
+  toolchainRecordToLogRecord,
+  toolchainVersionParts,
+} from './record.js';
+import { ScanState, type ScanPosition, scanCrashPoint } from './state.js';
+import { type DataTileRecords, readAuthenticatedDataTiles } from './tiles.js';
+import { isPlannedVersion, parseGoVersion } from '../build/target.js';
+
+export interface ScanOptions {
+  readonly client: SumdbClient;
+  readonly log: WitnessLog;
+  readonly signer: SignerKey;
+  /** The witness state folder (the scan keeps its position under sumdb-scan/). */
+  readonly stateDir: string;
+  /** Where a first scan starts (default 0). With an existing position it must equal the start recorded. */
+  readonly from?: bigint;
+  /** Scan up to this tree size (default: the head's). */
+  readonly to?: bigint;
+  /** Days after a tag's first-seen time before its missing toolchain record is an alarm (default 14). */
+  readonly tagGraceDays?: number;
+  /** Tiles per batch: per log append (default 64, i.e. 16,384 records). */
+  readonly batchTiles?: number;
+  /**
+   * Move the durable position at most this often (default 5 s; 0: after every batch). What a batch
+   * found is in the log before; a crash only means re-reading the batches after the position.
+   */
+  readonly commitSeconds?: number;
+  /** Tiles fetched at once (default 8). */
+  readonly concurrency?: number;
+  readonly now?: () => Date;
+  readonly onProgress?: (progress: { position: bigint; end: bigint; tiles: number; records: number }) => void;
+}
+
+export interface ScanReport {
+  readonly database: string;
+  readonly start: bigint;
+  /** The position before and after this run. */
+  readonly from: bigint;
+  readonly position: bigint;
+  readonly head: { readonly size: bigint; readonly rootHash: string };
+  /** The tree size this run scanned to (the head's, or --to). */
+  readonly end: bigint;
+  readonly tilesRead: number;
+  readonly bytesRead: number;
+  readonly recordsScanned: number;
+  /** Records whose text is not two go.sum lines (still indexed by their whole text). */
+  readonly malformedRecords: number;
+  readonly toolchains: ReadonlyArray<{ readonly index: bigint; readonly toolchain: ToolchainRecord }>;
+  /** Toolchain records found already in the log at or after the starting position (an interrupted run). */
+  readonly reconciled: number;
+  readonly alarms: ReadonlyArray<{ readonly index: bigint; readonly alarm: ToolchainAlarm }>;
+  readonly appended?: { readonly oldSize: bigint; readonly newSize: bigint };
+  readonly seconds: number;
+}
+
+interface LogView {
+  size: bigint;
+  tags: TagState;
+  ledger: ToolchainLedger;
+  records: Array<{ index: bigint; record: LogRecord }>;
+}
+
+async function readLogView(log: WitnessLog): Promise<LogView> {
+  const { checkpoint, entries } = await log.readVerifiedEntries();
+  const records = entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) }));
+  return { size: checkpoint.checkpoint.size, tags: tagStateFromRecords(records), ledger: toolchainLedgerFromRecords(records), records };
+}
+
+export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
+  const started = Date.now();
+  const now = options.now ?? (() => new Date());
+  const batchTiles = positiveInteger(options.batchTiles ?? 64, '--batch-tiles');
+  const concurrency = positiveInteger(options.concurrency ?? 8, '--concurrency');
+  const graceDays = options.tagGraceDays ?? 14;
+  const commitMs = (options.commitSeconds ?? 5) * 1000;
+  if (!Number.isFinite(commitMs) || commitMs < 0) throw new UsageError('--commit-seconds must be a non-negative number', 'BAD_OPTION');
+  if (!Number.isFinite(graceDays) || graceDays < 0) throw new UsageError('--tag-grace-days must be a non-negative number', 'BAD_OPTION');
+  if (options.from !== undefined && options.from < 0n) throw new UsageError('--from must be a record number (>= 0)', 'BAD_OPTION');
+  if (options.to !== undefined && options.to < 0n) throw new UsageError('--to must be a tree size (>= 0)', 'BAD_OPTION');
+  const { client, log, signer } = options;
+
+  const state = await ScanState.open(options.stateDir, client.verifierKey);
+  try {
+    let position: ScanPosition | undefined = state.position;
+    if (position && options.from !== undefined && options.from !== position.start) {
+      throw new UsageError(
+        `this scan started at record ${position.start} and is at ${position.position}; --from ${options.from} would ${options.from < position.position ? 'go back' : 'leave a gap'} (use another --state to scan another range)`,
+        'SCAN_FROM_MISMATCH',
+      );
+    }
+    // Validate everything before writing anything: the head, its consistency with the last one scanned.
+    const head = await client.latest();
+    const size = head.checkpoint.size;
+    if (position && position.treeSize > 0n) {
+      await client.proveConsistency({ origin: client.origin, size: position.treeSize, rootHash: decodeRoot(position.treeRoot), extensions: [] }, head);
+    }
+    if (options.to !== undefined && options.to > size) throw new UsageError(`--to ${options.to} is beyond the database's signed tree head (size ${size})`, 'BAD_OPTION');
+    if (options.from !== undefined && options.from > size) throw new UsageError(`--from ${options.from} is beyond the database's signed tree head (size ${size})`, 'BAD_OPTION');
+    const view = await readLogView(log);
+    if (!position) position = await state.initialize(options.from ?? 0n);
+    const startPosition = position.position;
+    const end = options.to ?? size;
+    const index = await state.loadIndex();
+    let savedEntries = index.size;
+
+    const reconciled = view.ledger.toolchains.filter(({ toolchain }) => toolchain.record >= startPosition).length;
+    const found: Array<{ index: bigint; toolchain: ToolchainRecord }> = [];
+    const raised: Array<{ index: bigint; alarm: ToolchainAlarm }> = [];
+    let appended: { oldSize: bigint; newSize: bigint } | undefined;
+    let tilesRead = 0;
+    let bytesRead = 0;
+    let recordsScanned = 0;
+    let malformedRecords = 0;
+    const rootText = encodeBase64(head.checkpoint.rootHash);
+    const time = () => formatTime(now());
+
+    // Appends `records` (toolchain records and alarms, keys checked against the log) as one commit.
+    const append = async (records: Array<{ kind: 'toolchain'; toolchain: ToolchainRecord } | { kind: 'alarm'; alarm: ToolchainAlarm }>) => {
+      let result;
+      for (let attempt = 0; ; attempt++) {
+        if (records.length === 0) return;
+        const logRecords = records.map((item) => (item.kind === 'toolchain' ? toolchainRecordToLogRecord(item.toolchain) : toolchainAlarmToLogRecord(item.alarm)));
+        const toolchains = records.filter((item) => item.kind === 'toolchain').length;
+        const alarms = records.length - toolchains;
+        try {
+          result = await log.append(logRecords, signer, {
+            summary: `sumdb scan: ${toolchains} toolchain ${toolchains === 1 ? 'record' : 'records'}${alarms ? `, ${alarms} ${alarms === 1 ? 'alarm' : 'alarms'}` : ''}`,
+            expectedSize: view.size,
+          });
+          break;
+        } catch (error) {
+          // Another command appended meanwhile (tags, cosign): read the log again, drop what it now holds.
+          if (!(error instanceof EnvironmentError && error.code === 'LOG_CHANGED') || attempt >= 3) throw error;
+          Object.assign(view, await readLogView(log));
+          records = records.filter((item) =>
+            item.kind === 'toolchain' ? !view.ledger.byRecord.has(item.toolchain.record) : !view.ledger.alarmKeys.has(alarmKey(item.alarm)),
+          );
+        }
+      }
+      const logRecords = records.map((item) => (item.kind === 'toolchain' ? toolchainRecordToLogRecord(item.toolchain) : toolchainAlarmToLogRecord(item.alarm)));
+      appended = { oldSize: appended?.oldSize ?? result.oldSize, newSize: result.newSize };
+      const types = new Map(view.records.map(({ index: at, record }) => [at, record.type] as const));
+      logRecords.forEach((record, i) => {
+        const at = view.size + BigInt(i);
+        view.records.push({ index: at, record });
+        types.set(at, record.type);
+        view.ledger.apply(at, record, types);
+        const item = records[i]!;
+        if (item.kind === 'toolchain') found.push({ index: at, toolchain: item.toolchain });
+        else raised.push({ index: at, alarm: item.alarm });
+      });
+      view.size = result.newSize;
+    };
+
+    // Earlier records' texts, for confirming a module version seen twice (usually never needed).
+    let recent: DataTileRecords[] = [];
+    const textOf = async (record: bigint): Promise<Uint8Array> => {
+      for (const tile of recent) {
+        if (record >= tile.first && record < tile.first + BigInt(tile.texts.length)) return tile.texts[Number(record - tile.first)]!;
+      }
+      const tile = record / BigInt(TILE_WIDTH);
+      const [data] = await readAuthenticatedDataTiles(client, head, [tile], 1);
+      return data!.texts[Number(record - data!.first)]!;
+    };
+
+    let nextTile = position.position / BigInt(TILE_WIDTH);
+    const lastTile = end === 0n ? -1n : (end - 1n) / BigInt(TILE_WIDTH);
+    const batchOf = (first: bigint): bigint[] => {
+      const out: bigint[] = [];
+      for (let t = first; t <= lastTile && out.length < batchTiles; t++) out.push(t);
+      return out;
+    };
+    // One batch ahead is fetched while the current one is processed.
+    let pending: Promise<DataTileRecords[]> | undefined = position.position < end ? readAuthenticatedDataTiles(client, head, batchOf(nextTile), concurrency) : undefined;
+    pending?.catch(() => undefined);
+    let lastCommit = Date.now();
+    let scanned = position.position;
+    while (pending) {
+      const tiles = await pending;
+      nextTile += BigInt(tiles.length);
+      pending = nextTile <= lastTile ? readAuthenticatedDataTiles(client, head, batchOf(nextTile), concurrency) : undefined;
+      pending?.catch(() => undefined);
+
+      const batchStart = scanned;
+      const batchEnd = minBig(end, (nextTile) * BigInt(TILE_WIDTH));
+      const toAppend: Array<{ kind: 'toolchain'; toolchain: ToolchainRecord } | { kind: 'alarm'; alarm: ToolchainAlarm }> = [];
+      const pendingKeys = new Set<string>();
+      const raise = (alarm: ToolchainAlarm) => {
+        const key = alarmKey(alarm);
+        if (view.ledger.alarmKeys.has(key) || pendingKeys.has(key)) return;
+        pendingKeys.add(key);
+        toAppend.push({ kind: 'alarm', alarm });
+      };
+      recent = tiles;
+      for (const tile of tiles) {
+        tilesRead++;
+        bytesRead += tile.bytes;
+      }
+      for (const tile of tiles) {
+        // Records [lo, hi) of this tile are in the batch (numbers here: BigInt only where a record is kept).
+        const lo = tile.first >= batchStart ? 0 : Number(batchStart - tile.first);
+        const hi = Math.min(tile.texts.length, Number(batchEnd - tile.first));
+        for (let i = lo; i < hi; i++) {
+          const text = tile.texts[i]!;
+          recordsScanned++;
+          // Every record is keyed by its module version (on the bytes); only toolchain records (and
+          // records seen twice) are parsed, strictly.
+          const end = moduleVersionEnd(text);
+          if (end < 0) malformedRecords++;
+          const [high, low] = end >= 0 ? moduleVersionKeyOfBytes(text, 0, end) : moduleVersionKeyOfBytes(text, 0, text.length);
+          let sum: { path: string; version: string } | undefined;
+          const matches = index.find(high, low);
+          if (end >= 0 && (matches.length > 0 || isToolchainRecord(text))) {
+            try {
+              sum = parseGoSumRecord(text);
+            } catch {
+              malformedRecords++;
+            }
+          }
+          if (sum) {
+            const record = tile.first + BigInt(i);
+            for (const earlier of matches) {
+              let first;
+              try {
+                first = parseGoSumRecord(await textOf(earlier));
+              } catch {
+                continue;
+              }
+              if (first.path !== sum.path || first.version !== sum.version) continue; // a key collision
+              raise({
+                kind: 'duplicate-module-version',
+                fields: [
+                  { key: 'module', value: sum.path },
+                  { key: 'version', value: sum.version },
+                  { key: 'record', value: String(record) },
+                  ...goSumLines(text).map((value) => ({ key: 'go-sum', value })),
+                  { key: 'first-record', value: String(earlier) },
+                  ...goSumLines(await textOf(earlier)).map((value) => ({ key: 'first-go-sum', value })),
+                  { key: 'same-hashes', value: bytesEqual(await textOf(earlier), text) ? 'yes' : 'no' },
+                  { key: 'tree-size', value: String(size) },
+                  { key: 'tree-root', value: rootText },
+                ],
+                time: time(),
+              });
+              break;
+            }
+          }
+          index.add(high, low);
+          if (!sum || sum.path !== TOOLCHAIN_MODULE) continue;
+          const record = tile.first + BigInt(i);
+          if (view.ledger.byRecord.has(record)) continue;
+          const parts = toolchainVersionParts(sum.version);
+          const toolchain: ToolchainRecord = {
+            moduleVersion: sum.version,
+            ...(parts ?? {}),
+            record,
+            goSum: goSumLines(text),
+            treeSize: size,
+            treeRoot: rootText,
+            reproducible: distpackReproducible(parts?.goVersion),
+            scanned: time(),
+          };
+          toAppend.push({ kind: 'toolchain', toolchain });
+          const goVersion = parts?.goVersion ?? sum.version;
+          if (!view.tags.present.has(`refs/tags/${goVersion}`)) {
+            const latestTag = view.tags.history[view.tags.history.length - 1]?.record;
+            raise({
+              kind: 'toolchain-without-source',
+              fields: [
+                { key: 'go-version', value: goVersion },
+                { key: 'record', value: String(record) },
+                { key: 'module-version', value: sum.version },
+                { key: 'repository', value: latestTag?.repository ?? 'none (witness tags has never recorded a tag in this log)' },
+                { key: 'tags-recorded', value: latestTag?.firstSeen ?? 'never' },
+              ],
+              time: time(),
+            });
+          }
+        }
+      }
+      await append(toAppend);
+      if (toAppend.length > 0) scanCrashPoint('scan-after-append');
+      scanned = batchEnd;
+      if (!pending || Date.now() - lastCommit >= commitMs) {
+        position = await state.commit(position, { position: batchEnd, treeSize: size, treeRoot: rootText }, index, savedEntries);
+        savedEntries = index.size;
+        lastCommit = Date.now();
+      }
+      options.onProgress?.({ position: scanned, end, tiles: tilesRead, records: recordsScanned });
+    }
+    if (position.position < end) throw new EnvironmentError('SCAN_INCOMPLETE', `internal: the scan stopped at ${position.position}, before ${end}`);
+    if (position.treeSize !== size && position.position === startPosition) {
+      // Nothing new to read: remember the head it was checked against.
+      position = await state.commit(position, { position: position.position, treeSize: size, treeRoot: rootText }, index, savedEntries);
+    }
+
+    // Tags with no toolchain record N days after they were first seen: only once the scan is up to date.
+    if (position.position === size) {
+      const tagAlarms: Array<{ kind: 'alarm'; alarm: ToolchainAlarm }> = [];
+      const nowMs = now().getTime();
+      for (const tag of view.tags.present.values()) {
+        const name = tag.record.ref.replace(/^refs\/tags\//, '');
+        const version = parseGoVersion(name);
+        // Plain releases only: not every release candidate of a distpack line was published as a toolchain.
+        if (!version || !isPlannedVersion(version)) continue;
+        if (view.ledger.byGoVersion.has(name)) continue;
+        const firstSeen = Date.parse(tag.record.firstSeen);
+        const days = Math.floor((nowMs - firstSeen) / 86_400_000);
+        if (nowMs - firstSeen < graceDays * 86_400_000) continue;
+        const alarm: ToolchainAlarm = {
+          kind: 'tag-without-toolchain',
+          fields: [
+            { key: 'ref', value: tag.record.ref },
+            { key: 'tag-index', value: String(tag.index) },
+            { key: 'first-seen', value: tag.record.firstSeen },
+            { key: 'days', value: String(days) },
+          ],
+          time: time(),
+        };
+        if (!view.ledger.alarmKeys.has(alarmKey(alarm))) tagAlarms.push({ kind: 'alarm', alarm });
+      }
+      await append(tagAlarms);
+    }
+    return {
+      database: client.baseUrl,
+      start: position.start,
+      from: startPosition,
+      position: position.position,
+      head: { size, rootHash: rootText },
+      end,
+      tilesRead,
+      bytesRead,
+      recordsScanned,
+      malformedRecords,
+      toolchains: found,
+      reconciled,
+      alarms: raised,
+      ...(appended ? { appended } : {}),
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    await state.close();
+  }
+}
+
+const GO_MOD_H1 = Buffer.from('/go.mod h1:');
+const TOOLCHAIN_PREFIX = Buffer.from(`${TOOLCHAIN_MODULE} `);
+
+/**
+ * Where "<path> <version>" ends in a record that looks like two go.sum lines for one module version
+ * (`<path> <version> h1:<hash>` then `<path> <version>/go.mod h1:<hash>`), or -1. Cheap, on the bytes:
+ * the text was checked as record text by decodeDataTile; hashes are not decoded (parseGoSumRecord does).
+ */
+export function moduleVersionEnd(text: Uint8Array): number {
+  const newline = text.indexOf(0x0a);
+  if (newline < 0 || newline === text.length - 1 || text.indexOf(0x0a, newline + 1) !== text.length - 1) return -1;
+  const first = text.indexOf(0x20);
+  const second = first < 0 ? -1 : text.indexOf(0x20, first + 1);
+  if (first <= 0 || second <= first + 1 || second > newline) return -1;
+  if (text[second + 1] !== 0x68 || text[second + 2] !== 0x31 || text[second + 3] !== 0x3a) return -1; // "h1:"
+  const third = text.indexOf(0x20, second + 1);
+  if (third >= 0 && third < newline) return -1; // three fields
+  // The second line: the same "<path> <version>", then "/go.mod h1:".
+  const line2 = newline + 1;
+  if (line2 + second + GO_MOD_H1.length > text.length) return -1;
+  for (let i = 0; i < second; i++) if (text[line2 + i] !== text[i]) return -1;
+  for (let i = 0; i < GO_MOD_H1.length; i++) if (text[line2 + second + i] !== GO_MOD_H1[i]) return -1;
+  return second;
+}
+
+function isToolchainRecord(text: Uint8Array): boolean {
+  for (let i = 0; i < TOOLCHAIN_PREFIX.length; i++) if (text[i] !== TOOLCHAIN_PREFIX[i]) return false;
+  return true;
+}
+
+function goSumLines(text: Uint8Array): [string, string] {
+  const lines = decodeUtf8(text).slice(0, -1).split('\n');
+  return [lines[0]!, lines[1]!];
+}
+
+function decodeRoot(text: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(text, 'base64'));
+}
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`${name} must be a positive integer`, 'BAD_OPTION');
+  return value;
+}
+
+export type { SignedCheckpoint };

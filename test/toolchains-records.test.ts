@@ -1,0 +1,82 @@
+// Toolchain records and alarms: strict formats, the ledger's invariants, the ingest check, the index.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { BuildRecord } from '../src/build/record.js';
+import { toolchainLedgerFromRecords } from '../src/toolchains/ledger.js';
+import { buildDisagreement } from '../src/toolchains/ingest-hook.js';
+import { ModuleVersionIndex, moduleVersionKey } from '../src/toolchains/module-index.js';
+import { parseToolchainRecord, toolchainAlarmToLogRecord, toolchainRecordToLogRecord, type ToolchainRecord } from '../src/toolchains/record.js';
+import { h1, toolchainText } from './helpers/toolchains.js';
+
+const ROOT = Buffer.alloc(32, 1).toString('base64');
+function toolchain(goVersion: string, target: string, record: bigint, seed = 'z'): ToolchainRecord {
+  const [zip, mod] = toolchainText(goVersion, target, seed).slice(0, -1).split('\n') as [string, string];
+  return { moduleVersion: `v0.0.1-${goVersion}.${target.replace('/', '-')}`, goVersion, target, record, goSum: [zip, mod], treeSize: record + 10n, treeRoot: ROOT, reproducible: goVersion !== 'go1.9.2rc2', scanned: '2026-01-01T00:00:00Z' };
+}
+
+test('toolchain records round-trip and refuse inconsistent fields', () => {
+  const record = toolchainRecordToLogRecord(toolchain('go1.21.0', 'linux/amd64', 5n));
+  assert.deepEqual(parseToolchainRecord(record), toolchain('go1.21.0', 'linux/amd64', 5n));
+  const odd = toolchainRecordToLogRecord(toolchain('go1.9.2rc2', 'linux/amd64', 6n));
+  assert.equal(parseToolchainRecord(odd).reproducible, false);
+  const bad = (mutate: (fields: Array<{ key: string; value: string }>) => void) => {
+    const fields = record.fields.map((f) => ({ ...f }));
+    mutate(fields);
+    assert.throws(() => parseToolchainRecord({ ...record, fields }), /MALFORMED_TOOLCHAIN_RECORD|toolchain record/);
+  };
+  bad((f) => (f.find((x) => x.key === 'distpack')!.value = 'not-reproducible'));
+  bad((f) => (f.find((x) => x.key === 'target')!.value = 'linux/arm64'));
+  bad((f) => (f.find((x) => x.key === 'record')!.value = '15'));
+  bad((f) => (f.find((x) => x.key === 'go-sum')!.value = f.find((x) => x.key === 'go-sum')!.value.replace('golang.org/toolchain', 'example.com/x')));
+  bad((f) => f.push({ key: 'extra', value: 'x' }));
+});
+
+test('the ledger refuses a sumdb record twice and an alarm twice', () => {
+  const a = toolchainRecordToLogRecord(toolchain('go1.21.0', 'linux/amd64', 5n));
+  assert.throws(() => toolchainLedgerFromRecords([{ index: 0n, record: a }, { index: 1n, record: a }]), /already recorded/);
+  const alarm = toolchainAlarmToLogRecord({
+    kind: 'toolchain-without-source',
+    fields: [
+      { key: 'go-version', value: 'go1.23.99' },
+      { key: 'record', value: '7' },
+      { key: 'module-version', value: 'v0.0.1-go1.23.99.linux-amd64' },
+      { key: 'repository', value: 'https://go.googlesource.com/go' },
+      { key: 'tags-recorded', value: '2026-01-01T00:00:00Z' },
+    ],
+    time: '2026-01-01T00:00:00Z',
+  });
+  assert.throws(() => toolchainLedgerFromRecords([{ index: 0n, record: alarm }, { index: 1n, record: alarm }]), /already recorded/);
+});
+
+test('ingest: a build that disagrees with the toolchain record is an alarm; darwin zips are not compared', () => {
+  const ledger = toolchainLedgerFromRecords([
+    { index: 3n, record: toolchainRecordToLogRecord(toolchain('go1.21.0', 'linux/amd64', 5n)) },
+    { index: 4n, record: toolchainRecordToLogRecord(toolchain('go1.21.0', 'darwin/arm64', 6n)) },
+  ]);
+  const build = (target: string, seed: string, modSeed = 'm') =>
+    ({ version: 'go1.21.0', target, outcome: 'built', goSum: [toolchainText('go1.21.0', target, seed).split('\n')[0]!, toolchainText('go1.21.0', target, seed).split('\n')[1]!.replace(h1('m'), h1(modSeed))] }) as unknown as BuildRecord;
+  assert.equal(buildDisagreement(ledger, 10n, build('linux/amd64', 'z'), '2026-01-01T00:00:00Z'), undefined);
+  const alarm = buildDisagreement(ledger, 10n, build('linux/amd64', 'other'), '2026-01-01T00:00:00Z')!;
+  assert.equal(alarm.kind, 'build-disagrees');
+  assert.equal(alarm.fields.find((f) => f.key === 'toolchain-index')!.value, '3');
+  assert.equal(buildDisagreement(ledger, 11n, build('darwin/arm64', 'signed'), '2026-01-01T00:00:00Z'), undefined);
+  assert.equal(buildDisagreement(ledger, 11n, build('darwin/arm64', 'signed', 'x'), '2026-01-01T00:00:00Z')?.kind, 'build-disagrees');
+  assert.equal(buildDisagreement(ledger, 12n, build('linux/arm64', 'z'), '2026-01-01T00:00:00Z'), undefined); // no record: nothing to say
+});
+
+test('the module-version index finds every earlier record with a key, across reloads', () => {
+  const index = new ModuleVersionIndex(1000n);
+  for (let i = 0; i < 50_000; i++) index.add(...moduleVersionKey(`example.com/m${i}`, 'v1.0.0'));
+  index.add(...moduleVersionKey('example.com/m7', 'v1.0.0'));
+  assert.deepEqual(index.find(...moduleVersionKey('example.com/m7', 'v1.0.0')), [1007n, 51_000n]);
+  assert.deepEqual(index.find(...moduleVersionKey('example.com/none', 'v1.0.0')), []);
+  const reloaded = ModuleVersionIndex.fromBytes(1000n, index.bytesFrom(0));
+  assert.equal(reloaded.end, 51_001n);
+  assert.deepEqual(reloaded.find(...moduleVersionKey('example.com/m49999', 'v1.0.0')), [50_999n]);
+  // Colliding keys are all kept: a lookup returns each.
+  const collide = new ModuleVersionIndex(0n);
+  collide.add(1, 2);
+  collide.add(1, 2);
+  collide.add(1, 3);
+  assert.deepEqual(collide.find(1, 2), [0n, 1n]);
+});
