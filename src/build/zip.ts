@@ -54,6 +54,11 @@ export interface ZipEntry {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** How errors name an entry (only built for an error: JSON.stringify of every name costs more than parsing). */
+function entryName(name: string): string {
+  return `entry ${JSON.stringify(name)}`;
+}
+
 function malformed(file: string, message: string): FormatError {
   return new FormatError('MALFORMED_ZIP', `${file}: ${message}`);
 }
@@ -70,19 +75,39 @@ export function readExactly(fd: number, length: number, position: number, file: 
   return buffer;
 }
 
+const SLASH = 0x2f;
+const DOT = 0x2e;
+const BACKSLASH = 0x5c;
+
 /**
- * Whether a stored name is one a module zip may hold: a relative slash-separated path without empty,
- * `.` or `..` elements, backslashes or control characters. A trailing `/` (an empty directory entry,
- * which golang.org/x/mod/zip allows and dirhash.HashZip hashes as an empty file) is allowed.
+ * Why a stored name is not one a module zip may hold, or undefined: it must be a relative
+ * slash-separated path without empty, `.` or `..` elements, backslashes or control characters. A trailing
+ * `/` (an empty directory entry, which golang.org/x/mod/zip allows and dirhash.HashZip hashes as an empty
+ * file) is allowed. One pass over the bytes (all the characters checked are ASCII, so this holds for
+ * UTF-8 too); `ascii` says whether every byte is, so that decoding can skip the UTF-8 decoder.
  */
-function badNameReason(name: string): string | undefined {
-  if (name === '') return 'is empty';
-  if (/[\u0000-\u001f\u007f]/.test(name)) return 'contains a control character';
-  if (name.includes('\\')) return 'contains a backslash';
-  if (name.startsWith('/')) return 'is absolute';
-  const elements = (name.endsWith('/') ? name.slice(0, -1) : name).split('/');
-  if (elements.some((element) => element === '' || element === '.' || element === '..')) return 'has an empty, "." or ".." element';
-  return undefined;
+function checkNameBytes(raw: Buffer): { reason?: string; ascii: boolean } {
+  if (raw.length === 0) return { reason: 'is empty', ascii: true };
+  if (raw[0] === SLASH) return { reason: 'is absolute', ascii: true };
+  let ascii = true;
+  let start = 0;
+  for (let i = 0; i <= raw.length; i++) {
+    const b = i < raw.length ? raw[i]! : SLASH;
+    if (b >= 0x80) {
+      ascii = false;
+      continue;
+    }
+    if (b < 0x20 || b === 0x7f) return { reason: 'contains a control character', ascii };
+    if (b === BACKSLASH) return { reason: 'contains a backslash', ascii };
+    if (b !== SLASH) continue;
+    const length = i - start;
+    const trailingSlash = i === raw.length && length === 0;
+    if (!trailingSlash && (length === 0 || (length === 1 && raw[start] === DOT) || (length === 2 && raw[start] === DOT && raw[start + 1] === DOT))) {
+      return { reason: 'has an empty, "." or ".." element', ascii };
+    }
+    start = i + 1;
+  }
+  return { ascii };
 }
 
 /** The end of central directory record: where the central directory is and how many entries it holds. */
@@ -125,7 +150,7 @@ export function readCentralDirectory(fd: number, fileSize: number, file: string)
   if (fileSize > MAX_ZIP_FILE) throw malformed(file, `is ${fileSize} bytes, over the ${MAX_ZIP_FILE}-byte limit for a module zip`);
   const end = readEnd(fd, fileSize, file);
   const directory = readExactly(fd, end.directorySize, end.directoryOffset, file);
-  const entries: Array<Omit<ZipEntry, 'limit'>> = [];
+  const entries: Array<{ -readonly [K in keyof ZipEntry]: ZipEntry[K] }> = [];
   const names = new Set<string>();
   let totalSize = 0;
   let p = 0;
@@ -146,31 +171,34 @@ export function readCentralDirectory(fd: number, fileSize: number, file: string)
     const recordSize = CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
     if (p + recordSize > directory.length) throw malformed(file, `central directory record ${i + 1} runs past the central directory`);
     const rawName = directory.subarray(p + CENTRAL_HEADER_SIZE, p + CENTRAL_HEADER_SIZE + nameLength);
+    const checked = checkNameBytes(rawName);
     let name: string;
-    try {
-      name = strictUtf8.decode(rawName);
-    } catch {
-      throw malformed(file, `entry ${i + 1}'s name is not UTF-8`);
+    if (checked.ascii) name = rawName.toString('latin1');
+    else {
+      try {
+        name = strictUtf8.decode(rawName);
+      } catch {
+        throw malformed(file, `entry ${i + 1}'s name is not UTF-8`);
+      }
     }
-    const what = `entry ${JSON.stringify(name)}`;
-    const reason = badNameReason(name);
-    if (reason) throw malformed(file, `${what}: the name ${reason}`);
-    if (names.has(name)) throw malformed(file, `${what} appears twice`);
+    if (checked.reason) throw malformed(file, `${entryName(name)}: the name ${checked.reason}`);
+    if (names.has(name)) throw malformed(file, `${entryName(name)} appears twice`);
     names.add(name);
-    if (flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_DIRECTORY)) throw malformed(file, `${what} is encrypted`);
-    if (method !== METHOD_STORED && method !== METHOD_DEFLATED) throw malformed(file, `${what} uses compression method ${method} (only stored and deflate are supported)`);
-    if (compressedSize === 0xffffffff || size === 0xffffffff || headerOffset === 0xffffffff) throw malformed(file, `${what} needs zip64: not supported`);
-    if (disk !== 0) throw malformed(file, `${what} is on another disk`);
-    if (method === METHOD_STORED && compressedSize !== size) throw malformed(file, `${what} is stored but its compressed size ${compressedSize} differs from its size ${size}`);
-    if (name.endsWith('/') && size !== 0) throw malformed(file, `${what} is a directory with ${size} bytes of content`);
+    if (flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_DIRECTORY)) throw malformed(file, `${entryName(name)} is encrypted`);
+    if (method !== METHOD_STORED && method !== METHOD_DEFLATED) throw malformed(file, `${entryName(name)} uses compression method ${method} (only stored and deflate are supported)`);
+    if (compressedSize === 0xffffffff || size === 0xffffffff || headerOffset === 0xffffffff) throw malformed(file, `${entryName(name)} needs zip64: not supported`);
+    if (disk !== 0) throw malformed(file, `${entryName(name)} is on another disk`);
+    if (method === METHOD_STORED && compressedSize !== size) throw malformed(file, `${entryName(name)} is stored but its compressed size ${compressedSize} differs from its size ${size}`);
+    if (name.endsWith('/') && size !== 0) throw malformed(file, `${entryName(name)} is a directory with ${size} bytes of content`);
     totalSize += size;
     if (totalSize > MAX_ZIP_FILE) throw malformed(file, `its content is over the ${MAX_ZIP_FILE}-byte limit for a module zip`);
-    entries.push({ name, method, flags, crc32, compressedSize, size, headerOffset, rawName });
+    entries.push({ name, method, flags, crc32, compressedSize, size, headerOffset, rawName, limit: 0 });
     p += recordSize;
   }
   if (p !== directory.length) throw malformed(file, `${directory.length - p} bytes in the central directory after its ${end.entries} records`);
   const limits = entryLimits(entries, end.directoryOffset, file);
-  return entries.map((entry, i) => ({ ...entry, limit: limits[i]! }));
+  for (let i = 0; i < entries.length; i++) entries[i]!.limit = limits[i]!;
+  return entries;
 }
 
 /**
@@ -208,8 +236,7 @@ export function dataStart(entry: ZipEntry, header: Buffer): number {
  * Whoever read the region sliced the data at dataStart(entry, header): the same bytes.
  */
 export function checkEntryRecord(entry: ZipEntry, header: Buffer, trailer: Buffer, file: string): void {
-  const what = `entry ${JSON.stringify(entry.name)}`;
-  if (header.length < localHeaderLength(entry) || header.readUInt32LE(0) !== LOCAL_HEADER) throw malformed(file, `${what}: no local file header at ${entry.headerOffset}`);
+  if (header.length < localHeaderLength(entry) || header.readUInt32LE(0) !== LOCAL_HEADER) throw malformed(file, `${entryName(entry.name)}: no local file header at ${entry.headerOffset}`);
   const flags = header.readUInt16LE(6);
   const method = header.readUInt16LE(8);
   const crc32 = header.readUInt32LE(14);
@@ -217,24 +244,24 @@ export function checkEntryRecord(entry: ZipEntry, header: Buffer, trailer: Buffe
   const size = header.readUInt32LE(22);
   const nameLength = header.readUInt16LE(26);
   if (nameLength !== entry.rawName.length || !header.subarray(LOCAL_HEADER_SIZE, LOCAL_HEADER_SIZE + nameLength).equals(entry.rawName)) {
-    throw malformed(file, `${what}: the local header names another file`);
+    throw malformed(file, `${entryName(entry.name)}: the local header names another file`);
   }
-  if (flags !== entry.flags) throw malformed(file, `${what}: the local header's flags 0x${flags.toString(16)} differ from the central directory's 0x${entry.flags.toString(16)}`);
-  if (method !== entry.method) throw malformed(file, `${what}: the local header's compression method ${method} differs from the central directory's ${entry.method}`);
+  if (flags !== entry.flags) throw malformed(file, `${entryName(entry.name)}: the local header's flags 0x${flags.toString(16)} differ from the central directory's 0x${entry.flags.toString(16)}`);
+  if (method !== entry.method) throw malformed(file, `${entryName(entry.name)}: the local header's compression method ${method} differs from the central directory's ${entry.method}`);
   const descriptor = (entry.flags & FLAG_DATA_DESCRIPTOR) !== 0;
   // With a data descriptor, the local header may leave CRC-32 and sizes zero (Go's archive/zip writer does).
   const agrees = (local: number, central: number) => local === central || (descriptor && local === 0);
   if (!agrees(crc32, entry.crc32) || !agrees(compressedSize, entry.compressedSize) || !agrees(size, entry.size)) {
-    throw malformed(file, `${what}: the local header's CRC-32 or sizes differ from the central directory's`);
+    throw malformed(file, `${entryName(entry.name)}: the local header's CRC-32 or sizes differ from the central directory's`);
   }
   if (!descriptor) {
-    if (trailer.length > 0) throw malformed(file, `${what}: ${trailer.length} unaccounted bytes after it`);
+    if (trailer.length > 0) throw malformed(file, `${entryName(entry.name)}: ${trailer.length} unaccounted bytes after it`);
     return;
   }
   // APPNOTE 4.3.9: [signature] crc-32, compressed size, uncompressed size (4 bytes each without zip64).
   const repeats = (at: number) => trailer.readUInt32LE(at) === entry.crc32 && trailer.readUInt32LE(at + 4) === entry.compressedSize && trailer.readUInt32LE(at + 8) === entry.size;
   const signed = trailer.length === 16 && trailer.readUInt32LE(0) === DATA_DESCRIPTOR && repeats(4);
   if (!signed && !(trailer.length === 12 && repeats(0))) {
-    throw malformed(file, `${what}: no data descriptor repeating the central directory's CRC-32 and sizes right after its data (${trailer.length} bytes there)`);
+    throw malformed(file, `${entryName(entry.name)}: no data descriptor repeating the central directory's CRC-32 and sizes right after its data (${trailer.length} bytes there)`);
   }
 }
