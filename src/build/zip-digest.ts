@@ -175,7 +175,7 @@ export async function digestZipEntries(fd: number, file: string, entries: readon
             for (const outcome of outcomes) {
               const entry = entries[outcome.index]!;
               if ('error' in outcome) throw new FormatError('MALFORMED_ZIP', `${file}: entry ${JSON.stringify(entry.name)}: ${outcome.error}`);
-              checkEntryRecord(entry, Buffer.from(outcome.header), Buffer.from(outcome.trailer), file);
+              checkEntryRecord(entry, Buffer.from(outcome.header.buffer, outcome.header.byteOffset, outcome.header.byteLength), Buffer.from(outcome.trailer.buffer, outcome.trailer.byteOffset, outcome.trailer.byteLength), file);
               digests[outcome.index] = outcome.sha256;
               if (outcome.content) options.onContent?.(entry, Buffer.from(outcome.content.buffer, outcome.content.byteOffset, outcome.content.byteLength));
             }
