@@ -11,7 +11,7 @@
 // single-file esbuild bundle, none of which could otherwise agree on the path of a worker file.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { EnvironmentError, FormatError } from '../errors.js';
+import { EnvironmentError, FormatError, WitnessError } from '../errors.js';
 import { checkEntryRecord, localHeaderLength, METHOD_STORED, type ZipEntry } from './zip.js';
 
 /** What a worker needs to digest one entry. */
@@ -73,7 +73,8 @@ function digest(job) {
     // At most 17 bytes: a data descriptor is 12 or 16, and one more shows there is too much.
     trailer: Uint8Array.prototype.slice.call(input, start + job.compressedSize, Math.min(job.length, start + job.compressedSize + 17)),
   };
-  if (job.keep) outcome.content = Uint8Array.prototype.slice.call(content);
+  // A copy in an ArrayBuffer of its own, transferred: never a view of the reused input or of Node's pool.
+  if (job.keep) outcome.content = new Uint8Array(content);
   return outcome;
 }
 parentPort.on('message', (jobs) => {
@@ -180,7 +181,7 @@ export async function digestZipEntries(fd: number, file: string, entries: readon
               if (outcome.content) options.onContent?.(entry, Buffer.from(outcome.content.buffer, outcome.content.byteOffset, outcome.content.byteLength));
             }
           } catch (error) {
-            fail(error instanceof FormatError ? error : new FormatError('MALFORMED_ZIP', `${file}: ${(error as Error).message}`, { cause: error }));
+            fail(error instanceof WitnessError ? error : new FormatError('MALFORMED_ZIP', `${file}: ${(error as Error).message}`, { cause: error }));
             return;
           }
           feed(worker);
