@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { VerificationError } from '../src/errors.js';
 import { type HeadSource, pullAndCosign } from '../src/cosign/pull.js';
 import { cosignedCheckpointPath, cosignedRecord, noteOfCosignedRecord } from '../src/cosign/records.js';
+import { lastCosignedInLog, reconcileStateWithLog } from '../src/cosign/log-state.js';
 import { runCosignRound } from '../src/cosign/round.js';
 import { WitnessStateStore, originHash } from '../src/cosign/state.js';
 import { Witness } from '../src/cosign/witness.js';
@@ -192,6 +193,51 @@ describe('pull rounds', () => {
     assert.ok(result.status === 200);
     const record = cosignedRecord(result.state, { source: 'https://x.example', time: new Date(0) });
     assert.equal(noteOfCosignedRecord(record).note, result.state.note);
+  });
+});
+
+describe('the witness log as the cosigner state (log-state.ts)', () => {
+  const verifiers = new Map([[ORIGIN, [noteVerifier(logKey.vkey)]]]);
+  const ours = cosignatureVerifier(cosignatureVerifierKey(cosignerKey.signerKey));
+  const recordOf = async (witness: Witness, note: string, index: bigint) => {
+    const result = await witness.addCheckpoint(0n, [], note);
+    assert.ok(result.status === 200, `status ${result.status}`);
+    return { index, record: cosignedRecord(result.state, { source: 'https://x.example', time: new Date(0) }) };
+  };
+
+  test('the largest checkpoint this cosigner signed counts; other cosigners do not', async () => {
+    const sumdb = new FakeSumdb();
+    sumdb.grow(5);
+    const small = await recordOf(await newWitness(), sumdb.note(), 3n);
+    sumdb.grow(7);
+    const large = await recordOf(await newWitness(), sumdb.note(), 4n);
+    const stranger = testSignerKey('witness.example.com/stranger', 77);
+    const store = await WitnessStateStore.open(path.join(tempDir(), 'state'));
+    const strangerWitness = new Witness(store, cosignatureSigner(stranger.signerKey), [{ origin: ORIGIN, verifiers: [noteVerifier(logKey.vkey)] }]);
+    sumdb.grow(100);
+    const theirs = await recordOf(strangerWitness, sumdb.note(), 5n);
+    const last = lastCosignedInLog([large, theirs, small], verifiers, ours);
+    assert.deepEqual([...last.keys()], [ORIGIN]);
+    assert.equal(last.get(ORIGIN)!.index, 4n);
+    assert.equal(last.get(ORIGIN)!.state.checkpoint.size, 12n);
+  });
+
+  test('a state with the log\'s size and another root is refused as a conflict, without writing', async () => {
+    const sumdb = new FakeSumdb();
+    sumdb.grow(9);
+    const twin = new FakeSumdb();
+    twin.grow(9, 'twin');
+    const logged = lastCosignedInLog([await recordOf(await newWitness(), twin.note(), 2n)], verifiers, ours);
+    const witness = await newWitness();
+    assert.equal((await witness.addCheckpoint(0n, [], sumdb.note())).status, 200);
+    await assert.rejects(reconcileStateWithLog(witness.store, logged, { restore: true }), (error: unknown) => error instanceof VerificationError && error.code === 'STATE_CONFLICTS_LOG');
+    assert.deepEqual(Buffer.from((await witness.store.read(ORIGIN))!.checkpoint.rootHash), Buffer.from(sumdb.tree.root(9n)));
+    // A state ahead of the log is left alone.
+    sumdb.grow(3);
+    const ahead = await newWitness();
+    assert.equal((await ahead.addCheckpoint(0n, [], sumdb.note())).status, 200);
+    assert.deepEqual(await reconcileStateWithLog(ahead.store, logged, { restore: true }), []);
+    assert.equal((await ahead.store.read(ORIGIN))!.checkpoint.size, 12n);
   });
 });
 

@@ -2,10 +2,12 @@
 // (h1: of the zip read by streaming, checked against Hash1 over the same names and contents in memory).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import yazl from 'yazl';
+import { hashGoroot } from '../src/build/bootstrap.js';
 import { hashDistpack, hashFile, hashModuleZip } from '../src/build/distpack.js';
 import { WitnessError } from '../src/errors.js';
 import { hash1 } from '../src/sumdb/dirhash.js';
@@ -59,12 +61,47 @@ test('a distpack folder: sizes and SHA-256 of every file, and the module go.sum 
   ]);
 });
 
-test('hashFile streams; a missing file is an environment error', async () => {
+test('hashFile: size and SHA-256; a missing file is an environment error', async () => {
   const file = path.join(tempDir(), 'f');
   const data = randomBytes(5 * 1024 * 1024 + 3);
   writeFileSync(file, data);
   assert.deepEqual(await hashFile(file), { size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
   await assert.rejects(hashFile(path.join(tempDir(), 'missing')), (error: unknown) => error instanceof WitnessError && error.exitCode === 2);
+});
+
+test('hashFile: reads past its 4 MiB buffer, hashes an empty file, and two calls at once do not mix', async () => {
+  const dir = tempDir();
+  const sizes = [0, 1, 4 * 1024 * 1024, 4 * 1024 * 1024 + 1, 9 * 1024 * 1024 - 7];
+  const files = sizes.map((size, i) => {
+    const data = randomBytes(size);
+    writeFileSync(path.join(dir, `f${i}`), data);
+    return { file: path.join(dir, `f${i}`), expected: { size, sha256: createHash('sha256').update(data).digest('hex') } };
+  });
+  assert.deepEqual(await Promise.all(files.map(({ file }) => hashFile(file))), files.map(({ expected }) => expected));
+});
+
+test('hashFile refuses a symbolic link, a directory and a FIFO (without blocking on it)', async () => {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'real'), 'x');
+  symlinkSync('real', path.join(dir, 'link'));
+  mkdirSync(path.join(dir, 'sub'));
+  execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+  for (const name of ['link', 'sub', 'fifo']) {
+    await assert.rejects(hashFile(path.join(dir, name)), (error: unknown) => error instanceof WitnessError && error.code === 'NOT_A_FILE' && error.exitCode === 2, name);
+  }
+});
+
+test('hashGoroot follows a symbolic link to a file (Debian links GOROOT files into /usr/share), hashing the target', async () => {
+  const dir = tempDir();
+  const goroot = path.join(dir, 'go');
+  mkdirSync(path.join(goroot, 'bin'), { recursive: true });
+  writeFileSync(path.join(dir, 'VERSION.real'), 'go1.99.0\n');
+  symlinkSync('../VERSION.real', path.join(goroot, 'VERSION'));
+  writeFileSync(path.join(goroot, 'bin', 'go'), 'binary');
+  assert.equal(await hashGoroot(goroot), hash1([
+    { name: 'VERSION', content: Buffer.from('go1.99.0\n') },
+    { name: 'bin/go', content: Buffer.from('binary') },
+  ]));
 });
 
 test('a zip that is not one, or has a name twice, is refused with a typed error', async () => {

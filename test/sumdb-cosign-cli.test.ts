@@ -1,7 +1,7 @@
 // `witness sumdb cosign` end to end against the sumdb test server: repeated rounds cosign a growing log;
 // a forked head produces an evidence record and exit 1 (issue "sumdb witness", done-when).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { cosignedCheckpointPath } from '../src/cosign/records.js';
@@ -63,4 +63,60 @@ test('repeated cosign rounds follow a growing sumdb; a fork is evidence (exit 1)
   const report = await verifyLogFolder(log.dir, { verifierKey: witnessLog.vkey });
   assert.equal(report.recordTypes.evidence, 1);
   assert.equal(report.recordTypes.cosigned, 4);
+});
+
+test('a state folder missing or behind the witness log is refused, not trusted on first use again; --restore-state-from-log continues from the log', async () => {
+  const sumdb = new SumdbTestLog();
+  const record = (i: number) => syntheticGoSumRecord(i, 'r');
+  for (let i = 0; i < 40; i++) sumdb.append(record(i));
+  const server = await startSumdbServer(sumdb);
+  after(() => server.close());
+  const witnessLog = testSignerKey('example.com/witness-log', 41);
+  const cosigner = testSignerKey('witness.example.com/w', 42);
+  const dir = tempDir();
+  const { log } = await WitnessLog.init(path.join(dir, 'log'), witnessLog.signerKey);
+  const common = ['sumdb', 'cosign', '--log', log.dir, '--url', server.url, '--sumdb-vkey', sumdb.verifierKey, '--key', writeKeyFile(witnessLog.skey)];
+  const cosignerKey = writeKeyFile(cosigner.skey);
+  const round = (state: string, ...extra: string[]) => runWitnessAsync([...common, '--cosigner-key', cosignerKey, '--state', path.join(dir, state), ...extra]);
+  const logSize = async () => (await verifyLogFolder(log.dir, { verifierKey: witnessLog.vkey })).size;
+
+  let result = await round('state-a');
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /size 40 .*FIRST USE/);
+  cpSync(path.join(dir, 'state-a'), path.join(dir, 'state-old'), { recursive: true }); // a backup at size 40
+  for (let i = 0; i < 30; i++) sumdb.append(record(sumdb.size));
+  result = await round('state-a');
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /size 40 -> 70 .*consistency proven/);
+  const size = await logSize();
+
+  // A new, empty state folder (an evicted cache): refused before anything is fetched or appended.
+  server.requests.length = 0;
+  result = await round('state-b');
+  assert.equal(result.code, 2, result.stdout + result.stderr);
+  assert.match(result.stderr, /has nothing for "go.sum database tree", but the witness log cosigned size 70 .*refusing to trust on first use again.*--restore-state-from-log.*\[STATE_BEHIND_LOG\]/);
+  assert.deepEqual(server.requests, []);
+  assert.equal(await logSize(), size);
+  // The old backup (size 40 while the log says 70) is refused too.
+  result = await round('state-old');
+  assert.equal(result.code, 2, result.stdout + result.stderr);
+  assert.match(result.stderr, /is at size 40 for "go.sum database tree", but the witness log cosigned size 70/);
+
+  // With --restore-state-from-log: continues from the log's checkpoint with a consistency proof.
+  for (let i = 0; i < 5; i++) sumdb.append(record(sumdb.size));
+  result = await round('state-b', '--restore-state-from-log');
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /restored +"go.sum database tree" size none -> 70 from the witness log/);
+  assert.match(result.stdout, /size 70 -> 75 .*consistency proven/);
+  assert.doesNotMatch(result.stdout, /FIRST USE/);
+  result = await round('state-old', '--restore-state-from-log');
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /restored +"go.sum database tree" size 40 -> 75 from the witness log/);
+  assert.match(result.stdout, /unchanged, cosigned again/);
+
+  // Another cosigner's records do not count as this one's state: it starts with first use.
+  const other = testSignerKey('witness.example.com/other', 43);
+  result = await runWitnessAsync([...common, '--cosigner-key', writeKeyFile(other.skey), '--state', path.join(dir, 'state-other')]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /size 75 .*FIRST USE/);
 });

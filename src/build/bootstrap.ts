@@ -64,7 +64,8 @@ export async function hashGoroot(goroot: string): Promise<string> {
       const name = prefix ? `${prefix}/${entry.name}` : entry.name;
       const info = entry.isSymbolicLink() ? await stat(full).catch(() => undefined) : undefined;
       if (entry.isDirectory() || info?.isDirectory()) await walk(full, name);
-      else if (entry.isFile() || info?.isFile()) files.push({ name, file: full });
+      // hashFile never follows a link itself: a linked file is hashed by its resolved path.
+      else if (entry.isFile() || info?.isFile()) files.push({ name, file: info ? await realpath(full) : full });
     }
     visited.delete(real);
   };

@@ -21,7 +21,7 @@ import type { Sandbox } from './sandbox.js';
 import { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult, type BuildResult, type BootstrapToolchain } from './result.js';
 import { checkSourceTarball } from './source-check.js';
 import { portsFromSourceTree } from './plan.js';
-import { hashModuleZipStripped } from './macho.js';
+import { DARWIN_STRIP } from './macho.js';
 import { distpackFileNames, extraEnvironment, formatTarget, isDistpackVersion, requireGoVersion, type Target } from './target.js';
 
 export const BUILDER_NAME = 'go-source-witness';
@@ -196,10 +196,11 @@ async function buildTarget(
       result = { ...common, outcome: 'failed', seconds: Math.round((Date.now() - started.getTime()) / 1000), log, failure };
     } else {
       say(`  hashing ${distpack}`);
-      const hashes = await hashDistpack(distpack);
+      // darwin: Google signs the binaries; keep the h1 with signatures stripped for comparisons (witness check),
+      // computed in the same read of the zip as the plain h1.
+      const hashes = await hashDistpack(distpack, target.goos === 'darwin' ? { transform: DARWIN_STRIP } : {});
       if (!hashes.goSum || hashes.moduleVersion !== expected.module) throw new EnvironmentError('DISTPACK_INCOMPLETE', `no toolchain module ${expected.module} in ${distpack}`);
-      // darwin: Google signs the binaries; keep the h1 with signatures stripped for comparisons (witness check).
-      const strippedH1 = target.goos === 'darwin' ? await hashModuleZipStripped(path.join(distpack, `${expected.module}.zip`)) : undefined;
+      const strippedH1 = hashes.transformedH1;
       say(`  source check: ${expected.source} against ${tag.tree}`);
       const check = await checkSourceTarball(path.join(distpack, expected.source), options.repository, options.version, { commit: tag.commit, tree: tag.tree });
       const problems = [

@@ -7,8 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { LogRecord } from '../log/record.js';
-import { hashModuleZip } from './distpack.js';
-import { hashModuleZipStripped } from './macho.js';
+import { toolchainZipHashes } from './macho.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, moduleZipHash } from './record.js';
 import { formatTarget } from './target.js';
 
@@ -54,8 +53,7 @@ export async function checkToolchainZips(files: readonly string[], records: Read
     if (!match) throw new UsageError(`${file}: not a golang.org/toolchain module zip name (v0.0.1-goX.GOOS-GOARCH.zip)`, 'NOT_TOOLCHAIN_ZIP');
     const [, version, goos, goarch] = match as unknown as [string, string, string, string];
     const target = formatTarget({ goos, goarch });
-    const h1 = await hashModuleZip(file);
-    const strippedH1 = goos === 'darwin' ? await hashModuleZipStripped(file) : undefined;
+    const { h1, strippedH1 } = await toolchainZipHashes(file, goos);
     const matching: bigint[] = [];
     const differing: Array<{ index: bigint; h1: string }> = [];
     for (const { index, build } of builds) {

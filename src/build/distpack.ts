@@ -1,15 +1,15 @@
-// Hashing what `make.bash -distpack` writes to pkg/distpack: size and SHA-256 of every file, streamed
-// (archives are ~100 MB: never held in memory), and for the golang.org/toolchain module the two go.sum
+// Hashing what `make.bash -distpack` writes to pkg/distpack: size and SHA-256 of every file, read in
+// 4 MiB positional reads (archives are ~100 MB: never held in memory), and for the golang.org/toolchain module the two go.sum
 // lines: the zip's `h1:` (Go dirhash.HashZip: Hash1 over the entries' names and decompressed contents)
 // and the `.mod` file's `/go.mod h1:`.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
-import { EnvironmentError, FormatError } from '../errors.js';
+import { EnvironmentError } from '../errors.js';
 import { goModHash, hash1FromDigests } from '../sumdb/dirhash.js';
+import { readCentralDirectory } from './zip.js';
+import { digestZipEntries } from './zip-digest.js';
 
 export interface HashedFile {
   readonly name: string;
@@ -18,144 +18,109 @@ export interface HashedFile {
   readonly sha256: string;
 }
 
-/** Size and SHA-256 of a file, streamed. */
+// One read buffer for every hashFile call: hashFile reads and hashes synchronously (no await between
+// reads), so no two calls can use it at once. 4 MiB reads make the syscall cost negligible, and a
+// positional read loop runs at the speed of SHA-256 itself (stream plumbing cost half of it:
+// scripts/bench/hash.ts measures both against openssl).
+const READ_BUFFER = Buffer.allocUnsafe(4 * 1024 * 1024);
+
+/**
+ * Size and SHA-256 of a regular file, read in 4 MiB positional reads. A symbolic link is refused
+ * (O_NOFOLLOW), and so is anything fstat does not call a regular file (O_NONBLOCK: a FIFO must not hang
+ * the open). Runs synchronously: about 60 ms of event loop per 64 MiB here.
+ */
 export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
+  let fd: number;
   try {
-    await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) {
-        size += chunk.length;
-        hash.update(chunk);
-      }
-    });
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new EnvironmentError('NOT_A_FILE', `${file} is a symbolic link: refusing to follow it`, { cause: error });
     throw new EnvironmentError('READ_FAILED', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
-  return { size, sha256: hash.digest('hex') };
+  try {
+    if (!fstatSync(fd).isFile()) throw new EnvironmentError('NOT_A_FILE', `${file} is not a regular file`);
+    const hash = createHash('sha256');
+    let size = 0;
+    for (;;) {
+      const n = readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, size);
+      if (n === 0) break;
+      hash.update(READ_BUFFER.subarray(0, n));
+      size += n;
+    }
+    return { size, sha256: hash.digest('hex') };
+  } catch (error) {
+    if (error instanceof EnvironmentError) throw error;
+    throw new EnvironmentError('READ_FAILED', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    closeSync(fd);
+  }
 }
-
-function openZip(file: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false }, (error, zip) => {
-      if (error || !zip) reject(new FormatError('MALFORMED_ZIP', `${file} is not a readable zip: ${error?.message ?? 'no zip'}`, { cause: error }));
-      else resolve(zip);
-    });
-  });
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const ZIP_CONCURRENCY = 4;
 
 /**
  * Go dirhash.HashZip: `h1:` over every entry of a zip, by its name as stored and its decompressed
- * content, streamed entry by entry. Names must be valid UTF-8 (module zip paths are) and unique.
+ * content. The zip is read strictly (zip.ts): names are clean UTF-8 paths and unique, every header,
+ * data descriptor, size and CRC-32 agrees.
  */
 export async function hashModuleZip(file: string): Promise<string> {
   return (await hashModuleZipDetailed(file)).h1;
 }
 
 /**
- * Rewrites chosen zip entries before they are hashed (e.g. macho.ts stripping darwin code signatures).
- * Entries `wants` accepts are buffered whole and hashed as `apply(name, content)`; the rest stream.
+ * Rewrites chosen zip entries for a second `h1:` (e.g. macho.ts stripping darwin code signatures).
+ * The content of the entries `wants` accepts is hashed again as `apply(name, content)`.
  */
 export interface ZipEntryTransform {
   wants(name: string): boolean;
   apply(name: string, content: Buffer): Buffer;
 }
 
+export interface ModuleZipHashes {
+  /** dirhash.HashZip of the zip as it is. */
+  readonly h1: string;
+  /** With `transform`: the h1 of the same zip with the transform applied to the entries it wants. */
+  readonly transformedH1?: string;
+  /** Content bytes hashed (decompressed, before any transform). */
+  readonly contentBytes: number;
+  readonly entries: number;
+}
+
 /**
- * hashModuleZip, also returning how many content bytes (decompressed, before any transform) were hashed.
- * With `options.transform`, the h1 is over the transformed contents of the entries it wants.
+ * hashModuleZip, also counting the content, and with `options.transform` the transformed h1 too, from
+ * the same single read of the zip: every entry is inflated once (in worker threads, zip-digest.ts).
  */
-export async function hashModuleZipDetailed(
-  file: string,
-  options: { transform?: ZipEntryTransform } = {},
-): Promise<{ h1: string; contentBytes: number }> {
+export async function hashModuleZipDetailed(file: string, options: { transform?: ZipEntryTransform } = {}): Promise<ModuleZipHashes> {
   const { transform } = options;
-  let contentBytes = 0;
-  const zip = await openZip(file);
-  const digests: Array<{ name: string; sha256: string }> = [];
-  const names = new Set<string>();
-  // Up to ZIP_CONCURRENCY entries are inflated and hashed at once (zlib runs in libuv's threadpool, so
-  // this uses every core); hash1 sorts by name, so completion order does not matter.
+  let fd: number;
   try {
-  await new Promise<void>((resolve, reject) => {
-    let active = 0;
-    let requested = false;
-    let ended = false;
-    let failed = false;
-    const fail = (error: unknown) => {
-      if (failed) return;
-      failed = true;
-      reject(error instanceof FormatError ? error : new FormatError('MALFORMED_ZIP', `${file}: ${(error as Error).message}`, { cause: error }));
-    };
-    const requestNext = () => {
-      if (failed || ended || requested || active >= ZIP_CONCURRENCY) return;
-      requested = true;
-      zip.readEntry();
-    };
-    const finishIfDone = () => {
-      if (!failed && ended && active === 0) resolve();
-    };
-    zip.on('error', fail);
-    zip.on('end', () => {
-      requested = false;
-      ended = true;
-      finishIfDone();
-    });
-    zip.on('entry', (entry: yauzl.Entry) => {
-      requested = false;
-      let name: string;
-      try {
-        name = strictUtf8.decode(entry.fileName as unknown as Buffer);
-      } catch {
-        fail(new FormatError('MALFORMED_ZIP', `${file}: an entry name is not UTF-8`));
-        return;
-      }
-      if (names.has(name)) {
-        fail(new FormatError('MALFORMED_ZIP', `${file}: entry ${JSON.stringify(name)} appears twice`));
-        return;
-      }
-      names.add(name);
-      active++;
-      zip.openReadStream(entry, (error, stream) => {
-        if (error || !stream) {
-          fail(error ?? new Error('no stream'));
-          return;
-        }
-        const hash = createHash('sha256');
-        const entryTransform = transform?.wants(name) ? transform : undefined;
-        const chunks: Buffer[] | undefined = entryTransform ? [] : undefined;
-        stream.on('data', (chunk: Buffer) => {
-          contentBytes += chunk.length;
-          if (chunks) chunks.push(chunk);
-          else hash.update(chunk);
-        });
-        stream.on('error', fail);
-        stream.on('end', () => {
-          if (entryTransform && chunks) {
-            try {
-              hash.update(entryTransform.apply(name, Buffer.concat(chunks)));
-            } catch (error) {
-              fail(error);
-              return;
-            }
-          }
-          digests.push({ name, sha256: hash.digest('hex') });
-          active--;
-          requestNext();
-          finishIfDone();
-        });
-      });
-      requestNext();
-    });
-    requestNext();
-  });
-  } finally {
-    zip.close();
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    throw new EnvironmentError('READ_FAILED', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
-  return { h1: hash1FromDigests(digests), contentBytes };
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new EnvironmentError('NOT_A_FILE', `${file} is not a regular file`);
+    const entries = readCentralDirectory(fd, info.size, file);
+    const transformed = new Map<string, string>();
+    const digests = await digestZipEntries(fd, file, entries, {
+      ...(transform && {
+        keep: (entry) => transform.wants(entry.name),
+        onContent: (entry, content) => {
+          const rewritten = transform.apply(entry.name, content);
+          if (rewritten !== content) transformed.set(entry.name, createHash('sha256').update(rewritten).digest('hex'));
+        },
+      }),
+    });
+    const plain = entries.map((entry, i) => ({ name: entry.name, sha256: digests[i]! }));
+    return {
+      h1: hash1FromDigests(plain),
+      ...(transform && { transformedH1: hash1FromDigests(plain.map((d) => ({ name: d.name, sha256: transformed.get(d.name) ?? d.sha256 }))) }),
+      contentBytes: entries.reduce((sum, entry) => sum + entry.size, 0),
+      entries: entries.length,
+    };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** `v0.0.1-go1.21.0.linux-amd64` from `v0.0.1-go1.21.0.linux-amd64.zip`. */
@@ -166,10 +131,15 @@ export interface DistpackHashes {
   /** The golang.org/toolchain module's two go.sum lines, when its zip and .mod are present. */
   readonly goSum?: readonly [string, string];
   readonly moduleVersion?: string;
+  /** With `options.transform`: the module zip's h1 with the transform applied (hashModuleZipDetailed). */
+  readonly transformedH1?: string;
 }
 
-/** Hashes every file of a pkg/distpack folder (sorted by name) and computes the toolchain module's go.sum lines. */
-export async function hashDistpack(dir: string): Promise<DistpackHashes> {
+/**
+ * Hashes every file of a pkg/distpack folder (sorted by name) and computes the toolchain module's go.sum
+ * lines; with `options.transform`, also the zip's transformed h1, from the same read of the zip.
+ */
+export async function hashDistpack(dir: string, options: { transform?: ZipEntryTransform } = {}): Promise<DistpackHashes> {
   const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
     throw new EnvironmentError('DISTPACK_NOT_FOUND', `cannot read ${dir}: ${error.message}`, { cause: error });
   });
@@ -182,11 +152,12 @@ export async function hashDistpack(dir: string): Promise<DistpackHashes> {
   const zip = names.find((name) => MODULE_FILE.exec(name)?.[2] === 'zip');
   const version = zip ? MODULE_FILE.exec(zip)![1]! : undefined;
   if (!version || !names.includes(`${version}.mod`)) return { files };
-  const zipH1 = await hashModuleZip(path.join(dir, `${version}.zip`));
+  const zipHashes = await hashModuleZipDetailed(path.join(dir, `${version}.zip`), options);
   const modH1 = goModHash(new Uint8Array(await readFile(path.join(dir, `${version}.mod`))));
   return {
     files,
     moduleVersion: version,
-    goSum: [`golang.org/toolchain ${version} ${zipH1}`, `golang.org/toolchain ${version}/go.mod ${modH1}`],
+    goSum: [`golang.org/toolchain ${version} ${zipHashes.h1}`, `golang.org/toolchain ${version}/go.mod ${modH1}`],
+    ...(zipHashes.transformedH1 !== undefined && { transformedH1: zipHashes.transformedH1 }),
   };
 }

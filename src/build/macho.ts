@@ -13,7 +13,7 @@
 //     __LINKEDIT filesize = vmsize = filesize - datasize (uint64, wrapping like Go), and the file is
 //     cut at dataoff. The signature's datasize is never checked against anything.
 // Anything that does not fit is returned unchanged (the same Buffer); nothing here throws.
-import { hashModuleZipDetailed } from './distpack.js';
+import { hashModuleZipDetailed, type ZipEntryTransform } from './distpack.js';
 
 // debug/macho constants (golang/go src/debug/macho/macho.go).
 const LC_SEGMENT = 0x1;
@@ -216,15 +216,20 @@ export function stripDarwinSignature(name: string, content: Buffer): Buffer {
   return out.subarray(0, sigOff);
 }
 
+/** The transform for hashModuleZipDetailed / hashDistpack that strips darwin code signatures. */
+export const DARWIN_STRIP: ZipEntryTransform = { wants: isDarwinStripCandidate, apply: stripDarwinSignature };
+
 /**
  * Go dirhash `h1:` of a module zip where every entry's content first goes through
  * stripDarwinSignature(entry name, content), i.e. the h1 the zip would have if its darwin binaries
- * were unsigned. Only entries under `/bin/` or `/pkg/tool/` are held in memory; the rest are streamed.
+ * were unsigned. (toolchainZipHashes gets it and the plain h1 from one read.)
  */
 export async function hashModuleZipStripped(file: string): Promise<string> {
-  const { h1 } = await hashModuleZipDetailed(file, {
-    transform: { wants: isDarwinStripCandidate, apply: stripDarwinSignature },
-  });
-  return h1;
+  return (await hashModuleZipDetailed(file, { transform: DARWIN_STRIP })).transformedH1!;
 }
 
+/** A toolchain module zip's h1 and, for a darwin one, its stripped h1, reading the zip once. */
+export async function toolchainZipHashes(file: string, goos: string): Promise<{ h1: string; strippedH1?: string }> {
+  const hashes = await hashModuleZipDetailed(file, goos === 'darwin' ? { transform: DARWIN_STRIP } : {});
+  return { h1: hashes.h1, ...(hashes.transformedH1 !== undefined && { strippedH1: hashes.transformedH1 }) };
+}

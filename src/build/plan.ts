@@ -99,7 +99,43 @@ export async function portsFromSourceTree(repository: string, version: string): 
   return [...ports].sort().map(parseTarget);
 }
 
+/** One job of a grouped plan: one release, up to `perJob` of its targets (`witness build` takes several --target). */
+export interface PlannedJob {
+  readonly version: string;
+  /** Space-separated GOOS/GOARCH targets (a matrix value must be a string or number). */
+  readonly targets: string;
+  readonly count: number;
+  /** 1-based index of this job among its release's jobs, and how many there are. */
+  readonly part: number;
+  readonly parts: number;
+}
+
+/**
+ * Groups planned pairs into jobs: each release's targets (in plan order) split into the fewest jobs of
+ * at most `perJob` targets, as even as possible (41 targets by 8: 7,7,7,7,7,6). At most `limit` jobs,
+ * oldest release first (a GitHub Actions matrix holds 256); `more` counts the pairs left out.
+ */
+export function planJobs(builds: readonly PlannedBuild[], perJob: number, limit?: number): { jobs: PlannedJob[]; more: number } {
+  if (!Number.isSafeInteger(perJob) || perJob < 1) throw new UsageError('--per-job must be a positive integer', 'BAD_PER_JOB');
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new UsageError('--limit must be a non-negative integer', 'BAD_LIMIT');
+  const byRelease = new Map<string, string[]>();
+  for (const build of builds) byRelease.set(build.version, [...(byRelease.get(build.version) ?? []), build.target]);
+  const jobs: PlannedJob[] = [];
+  for (const [version, targets] of byRelease) {
+    const parts = Math.ceil(targets.length / perJob);
+    let at = 0;
+    for (let part = 1; part <= parts; part++) {
+      const size = Math.ceil((targets.length - at) / (parts - part + 1));
+      const chunk = targets.slice(at, at + size);
+      at += size;
+      jobs.push({ version, targets: chunk.join(' '), count: chunk.length, part, parts });
+    }
+  }
+  const kept = jobs.slice(0, limit ?? jobs.length);
+  return { jobs: kept, more: jobs.slice(kept.length).reduce((sum, job) => sum + job.count, 0) };
+}
+
 /** GitHub Actions matrix: {"include": [{version, target, goos, goarch}, ...]}. */
-export function actionsMatrix(builds: readonly PlannedBuild[]): { include: PlannedBuild[] } {
+export function actionsMatrix<T extends PlannedBuild | PlannedJob>(builds: readonly T[]): { include: T[] } {
   return { include: [...builds] };
 }

@@ -8,6 +8,7 @@ interface PlanArgs {
   allPorts?: string;
   retryFailed: boolean;
   limit?: number;
+  perJob?: number;
   json: boolean;
 }
 
@@ -22,12 +23,13 @@ export const planCommand: CommandModule = {
       .option('target', { type: 'string', array: true, describe: 'Targets GOOS/GOARCH (repeatable); default: Go\'s first-class ports' })
       .option('all-ports', { type: 'string', describe: 'Every port `go tool dist list` prints for each release, read from this Go repository\'s tags' })
       .option('retry-failed', { type: 'boolean', default: false, describe: 'Plan again pairs whose builds failed' })
-      .option('limit', { type: 'number', describe: 'At most this many pairs, oldest first; with --json at most 256 (a GitHub Actions matrix holds 256 jobs), the default there' })
+      .option('limit', { type: 'number', describe: 'At most this many pairs (with --per-job: jobs), oldest first; with --json at most 256 (a GitHub Actions matrix holds 256 jobs), the default there' })
+      .option('per-job', { type: 'number', describe: 'Group each release\'s targets into jobs of at most N targets (one `witness build` with several --target); --json then gives {version, targets, count, part, parts} per job' })
       .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log' })
       .conflicts('target', 'all-ports'),
   handler: async (parsed) => {
     const args = parsed as unknown as PlanArgs;
-    const { actionsMatrix, planBuilds, portsFromSourceTree } = await import('../../build/plan.js');
+    const { actionsMatrix, planBuilds, planJobs, portsFromSourceTree } = await import('../../build/plan.js');
     const { FIRST_CLASS_TARGETS, parseTarget } = await import('../../build/target.js');
     const { openVerifiedRecords } = await import('../tag-log.js');
     const { records } = await openVerifiedRecords(args.log, args.vkey);
@@ -42,8 +44,22 @@ export const planCommand: CommandModule = {
       retryFailed: args.retryFailed,
       // Explicit --target lists are taken as they are; otherwise every target sumdb published is planned too.
       publishedTargets: args.target === undefined,
-      ...(limit !== undefined ? { limit } : {}),
+      ...(limit !== undefined && args.perJob === undefined ? { limit } : {}),
     });
+    if (args.perJob !== undefined) {
+      const { jobs, more } = planJobs(plan.builds, args.perJob, limit);
+      if (more > 0) printError(`witness plan: ${more} more jobs beyond --limit ${limit}; run again after these are built`);
+      if (args.json) {
+        printJson(actionsMatrix(jobs));
+        return;
+      }
+      const pairs = jobs.reduce((sum, job) => sum + job.count, 0);
+      printLines([
+        ...jobs.map((job) => `${job.version} (${job.part}/${job.parts}) ${job.targets}`),
+        `${jobs.length} jobs, ${pairs} to build${more ? ` (${more} more beyond --limit)` : ''}; ${plan.done} already built.`,
+      ]);
+      return;
+    }
     if (plan.more > 0) printError(`witness plan: ${plan.more} more pairs beyond --limit ${limit}; run again after these are built`);
     if (args.json) {
       printJson(actionsMatrix(plan.builds));

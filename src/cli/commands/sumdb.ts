@@ -12,6 +12,7 @@ interface CosignArgs {
   key?: string;
   state?: string;
   record: boolean;
+  restoreStateFromLog: boolean;
   json: boolean;
 }
 
@@ -33,7 +34,12 @@ export const cosignCommand: CommandModule = {
       .option('cosigner-key', { type: 'string', describe: 'The witness\'s key file (Go note PRIVATE+KEY, mode 0600); default: $WITNESS_COSIGNER_KEY' })
       .option('key', { type: 'string', describe: 'The witness log\'s signing key, to append cosigned records; default: $WITNESS_SIGNING_KEY' })
       .option('state', { type: 'string', describe: 'Witness state folder (default: $WITNESS_STATE_DIR, else ~/.local/state/go-source-witness)' })
-      .option('record', { type: 'boolean', default: true, describe: 'Append cosigned/evidence records to the witness log (--no-record: state only)' }),
+      .option('record', { type: 'boolean', default: true, describe: 'Append cosigned/evidence records to the witness log (--no-record: state only)' })
+      .option('restore-state-from-log', {
+        type: 'boolean',
+        default: false,
+        describe: 'When the state is missing or older than the last checkpoint this cosigner recorded in the witness log, continue from the log\'s (without it: refused, exit 2)',
+      }),
   handler: async (parsed) => {
     const args = parsed as unknown as CosignArgs;
     const { SumdbClient, SUMDB_VERIFIER_KEY } = await import('../../sumdb/client.js');
@@ -41,11 +47,13 @@ export const cosignCommand: CommandModule = {
     const { Witness } = await import('../../cosign/witness.js');
     const { runCosignRound } = await import('../../cosign/round.js');
     const { defaultStateDir } = await import('../../cosign/paths.js');
-    const { cosignatureSigner, cosignatureVerifierKey } = await import('../../tlog/cosignature.js');
+    const { cosignatureSigner, cosignatureVerifier, cosignatureVerifierKey } = await import('../../tlog/cosignature.js');
     const { noteVerifier } = await import('../../tlog/note.js');
     const { COSIGNER_KEY_ENV, loadSignerKey, repositoryRoot } = await import('../../keyfile.js');
     const { WitnessLog } = await import('../../log/log.js');
     const { printableRef } = await import('../../gitsrc/refname.js');
+    const { lastCosignedInLog, reconcileStateWithLog } = await import('../../cosign/log-state.js');
+    const { openVerifiedRecords } = await import('../tag-log.js');
 
     const sumdbVkey = args.sumdbVkey ?? SUMDB_VERIFIER_KEY;
     const logDir = await resolveLogFolder(args.log, 'witness sumdb cosign');
@@ -60,6 +68,15 @@ export const cosignCommand: CommandModule = {
     );
     const store = await WitnessStateStore.open(args.state ?? defaultStateDir());
     const origin = clients[0]!.origin;
+    // The witness log remembers what this cosigner cosigned: a state behind it is refused (or restored)
+    // before anything is fetched or signed (src/cosign/log-state.ts).
+    const restored = log
+      ? await reconcileStateWithLog(
+          store,
+          lastCosignedInLog((await openVerifiedRecords(args.log)).records, new Map([[origin, [noteVerifier(sumdbVkey)]]]), cosignatureVerifier(cosignatureVerifierKey(cosignerKey))),
+          { restore: args.restoreStateFromLog },
+        )
+      : [];
     const witness = new Witness(store, cosignatureSigner(cosignerKey), [{ origin, verifiers: [noteVerifier(sumdbVkey)] }]);
     const report = await runCosignRound({
       witness,
@@ -75,10 +92,13 @@ export const cosignCommand: CommandModule = {
     const errors = report.outcomes.filter((o) => o.kind === 'error').length;
     setExitCode(evidence > 0 ? 1 : errors > 0 ? 2 : 0);
     if (args.json) {
-      printJson({ cosigner: cosignatureVerifierKey(cosignerKey), state: store.dir, ...report });
+      printJson({ cosigner: cosignatureVerifierKey(cosignerKey), state: store.dir, restored, ...report });
       return;
     }
     const lines = [`Witness ${cosignatureVerifierKey(cosignerKey)}, state ${store.dir}`];
+    for (const r of restored) {
+      lines.push(field('restored', `${printableRef(r.origin)} size ${r.from === undefined ? 'none' : r.from} -> ${r.to} from the witness log (index ${r.index}): the last checkpoint this cosigner recorded`));
+    }
     for (const outcome of report.outcomes) {
       if (outcome.kind === 'cosigned') {
         const size = outcome.state.checkpoint.size;
