@@ -133,11 +133,10 @@ export function goSumdb(gosumdb: string): GoSumdb | undefined {
   if (value === 'off') return undefined;
   const key = value.split(/\s+/)[0]!;
   if (key === 'sum.golang.org' || key === 'sum.golang.google.cn') return { name: 'sum.golang.org', verifierKey: SUM_GOLANG_ORG_KEY };
-  const parts = key.split('+');
-  if (parts.length !== 3 || parts[0] === '') {
-    throw new UsageError(`GOSUMDB ${JSON.stringify(key)} names no verifier key (want sum.golang.org, <vkey> or "<vkey> <url>")`, 'BAD_GOSUMDB');
-  }
-  return { name: parts[0]!, verifierKey: key };
+  // A Go note verifier key: <name>+<8 hex key id>+<base64> (the base64 may hold "+" too).
+  const parts = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(key);
+  if (!parts) throw new UsageError(`GOSUMDB ${JSON.stringify(key)} names no verifier key (want sum.golang.org, <vkey> or "<vkey> <url>")`, 'BAD_GOSUMDB');
+  return { name: parts[1]!, verifierKey: key };
 }
 
 /**
@@ -169,13 +168,19 @@ function globMatch(pattern: string, name: string): boolean {
 }
 
 /**
- * Whether the go command checks `modulePath` against its checksum database: not with GOSUMDB=off, nor
- * when GONOSUMDB (which defaults to GOPRIVATE) matches it. Returns the reason it does not, or undefined.
+ * Whether the go command checks `modulePath` against its checksum database (cmd/go/internal/modfetch/
+ * sumdb.go useSumDB): not with GOSUMDB=off, nor when GONOSUMDB (which defaults to GOPRIVATE) matches it;
+ * but golang.org/toolchain always is, from go1.21 on ("Downloaded toolchains cannot be listed in go.sum"),
+ * unless GOPROXY is a single file:// URL (then the general rule applies). Returns the reason it is not checked, or undefined.
  */
 export function sumdbSkipReason(env: GoEnvironment, modulePath: string): string | undefined {
-  if (goSumdb(env.gosumdb) === undefined) return 'GOSUMDB=off';
+  const minor = Number(/^go1\.([0-9]+)/.exec(env.version)?.[1] ?? 0);
+  const fileProxy = /^file:\/\//.test(env.goproxy) && !/[,|]/.test(env.goproxy);
+  if (modulePath === 'golang.org/toolchain' && minor >= 21 && !fileProxy) return undefined;
+  const because = modulePath === 'golang.org/toolchain' && minor >= 21 ? 'GOPROXY is a file:// URL and ' : '';
+  if (goSumdb(env.gosumdb) === undefined) return `${because}GOSUMDB=off`;
   const noSumdb = env.gonosumdb !== '' ? env.gonosumdb : env.goprivate;
-  if (matchesPrefixPatterns(noSumdb, modulePath)) return `${env.gonosumdb !== '' ? 'GONOSUMDB' : 'GOPRIVATE'} matches ${modulePath}`;
+  if (matchesPrefixPatterns(noSumdb, modulePath)) return `${because}${env.gonosumdb !== '' ? 'GONOSUMDB' : 'GOPRIVATE'} matches ${modulePath}`;
   return undefined;
 }
 

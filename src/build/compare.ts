@@ -64,7 +64,7 @@ export class Comparer {
   constructor(private readonly sources: ComparisonSources) {}
 
   private reason(text: string): string {
-    return printableLine((this.sources.redact ?? ((t: string) => t))(text), 400);
+    return printableLine((this.sources.redact ?? ((t: string) => t))(text), 1000);
   }
 
   async compare(claim: BuildClaim, earlier: ReadonlyArray<{ index: bigint; build: BuildRecord }>): Promise<{ verdicts: Verdict[]; evidence: Evidence[] }> {

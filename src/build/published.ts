@@ -15,13 +15,14 @@
 // darwin: Google signs darwin binaries, an unsigned rebuild does not, so the zips differ; both sides are
 // compared with their Mach-O code signatures stripped (macho.ts), and both h1 values are recorded.
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { type GoEnvironment, runGo, sanitizeGoMessage, sumdbSkipReason } from '../goenv.js';
 import { goModHash } from '../sumdb/dirhash.js';
 import { escapeModulePath } from '../sumdb/client.js';
+import { gopathOfModuleCache } from '../sumdb/gocache.js';
 import { hashFile, hashModuleZip } from './distpack.js';
 import { hashModuleZipStripped } from './macho.js';
 import type { Evidence, Verdict } from './record.js';
@@ -56,7 +57,10 @@ export type DownloadOutcome = { readonly ok: true; readonly module: PublishedMod
 export interface DownloaderOptions {
   /** A module cache the operator names (kept); default: a scratch folder removed by close(). */
   readonly gomodcache?: string;
-  /** The GOPATH to use (the go command keeps its signed tree head in GOPATH/pkg/sumdb); default: scratch. */
+  /**
+   * The GOPATH to use (the go command keeps its signed tree head in GOPATH/pkg/sumdb); default: the
+   * cache's GOPATH when the cache is <GOPATH>/pkg/mod, else a scratch folder.
+   */
   readonly gopath?: string;
   readonly timeoutMs?: number;
 }
@@ -78,9 +82,15 @@ export class GoModuleDownloader {
 
   static async open(go: GoEnvironment, options: DownloaderOptions = {}): Promise<GoModuleDownloader> {
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'witness-go-download-'));
-    const gopath = options.gopath ? path.resolve(options.gopath) : path.join(scratch, 'gopath');
+    // A cache at <GOPATH>/pkg/mod keeps the go command's signed tree head in <GOPATH>/pkg/sumdb beside it.
+    const derived = options.gomodcache ? gopathOfModuleCache(options.gomodcache) : undefined;
+    const gopath = options.gopath ? path.resolve(options.gopath) : (derived ?? path.join(scratch, 'gopath'));
     const gomodcache = options.gomodcache ? path.resolve(options.gomodcache) : path.join(gopath, 'pkg', 'mod');
     for (const dir of [path.join(scratch, 'home'), path.join(scratch, 'tmp'), gopath, gomodcache]) await mkdir(dir, { recursive: true });
+    // Go telemetry off in the scratch HOME (`go help telemetry`: the mode file in os.UserConfigDir()/go/
+    // telemetry): otherwise the go command leaves a child process behind that writes there after it exits.
+    await mkdir(path.join(scratch, 'home', '.config', 'go', 'telemetry'), { recursive: true });
+    await writeFile(path.join(scratch, 'home', '.config', 'go', 'telemetry', 'mode'), 'off\n');
     return new GoModuleDownloader(go, gomodcache, gopath, scratch, options.timeoutMs ?? 900_000);
   }
 

@@ -72,9 +72,7 @@ export const ingestCommand: CommandModule = {
     const go = needsGo ? await goEnv() : undefined;
     let downloader: import('../../build/published.js').GoModuleDownloader | undefined;
     if (args.goDownload) {
-      const { gopathOfModuleCache } = await import('../../sumdb/gocache.js');
-      const gopath = args.gomodcache !== undefined ? gopathOfModuleCache(args.gomodcache) : undefined;
-      downloader = await GoModuleDownloader.open(go!, { ...(args.gomodcache !== undefined ? { gomodcache: args.gomodcache } : {}), ...(gopath ? { gopath } : {}) });
+      downloader = await GoModuleDownloader.open(go!, args.gomodcache !== undefined ? { gomodcache: args.gomodcache } : {});
     }
     let report;
     try {
