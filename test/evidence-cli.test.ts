@@ -224,4 +224,25 @@ describe('witness ingest --recheck, sumdb cosign and check --download against a 
     assert.match(missing.stdout, /NOT DOWNLOADED: .*403 Forbidden/);
     assert.ok(!missing.stdout.includes('127.0.0.1'), missing.stdout);
   });
+
+  test('publish: the grid cell is green, the release page shows the sumdb record and the published hash beside ours', async () => {
+    const site = path.join(tempDir('witness-evidence-site-'), 'site');
+    const result = await witness(['publish', '--out', site, '--log', logDir, '--vkey', vkey]);
+    assert.equal(result.code, 0, describeRun(result));
+    const index = readFileSync(path.join(site, 'index.html'), 'utf8');
+    assert.match(index, /<td class="cell" data-version="go1\.21\.0" data-target="linux\/amd64" data-status="equal"><a class="badge s-equal"/);
+    const page = readFileSync(path.join(site, 'releases', 'go1.21.0.html'), 'utf8');
+    const latest = page.slice(page.indexOf('id="b-2"'));
+    assert.match(latest, new RegExp(`<th>Checksum database</th><td class="sumdb-record"><span class="badge s-equal"[^>]*>[^<]*</span> record <strong>${recordIndex}</strong> in tree 600 `));
+    assert.match(latest, /<th>Re-evaluates<\/th><td><a href="#b-1">log index 1<\/a>/);
+    const zipSha = sha256(module.zip);
+    assert.match(latest, new RegExp(`<td class="mono">${version}\\.zip</td><td>${module.zip.length}</td><td class="mono">${zipSha}</td><td class="published"><span class="badge s-equal"[^>]*>[^<]*</span> <span class="mono">${zipSha}</span> <span class="muted small">proxy</span>`));
+    const api = JSON.parse(readFileSync(path.join(site, 'api', 'builds.json'), 'utf8')) as { builds: Array<{ index: number; status: string; recheckOf: number | null; sumdbRecord: { id: number; treeSize: number } | null; published: Array<{ file: string; sha256: string }> }> };
+    const rechecked = api.builds.find((b) => b.index === 2)!;
+    assert.equal(rechecked.status, 'equal');
+    assert.equal(rechecked.recheckOf, 1);
+    assert.deepEqual(rechecked.sumdbRecord && [rechecked.sumdbRecord.id, rechecked.sumdbRecord.treeSize], [recordIndex, 600]);
+    assert.ok(rechecked.published.some((p) => p.file === `${version}.zip` && p.sha256 === zipSha));
+    assert.match(readFileSync(path.join(site, 'feed.atom'), 'utf8'), /go1\.21\.0 linux\/amd64/);
+  });
 });
