@@ -152,6 +152,11 @@ describe('published toolchain modules through the real go command', { skip: HAVE
       assert.match(sumdbZip, new RegExp(`^record ${index} in tree ${proxy.log.size} `));
       assert.ok(sumdbZip.includes(`${published.h1} is the published zip's`) && sumdbZip.includes(rebuilt.h1), sumdbZip);
 
+      // A proxy whose .info Time is its own (as the real one's is): unchecked, never unequal.
+      const own = await comparePublishedModule(claim, { ...outcome.module, info: { ...outcome.module.info, infoTime: '2023-08-08T15:08:17Z' } }, published.h1);
+      const info = own.verdicts.find((v) => v.file.endsWith('.info'))!;
+      assert.equal(info.status, 'unchecked');
+      assert.match(info.detail, /not cmd\/distpack's \.info/);
       // A rebuild whose binaries differ (not only by the signature) is unequal on both counts.
       const other = [...common, { name: 'bin/go', content: buildMachO({ signed: false, textSize: 0x210 }).data }, { name: 'pkg/tool/darwin_arm64/vet', content: buildMachO({ signed: false }).data }];
       const wrong = await toolchainModule(version, other);

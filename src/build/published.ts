@@ -9,8 +9,10 @@
 //
 // The .info file is re-encoded by the go command (cmd/go/internal/modfetch/cache.go writeDiskStat
 // json.Marshals the proxy's answer), so it is compared by its content: the published Version and Time,
-// written as cmd/distpack writes them (`{"Version":%q, "Time":%q}\n`, src/cmd/distpack/pack.go), must be
-// our file byte for byte.
+// written as cmd/distpack writes them (`{"Version":%q, "Time":%q}\n`, src/cmd/distpack/pack.go), equal
+// our file byte for byte, or the verdict is unchecked: no checksum covers .info, and the real proxy's
+// Time is not distpack's (measured for go1.21.0 linux/amd64: 2023-08-08T15:08:17Z, VERSION's time is
+// 2023-08-04T20:14:06Z), so a different Time proves nothing about the build.
 //
 // darwin: Google signs darwin binaries, an unsigned rebuild does not, so the zips differ; both sides are
 // compared with their Mach-O code signatures stripped (macho.ts), and both h1 values are recorded.
@@ -303,11 +305,19 @@ export function comparePublishedModule(claim: ModuleClaim, published: PublishedM
     const distpackSha = sha256Hex(asDistpack);
     const byteEqual = info.sha256 === published.info.sha256 && info.size === published.info.size;
     const detail = `published Version ${published.info.infoVersion} Time ${published.info.infoTime}`;
-    verdicts.push(
-      byteEqual || (info.sha256 === distpackSha && info.size === asDistpack.length)
-        ? { file: names.info, status: 'equal', source: 'proxy', detail: `${detail}, written as cmd/distpack writes it: sha256:${distpackSha} size ${asDistpack.length}` }
-        : { file: names.info, status: 'unequal', source: 'proxy', detail: `${detail} (as cmd/distpack writes it: sha256:${distpackSha} size ${asDistpack.length}); built sha256:${info.sha256} size ${info.size}` },
-    );
+    if (byteEqual || (info.sha256 === distpackSha && info.size === asDistpack.length)) {
+      verdicts.push({ file: names.info, status: 'equal', source: 'proxy', detail: byteEqual ? `${publishedFileDetail(published.info)}, ${detail}` : `${detail}, written as cmd/distpack writes it: sha256:${distpackSha} size ${asDistpack.length}` });
+    } else {
+      // The proxy's .info Time is not necessarily cmd/distpack's (the VERSION file's): for go1.21.0 the
+      // proxy says 2023-08-08T15:08:17Z, distpack wrote VERSION's 2023-08-04T20:14:06Z. Neither the
+      // checksum database nor the go command vouches for .info, so a different Time proves nothing.
+      verdicts.push({
+        file: names.info,
+        status: 'unchecked',
+        source: 'proxy',
+        detail: `${detail}: not cmd/distpack's .info (as distpack writes it: sha256:${distpackSha} size ${asDistpack.length}; built sha256:${info.sha256} size ${info.size}); the proxy's .info Time is its own and no checksum covers .info`,
+      });
+    }
   }
   return { verdicts, evidence };
 }

@@ -34,7 +34,9 @@ export function publishedEvidence(build: BuildRecord): PublishedEvidence {
       const record = parseSumdbRecordDetail(verdict.detail);
       if (record) sumdbRecord = { ...record, located: verdict.detail.includes('(located by leaf hash)'), status: verdict.status };
     } else if (verdict.source === 'proxy') {
-      const file = parsePublishedFileDetail(verdict.detail);
+      // .info: the go command re-encodes it, so the verdict names the bytes cmd/distpack writes for it.
+      const infoMatch = /as cmd\/distpack writes it\)?:? sha256:([0-9a-f]{64}) size (0|[1-9][0-9]{0,15})/.exec(verdict.detail);
+      const file = parsePublishedFileDetail(verdict.detail) ?? (infoMatch ? { sha256: infoMatch[1]!, size: Number(infoMatch[2]) } : undefined);
       if (file) files.set(verdict.file, { ...file, source: 'proxy', status: verdict.status });
     } else if (verdict.source === 'go.dev' && !files.has(verdict.file)) {
       const sha256 = /sha256:([0-9a-f]{64})/.exec(verdict.detail)?.[1];
