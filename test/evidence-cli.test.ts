@@ -149,12 +149,14 @@ describe('witness ingest --recheck, sumdb cosign and check --download against a 
       [['--recheck', 'all', '--gomodcache', '/nonexistent'], /add --go-download/],
     ] as const;
     // At once: each is a process start, and they must not interfere with each other anyway.
-    const results = await Promise.all(cases.map(([args]) => witness(['ingest', ...args, '--go', GO, '--log', logDir, '--key', keyFile])));
+    const sumdbRequests = proxy.sumdb.requests.length;
+    const results = await Promise.all(cases.map(([args], i) => witness(['ingest', ...args, '--go', GO, ...(i === 0 ? ['--go-download', '--sumdb-via-goproxy'] : []), '--log', logDir, '--key', keyFile])));
     cases.forEach(([args, pattern], i) => {
       assert.equal(results[i]!.code, 2, `${args.join(' ')}: ${describeRun(results[i]!)}`);
       assert.match(results[i]!.stderr, pattern);
     });
     assert.equal(proxy.moduleRequests.length, requests, 'nothing downloaded');
+    assert.equal(proxy.sumdb.requests.length, sumdbRequests, 'not even the proxy probed');
     assert.ok(readFileSync(path.join(logDir, 'checkpoint')).equals(before), 'nothing written');
   });
 

@@ -25,7 +25,11 @@ export function parseRecheckSelection(values: readonly string[]): RecheckSelecti
   });
 }
 
-export async function recheckBuildRecords(log: WitnessLog, selection: RecheckSelection, signer: SignerKey | undefined, options: IngestOptions = {}): Promise<IngestReport> {
+/**
+ * The build records a selection names, checked against the verified log (UsageError for an index that is
+ * not a built build record): callers may check before they fetch anything.
+ */
+export async function resolveRecheckSelection(log: WitnessLog, selection: RecheckSelection) {
   const { checkpoint, entries } = await log.readVerifiedEntries();
   const builds: Array<{ index: bigint; build: BuildRecord }> = [];
   entries.forEach((entry, i) => {
@@ -49,6 +53,11 @@ export async function recheckBuildRecords(log: WitnessLog, selection: RecheckSel
       chosen.push(entry);
     }
   }
+  return { checkpoint, builds, chosen };
+}
+
+export async function recheckBuildRecords(log: WitnessLog, selection: RecheckSelection, signer: SignerKey | undefined, options: IngestOptions = {}): Promise<IngestReport> {
+  const { checkpoint, builds, chosen } = await resolveRecheckSelection(log, selection);
   const now = formatTime(options.now ?? new Date());
   const comparer = new Comparer(options);
   const report: IngestedBuild[] = [];

@@ -48,7 +48,7 @@ export const ingestCommand: CommandModule = {
     const { loadSignerKey, repositoryRoot } = await import('../../keyfile.js');
     const { WitnessLog } = await import('../../log/log.js');
     const { ingestBuildResults } = await import('../../build/ingest.js');
-    const { parseRecheckSelection, recheckBuildRecords } = await import('../../build/recheck.js');
+    const { parseRecheckSelection, recheckBuildRecords, resolveRecheckSelection } = await import('../../build/recheck.js');
     const { loadPublishedListing } = await import('../../build/expected.js');
     const { GoModuleDownloader } = await import('../../build/published.js');
     const { sanitizeGoMessage } = await import('../../goenv.js');
@@ -67,6 +67,7 @@ export const ingestCommand: CommandModule = {
     const logDir = await resolveLogLocation(args.log);
     const log = await WitnessLog.open(logDir);
     const key = args.dryRun ? undefined : await loadSignerKey({ file: args.key, forbiddenRepository: await repositoryRoot(logDir) });
+    if (selection !== undefined) await resolveRecheckSelection(log, selection); // refused before anything is fetched
     const goEnv = goEnvReader(args.go);
     const needsGo = args.goDownload || args.sumdbViaGoproxy;
     const go = needsGo ? await goEnv() : undefined;
