@@ -43,6 +43,7 @@ import {
   toolchainModuleVersion,
 } from '../src/build/target.js';
 import { WitnessError } from '../src/errors.js';
+import { encodeBase64 } from '../src/tlog/encoding.js';
 import { WitnessLog } from '../src/log/log.js';
 import { type LogRecord, formatRecord, parseRecord } from '../src/log/record.js';
 import { deriveViews } from '../src/log/views.js';
@@ -848,9 +849,11 @@ describe('witness plan, build, ingest, bootstrap (end to end)', { concurrency: t
         const [a, b] = report.builds as [IngestJson['builds'][0], IngestJson['builds'][0]];
         assert.equal(a.status, 'equal');
         const sumdbVerdicts = (build: typeof a) => build.record.verdicts.filter((v) => v.source === 'sumdb').map((v) => [v.file, v.status, v.detail]);
+        // The verdict names the record, the tree size and the root it was proven in.
+        const proven = `record ${id} in tree 7 ${encodeBase64(sumdb.rootHash())}`;
         assert.deepEqual(sumdbVerdicts(a), [
-          ['v0.0.1-go1.21.0.linux-amd64.zip', 'equal', result.goSum[0].split(' ')[2]],
-          ['v0.0.1-go1.21.0.linux-amd64.mod', 'equal', TOOLCHAIN_MOD_H1],
+          ['v0.0.1-go1.21.0.linux-amd64.zip', 'equal', `${proven}: ${result.goSum[0].split(' ')[2]}`],
+          ['v0.0.1-go1.21.0.linux-amd64.mod', 'equal', `${proven}: ${TOOLCHAIN_MOD_H1}`],
         ]);
         assert.equal(a.record.evidence.length, 1);
         assert.match(a.record.evidence[0]!.detail, new RegExp(`^${server.url.replace(/[.]/g, '\\.')} record ${id} in tree 7 [A-Za-z0-9+/]{43}=$`));
@@ -864,7 +867,7 @@ describe('witness plan, build, ingest, bootstrap (end to end)', { concurrency: t
         assert.equal((await logState(s.logDir)).size, before.size + 2n);
         const records = await buildRecords(s.logDir);
         assert.equal(records.at(-2)!.build.result, sha256File(amd64));
-        assert.match(records.at(-2)!.text, new RegExp(`\nverdict v0\\.0\\.1-go1\\.21\\.0\\.linux-amd64\\.zip equal sumdb h1:`));
+        assert.match(records.at(-2)!.text, new RegExp(`\nverdict v0\\.0\\.1-go1\\.21\\.0\\.linux-amd64\\.zip equal sumdb record ${id} in tree 7 [A-Za-z0-9+/]{43}=: h1:`));
       } finally {
         await server.close();
       }
@@ -881,7 +884,7 @@ describe('witness plan, build, ingest, bootstrap (end to end)', { concurrency: t
         const run = await witness(ingestArgs(s, [amd64], '--sumdb-url', server.url, '--sumdb-vkey', sumdb.verifierKey));
         expectCode(run, 1, 'ingest with a disagreeing sumdb');
         assert.match(run.stdout, /^go1\.21\.0 linux\/amd64: UNEQUAL \(log index [0-9]+\)$/m);
-        assert.ok(run.stdout.includes(`sumdb unequal: expected ${theirs}, built ${result.goSum[0].split(' ')[2]}`), run.stdout);
+        assert.ok(run.stdout.includes(`sumdb unequal: record 0 in tree 1 ${encodeBase64(sumdb.rootHash())}: expected ${theirs}, built ${result.goSum[0].split(' ')[2]}`), run.stdout);
         assert.equal((await logState(s.logDir)).size, before.size + 1n);
         assert.match(buildsTxt(s.logDir).at(-1)!, new RegExp(`^${before.size} go1\\.21\\.0 linux/amd64 unequal h1:`));
         // A database signed by another key is not evidence at all.

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { LogRecord } from '../log/record.js';
+import { hashFile } from './distpack.js';
 import { toolchainZipHashes } from './macho.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, moduleZipHash } from './record.js';
 import { formatTarget } from './target.js';
@@ -20,7 +21,12 @@ export interface CheckedZip {
   readonly target: string;
   readonly h1: string;
   readonly strippedH1?: string;
+  /** The zip file's SHA-256 and size. */
+  readonly sha256: string;
+  readonly size: number;
   readonly status: CheckStatus;
+  /** Of `matching`, the build records whose zip is this file byte for byte (same SHA-256 and size). */
+  readonly sameBytes: bigint[];
   /** Log indexes of the build records compared with. */
   readonly matching: bigint[];
   readonly differing: Array<{ index: bigint; h1: string }>;
@@ -54,17 +60,23 @@ export async function checkToolchainZips(files: readonly string[], records: Read
     const [, version, goos, goarch] = match as unknown as [string, string, string, string];
     const target = formatTarget({ goos, goarch });
     const { h1, strippedH1 } = await toolchainZipHashes(file, goos);
+    const { sha256, size } = await hashFile(file);
+    const sameBytes: bigint[] = [];
     const matching: bigint[] = [];
     const differing: Array<{ index: bigint; h1: string }> = [];
     for (const { index, build } of builds) {
       if (build.outcome !== 'built' || build.version !== version || build.target !== target) continue;
       const theirs = moduleZipHash(build)!;
       // darwin: Google's zip is signed, ours is not; equal once both have their signatures stripped.
-      if (theirs === h1 || (strippedH1 !== undefined && build.strippedH1 === strippedH1)) matching.push(index);
+      if (theirs === h1 || (strippedH1 !== undefined && build.strippedH1 === strippedH1)) {
+        matching.push(index);
+        const zip = build.files?.find((f) => f.name === path.basename(file));
+        if (zip && zip.sha256 === sha256 && zip.size === size) sameBytes.push(index);
+      }
       else differing.push({ index, h1: build.strippedH1 !== undefined && strippedH1 !== undefined ? `${theirs} (stripped ${build.strippedH1})` : theirs });
     }
     const status: CheckStatus = matching.length > 0 && differing.length === 0 ? 'rebuilt-equal' : matching.length + differing.length === 0 ? 'not-rebuilt' : 'rebuilt-different';
-    checked.push({ file, module: `golang.org/toolchain@v0.0.1-${version}.${goos}-${goarch}`, version, target, h1, ...(strippedH1 ? { strippedH1 } : {}), status, matching, differing });
+    checked.push({ file, module: `golang.org/toolchain@v0.0.1-${version}.${goos}-${goarch}`, version, target, h1, ...(strippedH1 ? { strippedH1 } : {}), sha256, size, status, matching, sameBytes, differing });
   }
   return checked;
 }

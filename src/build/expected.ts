@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { EnvironmentError, FormatError } from '../errors.js';
 import { encodeBase64 } from '../tlog/encoding.js';
 import type { SumdbClient } from '../sumdb/client.js';
+import type { SignedCheckpoint } from '../tlog/checkpoint.js';
 
 export interface PublishedFile {
   readonly filename: string;
@@ -80,18 +81,36 @@ export interface SumdbExpectation {
   /** The two go.sum lines the database holds for the module version (zip, then /go.mod). */
   readonly zipLine?: string;
   readonly modLine?: string;
-  /** `<origin> record <id> in tree <size> <root>`: the signed head it was proven in. */
+  /** The record's index and the signed head it was proven in. */
+  readonly id: bigint;
+  readonly checkpoint: SignedCheckpoint;
+  /** `<label> record <id> in tree <size> <root>`: the evidence line. */
   readonly evidence: string;
 }
 
-/** Looks up golang.org/toolchain@<moduleVersion> in the checksum database, with its inclusion proof checked. */
-export async function lookupToolchainModule(client: SumdbClient, moduleVersion: string): Promise<SumdbExpectation> {
+/** `record <id> in tree <size> <root>`: how verdicts name a proven record (the site reads it back). */
+export function sumdbRecordDetail(id: bigint, checkpoint: SignedCheckpoint): string {
+  return `record ${id} in tree ${checkpoint.checkpoint.size} ${encodeBase64(checkpoint.checkpoint.rootHash)}`;
+}
+
+/** The record number, tree size and root a `sumdb` verdict detail names (sumdbRecordDetail), if any. */
+export function parseSumdbRecordDetail(detail: string): { id: bigint; treeSize: bigint; root: string } | undefined {
+  const match = /^record (0|[1-9][0-9]{0,18}) in tree ([1-9][0-9]{0,18}) ([A-Za-z0-9+/]{43}=)/.exec(detail);
+  return match ? { id: BigInt(match[1]!), treeSize: BigInt(match[2]!), root: match[3]! } : undefined;
+}
+
+/**
+ * Looks up golang.org/toolchain@<moduleVersion> in the checksum database, with its inclusion proof checked.
+ * `label` names the database in the evidence (default: the client's URL).
+ */
+export async function lookupToolchainModule(client: SumdbClient, moduleVersion: string, label = client.baseUrl.replace(/\/$/, '')): Promise<SumdbExpectation> {
   const result = await client.lookup('golang.org/toolchain', moduleVersion);
   const lines = result.text.split('\n').filter((line) => line !== '');
-  const { checkpoint } = result.checkpoint;
   return {
     zipLine: lines.find((line) => line.startsWith(`golang.org/toolchain ${moduleVersion} `)),
     modLine: lines.find((line) => line.startsWith(`golang.org/toolchain ${moduleVersion}/go.mod `)),
-    evidence: `${client.baseUrl.replace(/\/$/, '')} record ${result.id} in tree ${checkpoint.size} ${encodeBase64(checkpoint.rootHash)}`,
+    id: result.id,
+    checkpoint: result.checkpoint,
+    evidence: `${label} ${sumdbRecordDetail(result.id, result.checkpoint)}`,
   };
 }

@@ -11,15 +11,13 @@ import { FormatError, UsageError, VerificationError } from '../errors.js';
 import { buildLogPath } from '../log/layout.js';
 import type { WitnessLog } from '../log/log.js';
 import { parseRecord, type LogRecord } from '../log/record.js';
-import type { SumdbClient } from '../sumdb/client.js';
 import { formatTime, tagRecordNames } from '../tags/record.js';
 import { tagStateFromRecords } from '../tags/state.js';
 import type { SignerKey } from '../tlog/note.js';
-import { lookupToolchainModule, type PublishedListing, type SumdbExpectation } from './expected.js';
-import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildRecordToLogRecord, buildStatus, type BuildRecord, type BuildStatus, type Evidence, type Verdict } from './record.js';
+import { Comparer, type ComparisonSources } from './compare.js';
+import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildRecordToLogRecord, buildStatus, type BuildRecord, type BuildStatus, type Verdict } from './record.js';
 import { environmentList, parseBuildResult, type BuildResult } from './result.js';
 import { RefusedFileError, openUntrustedFile, readBounded } from '../untrusted-file.js';
-import { distpackFileNames, parseTarget, publishedArchiveName, toolchainModuleVersion } from './target.js';
 import { createHash } from 'node:crypto';
 import type { OnProgress } from '../progress.js';
 import { toolchainLedgerFromRecords } from '../toolchains/ledger.js';
@@ -29,12 +27,7 @@ import { type ToolchainAlarm, toolchainAlarmToLogRecord } from '../toolchains/re
 const MAX_RESULT_BYTES = 1024 * 1024;
 const MAX_BUILD_LOG_BYTES = 16 * 1024 * 1024;
 
-export interface IngestOptions {
-  /** The checksum database to compare with; undefined: not consulted (verdicts say so). */
-  readonly sumdb?: SumdbClient;
-  /** Why sumdb is not consulted, when it is not (e.g. "offline"). */
-  readonly sumdbSkipped?: string;
-  readonly published?: PublishedListing;
+export interface IngestOptions extends ComparisonSources {
   readonly now?: Date;
   readonly dryRun?: boolean;
   readonly onProgress?: OnProgress;
@@ -135,6 +128,7 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
   const toolchains = toolchainLedgerFromRecords(records);
   const toolchainAlarms: ToolchainAlarm[] = [];
   const now = formatTime(options.now ?? new Date());
+  const comparer = new Comparer(options);
   const builds: IngestedBuild[] = [];
   const conflicts: string[] = [];
   const newRecords: LogRecord[] = [];
@@ -156,7 +150,13 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
     }
 
     say({ phase: 'comparing builds', done: builds.length, total: loaded.length, unit: 'results' });
-    const { verdicts, evidence } = result.outcome === 'built' ? await compare(result, item.sha256, options, [...previousBuilds, ...pending]) : { verdicts: [], evidence: [] };
+    const { verdicts, evidence } =
+      result.outcome === 'built'
+        ? await comparer.compare(
+            { version: result.version, target: result.target, env: environmentList(result.env), files: result.files, goSum: result.goSum, result: item.sha256, ...(result.strippedH1 ? { strippedH1: result.strippedH1 } : {}) },
+            [...previousBuilds, ...pending],
+          )
+        : { verdicts: [], evidence: [] };
     const record: BuildRecord = {
       version: result.version,
       target: result.target,
@@ -216,111 +216,12 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
 
 /**
  * Whether a new record of an already recorded result would say nothing new: the same verdicts against
- * Google's published values (sumdb, go.dev). Comparisons with our own builds ("log") change as builds of
+ * Google's published values (sumdb, proxy, go.dev). Comparisons with our own builds ("log") change as builds of
  * other targets arrive; those builds' own records carry them.
  */
-function sameVerdicts(a: readonly Verdict[], b: readonly Verdict[]): boolean {
-  const key = (v: Verdict) => `${v.file} ${v.status} ${v.source} ${v.detail}`;
+export function sameVerdicts(a: readonly Verdict[], b: readonly Verdict[]): boolean {
+  // The same record proven in a newer tree head says nothing new.
+  const key = (v: Verdict) => `${v.file} ${v.status} ${v.source} ${v.detail.replace(/^record ([0-9]+) in tree [0-9]+ \S+/, 'record $1')}`;
   const external = (verdicts: readonly Verdict[]) => verdicts.filter((v) => v.source !== 'log').map(key).join('\n');
   return external(a) === external(b);
-}
-
-async function compare(
-  result: Extract<BuildResult, { outcome: 'built' }>,
-  resultSha256: string,
-  options: IngestOptions,
-  earlier: ReadonlyArray<{ index: bigint; build: BuildRecord }>,
-): Promise<{ verdicts: Verdict[]; evidence: Evidence[] }> {
-  const target = parseTarget(result.target);
-  const darwin = target.goos === 'darwin';
-  const names = distpackFileNames(result.version, target);
-  const module = toolchainModuleVersion(result.version, target);
-  const verdicts: Verdict[] = [];
-  const evidence: Evidence[] = [];
-  const signedNote = 'Google signs darwin binaries, so its files differ from an unsigned rebuild; witness check compares them with signatures stripped';
-
-  // 1. The checksum database: the module zip's h1 and the .mod's h1.
-  let expectation: SumdbExpectation | undefined;
-  let sumdbProblem = options.sumdbSkipped ?? 'not consulted';
-  if (options.sumdb) {
-    try {
-      expectation = await lookupToolchainModule(options.sumdb, module);
-      evidence.push({ source: 'sumdb', detail: expectation.evidence });
-    } catch (error) {
-      // Not found, unreachable or failing verification: say so; never treat it as a match.
-      const code = (error as { code?: string }).code ?? 'ERROR';
-      sumdbProblem = `lookup failed (${code}): ${(error as Error).message.replace(/\s+/g, ' ').slice(0, 200)}`;
-      if ((error as { category?: string }).category === 'verification') {
-        evidence.push({ source: 'sumdb', detail: `VERIFICATION FAILED for golang.org/toolchain@${module}: ${sumdbProblem}` });
-      }
-    }
-  }
-  const sumdbPairs: Array<[string, string, string | undefined]> = [
-    [`${module}.zip`, result.goSum[0], expectation?.zipLine],
-    [`${module}.mod`, result.goSum[1], expectation?.modLine],
-  ];
-  for (const [file, ours, theirs] of sumdbPairs) {
-    const ourHash = ours.split(' ')[2]!;
-    if (!expectation) verdicts.push({ file, status: 'unchecked', source: 'sumdb', detail: sumdbProblem });
-    else if (theirs === undefined) verdicts.push({ file, status: 'unchecked', source: 'sumdb', detail: 'the database record has no such line' });
-    else if (theirs === ours) verdicts.push({ file, status: 'equal', source: 'sumdb', detail: ourHash });
-    else if (darwin && file.endsWith('.zip')) verdicts.push({ file, status: 'unchecked', source: 'sumdb', detail: `differs from ${theirs.split(' ')[2]}: ${signedNote}` });
-    else verdicts.push({ file, status: 'unequal', source: 'sumdb', detail: `expected ${theirs.split(' ')[2]}, built ${ourHash}` });
-  }
-
-  // 2. go.dev's listing: the source tarball and the binary archive, by SHA-256.
-  for (const [file, published] of [
-    [names.source, names.source],
-    [names.archive, publishedArchiveName(names.archive)],
-  ] as const) {
-    const ours = result.files.find((f) => f.name === file);
-    if (!ours) continue;
-    if (!options.published) {
-      verdicts.push({ file, status: 'unchecked', source: 'go.dev', detail: 'no published listing given' });
-      continue;
-    }
-    const theirs = options.published.files.get(published);
-    if (!theirs) verdicts.push({ file, status: 'unchecked', source: 'go.dev', detail: `${published} is not in the listing` });
-    else if (theirs.sha256 === ours.sha256) verdicts.push({ file, status: 'equal', source: 'go.dev', detail: `${published} sha256:${theirs.sha256}` });
-    else if (darwin && file === names.archive) verdicts.push({ file, status: 'unchecked', source: 'go.dev', detail: `differs from ${published} sha256:${theirs.sha256}: ${signedNote}` });
-    else verdicts.push({ file, status: 'unequal', source: 'go.dev', detail: `${published} expected sha256:${theirs.sha256}, built ${ours.sha256}` });
-  }
-  if (options.published) evidence.push({ source: 'go.dev', detail: `${options.published.source} sha256:${options.published.sha256}` });
-
-  // 3. Earlier builds of the same release, target and environment in this log: reproducibility.
-  const env = environmentList(result.env).join(' ');
-  const same = earlier.filter(({ build }) => build.outcome === 'built' && build.version === result.version && build.target === result.target && build.env.join(' ') === env);
-  const byResult = new Map<string, { index: bigint; build: BuildRecord }>();
-  // Records of this very result say nothing about reproducibility.
-  for (const entry of same) if (entry.build.result !== resultSha256 && !byResult.has(entry.build.result)) byResult.set(entry.build.result, entry);
-  for (const { index, build } of byResult.values()) {
-    for (const file of result.files) {
-      const theirs = build.files?.find((f) => f.name === file.name);
-      if (!theirs) continue;
-      verdicts.push(
-        theirs.sha256 === file.sha256
-          ? { file: file.name, status: 'equal', source: 'log', detail: `build record ${index}` }
-          : { file: file.name, status: 'unequal', source: 'log', detail: `build record ${index} (sha256 ${theirs.sha256}, now ${file.sha256})` },
-      );
-    }
-  }
-  // The source tarball does not depend on the target: every build of the release must have made the same one.
-  const sourceFile = result.files.find((f) => f.name === names.source);
-  const otherTargets = new Map<string, { index: bigint; build: BuildRecord }>();
-  for (const entry of earlier) {
-    const { build } = entry;
-    if (build.outcome !== 'built' || build.version !== result.version || build.result === resultSha256 || (build.target === result.target && build.env.join(' ') === env)) continue;
-    const key = build.files?.find((f) => f.name === names.source)?.sha256;
-    if (key !== undefined && !otherTargets.has(key)) otherTargets.set(key, entry);
-  }
-  if (sourceFile) {
-    for (const [sha256, { index, build }] of otherTargets) {
-      verdicts.push(
-        sha256 === sourceFile.sha256
-          ? { file: sourceFile.name, status: 'equal', source: 'log', detail: `build record ${index} (${build.target})` }
-          : { file: sourceFile.name, status: 'unequal', source: 'log', detail: `build record ${index} (${build.target}) has sha256 ${sha256}, now ${sourceFile.sha256}` },
-      );
-    }
-  }
-  return { verdicts, evidence };
 }

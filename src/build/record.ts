@@ -22,9 +22,15 @@
 //   go-sum <go.sum line>                           } (two lines: zip, then /go.mod)
 //   stripped-h1 <h1>                               } darwin: zip h1 with code signatures stripped
 //   failure <phase>: <reason>                      failed only
-//   verdict <file> equal|unequal|unchecked <source> <detail>   source: sumdb | go.dev | log
+//   verdict <file> equal|unequal|unchecked <source> <detail>   source: sumdb | proxy | go.dev | log
 //   evidence <source> <detail>
+//   recheck-of <log index>                   a re-evaluation of that earlier build record (same build,
+//                                            new verdicts): `witness ingest --recheck`
 //   ingested <RFC 3339 UTC>
+//
+// Sources: `sumdb` the checksum database, proven by our client (src/sumdb/); `proxy` the published module
+// zip, .mod and .info as the go command downloads them from its GOPROXY (src/build/published.ts); `go.dev`
+// the go.dev/dl listing; `log` earlier builds in this log.
 import { FormatError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
 import type { LogRecord, RecordField } from '../log/record.js';
@@ -35,8 +41,8 @@ export const BUILD_RECORD_TYPE = 'build';
 export const BUILD_RECORD_VERSION = 1;
 
 export type VerdictStatus = 'equal' | 'unequal' | 'unchecked';
-export type VerdictSource = 'sumdb' | 'go.dev' | 'log';
-export const VERDICT_SOURCES: readonly VerdictSource[] = ['sumdb', 'go.dev', 'log'];
+export type VerdictSource = 'sumdb' | 'proxy' | 'go.dev' | 'log';
+export const VERDICT_SOURCES: readonly VerdictSource[] = ['sumdb', 'proxy', 'go.dev', 'log'];
 
 export interface Verdict {
   /** A distpack file name, or the module's go.sum line name (`<module>.zip h1`). */
@@ -74,6 +80,8 @@ export interface BuildRecord {
   readonly failure?: string;
   readonly verdicts: readonly Verdict[];
   readonly evidence: readonly Evidence[];
+  /** The earlier build record this one re-evaluates (`witness ingest --recheck`): same build, new verdicts. */
+  readonly recheckOf?: bigint;
   readonly ingested: string;
 }
 
@@ -124,6 +132,7 @@ export function buildRecordToLogRecord(build: BuildRecord): LogRecord {
   if (build.failure !== undefined) add('failure', build.failure);
   for (const v of build.verdicts) add('verdict', `${v.file} ${v.status} ${v.source} ${v.detail}`);
   for (const e of build.evidence) add('evidence', `${e.source} ${e.detail}`);
+  if (build.recheckOf !== undefined) add('recheck-of', String(build.recheckOf));
   add('ingested', build.ingested);
   const record: LogRecord = { type: BUILD_RECORD_TYPE, version: BUILD_RECORD_VERSION, fields };
   // Round-trip: what we write is exactly what we would accept.
@@ -212,14 +221,15 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
     failure = one('failure');
   }
   const verdicts = many('verdict').map((value) => {
-    const parts = match(value, /^(\S+) (equal|unequal|unchecked) (sumdb|go\.dev|log) (.+)$/, 'verdict');
+    const parts = match(value, /^(\S+) (equal|unequal|unchecked) (sumdb|proxy|go\.dev|log) (.+)$/, 'verdict');
     return { file: parts[1]!, status: parts[2] as VerdictStatus, source: parts[3] as VerdictSource, detail: parts[4]! };
   });
   if (outcome === 'failed' && verdicts.length > 0) bad('a failed build has verdicts');
   const evidence = many('evidence').map((value) => {
-    const parts = match(value, /^(sumdb|go\.dev|log) (.+)$/, 'evidence');
+    const parts = match(value, /^(sumdb|proxy|go\.dev|log) (.+)$/, 'evidence');
     return { source: parts[1] as VerdictSource, detail: parts[2]! };
   });
+  const recheckOf = fields[position]?.key === 'recheck-of' ? BigInt(match(one('recheck-of'), /^(0|[1-9][0-9]{0,19})$/, 'recheck-of')[0]) : undefined;
   const ingested = match(one('ingested'), TIME, 'ingested')[0];
   if (position !== fields.length) bad(`unexpected field "${fields[position]!.key}" at line ${position + 2}`);
   return {
@@ -244,6 +254,21 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
     ...(failure !== undefined ? { failure } : {}),
     verdicts,
     evidence,
+    ...(recheckOf !== undefined ? { recheckOf } : {}),
     ingested,
   };
+}
+
+/**
+ * Whether `b` records the same build as `a` (everything but the verdicts, evidence, recheck-of and
+ * ingestion time): what a `recheck-of` record must repeat of the record it cites.
+ */
+export function sameBuild(a: BuildRecord, b: BuildRecord): boolean {
+  const varying = new Set(['verdict', 'evidence', 'recheck-of', 'ingested']);
+  const key = (record: BuildRecord) =>
+    buildRecordToLogRecord(record)
+      .fields.filter((field) => !varying.has(field.key))
+      .map((field) => `${field.key} ${field.value}`)
+      .join('\n');
+  return key(a) === key(b);
 }

@@ -6,7 +6,7 @@ import { COSIGNED_RECORD_TYPE, cosignedCheckpointPath, noteOfCosignedRecord } fr
 import type { LogRecord } from './record.js';
 import { TAG_RECORD_TYPE, tagRecordNames } from '../tags/record.js';
 import { type TagState, tagStateFromRecords } from '../tags/state.js';
-import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus, moduleZipHash } from '../build/record.js';
+import { BUILD_RECORD_TYPE, type BuildRecord, buildRecordFromLogRecord, buildStatus, moduleZipHash, sameBuild } from '../build/record.js';
 import { TOOLCHAIN_ALARM_RECORD_TYPE, TOOLCHAIN_RECORD_TYPE } from '../toolchains/record.js';
 import { toolchainLedgerFromRecords, toolchainsView } from '../toolchains/ledger.js';
 
@@ -67,6 +67,7 @@ export function deriveViews(records: Iterable<{ index: bigint; record: LogRecord
 function buildsView(all: ReadonlyArray<{ index: bigint; record: LogRecord }>, tags: TagState): string | undefined {
   const lines: string[] = [];
   const tagRecords = new Map(tags.history.map((entry) => [entry.index, entry.record]));
+  const builds = new Map<bigint, BuildRecord>();
   for (const { index, record } of all) {
     if (record.type !== BUILD_RECORD_TYPE) continue;
     let build;
@@ -79,6 +80,14 @@ function buildsView(all: ReadonlyArray<{ index: bigint; record: LogRecord }>, ta
     if (build.tagIndex >= index || !tagRecordNames(tag, `refs/tags/${build.version}`, build.commit, build.tree)) {
       throw new VerificationError('BUILD_RECORD_INVALID', `log index ${index}: build of ${build.version} names tag record ${build.tagIndex}, which is not an earlier record of refs/tags/${build.version} at commit ${build.commit}`);
     }
+    // A re-evaluation (`witness ingest --recheck`) must cite an earlier build record of the very same build.
+    if (build.recheckOf !== undefined) {
+      const cited = builds.get(build.recheckOf);
+      if (build.recheckOf >= index || !cited || !sameBuild(cited, build)) {
+        throw new VerificationError('BUILD_RECORD_INVALID', `log index ${index}: recheck-of ${build.recheckOf} is not an earlier build record of the same build`);
+      }
+    }
+    builds.set(index, build);
     const status = buildStatus(build);
     lines.push([String(index), build.version, build.target, ...build.env, status, status === 'failed' ? `failed:${build.failure!.split(':')[0]}` : moduleZipHash(build)!].join(' '));
   }

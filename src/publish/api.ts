@@ -5,7 +5,7 @@
 import type { BuildRecord } from '../build/record.js';
 import type { TagRecord } from '../tags/record.js';
 import type { CosignedHead, SplitView } from './model.js';
-import { latestBuild, tagName } from './model.js';
+import { latestBuild, publishedEvidence, tagName } from './model.js';
 import type { SiteContext } from './render.js';
 
 export const API_SCHEMA = 'go-source-witness/api/v1';
@@ -32,6 +32,7 @@ function tagRecordJson(index: bigint, record: TagRecord) {
 
 function buildJson(ctx: SiteContext, index: bigint, build: BuildRecord, status: string) {
   const logPublished = ctx.buildLogs.has(build.buildLog.sha256);
+  const published = publishedEvidence(build);
   return {
     index: n(index),
     status,
@@ -54,6 +55,9 @@ function buildJson(ctx: SiteContext, index: bigint, build: BuildRecord, status: 
     failure: build.failure ?? null,
     verdicts: build.verdicts,
     evidence: build.evidence,
+    recheckOf: build.recheckOf === undefined ? null : n(build.recheckOf),
+    sumdbRecord: published.sumdbRecord ? { id: n(published.sumdbRecord.id), treeSize: n(published.sumdbRecord.treeSize), root: published.sumdbRecord.root, located: published.sumdbRecord.located, status: published.sumdbRecord.status } : null,
+    published: [...published.files].map(([file, p]) => ({ file, sha256: p.sha256, size: p.size ?? null, source: p.source, status: p.status })),
     ingested: build.ingested,
     page: `../releases/${encodeURIComponent(build.version)}.html#b-${index}`,
   };

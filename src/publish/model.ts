@@ -1,6 +1,8 @@
 // What the site shows, derived from the verified entries of a log: tags (the fold of tag records),
 // builds (parsed build records, the latest one per release and target), cosigned sumdb heads and
 // split-view evidence, and the alarms. Pure: the same entries always give the same model.
+import { parseSumdbRecordDetail } from '../build/expected.js';
+import { parsePublishedFileDetail } from '../build/published.js';
 import { type BuildRecord, type BuildStatus, buildRecordFromLogRecord, buildStatus, BUILD_RECORD_TYPE } from '../build/record.js';
 import { FIRST_CLASS_TARGETS, compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion } from '../build/target.js';
 import { COSIGNED_RECORD_TYPE, EVIDENCE_RECORD_TYPE, cosignedCheckpointPath, noteOfCosignedRecord } from '../cosign/records.js';
@@ -14,6 +16,34 @@ export interface IndexedBuild {
   readonly index: bigint;
   readonly build: BuildRecord;
   readonly status: BuildStatus;
+}
+
+/** What Google published, as a build record's verdicts name it: for the release page beside our values. */
+export interface PublishedEvidence {
+  /** The module's checksum database record (from the zip's sumdb verdict): number, tree size, root. */
+  readonly sumdbRecord?: { readonly id: bigint; readonly treeSize: bigint; readonly root: string; readonly located: boolean; readonly status: string };
+  /** Per distpack file name: the published SHA-256 and size (proxy verdicts), or SHA-256 (go.dev verdicts). */
+  readonly files: ReadonlyMap<string, { readonly sha256: string; readonly size?: number; readonly source: string; readonly status: string }>;
+}
+
+export function publishedEvidence(build: BuildRecord): PublishedEvidence {
+  const files = new Map<string, { sha256: string; size?: number; source: string; status: string }>();
+  let sumdbRecord: PublishedEvidence['sumdbRecord'];
+  for (const verdict of build.verdicts) {
+    if (verdict.source === 'sumdb' && verdict.file.endsWith('.zip') && sumdbRecord === undefined) {
+      const record = parseSumdbRecordDetail(verdict.detail);
+      if (record) sumdbRecord = { ...record, located: verdict.detail.includes('(located by leaf hash)'), status: verdict.status };
+    } else if (verdict.source === 'proxy') {
+      // .info: the go command re-encodes it, so the verdict names the bytes cmd/distpack writes for it.
+      const infoMatch = /as cmd\/distpack writes it\)?:? sha256:([0-9a-f]{64}) size (0|[1-9][0-9]{0,15})/.exec(verdict.detail);
+      const file = parsePublishedFileDetail(verdict.detail) ?? (infoMatch ? { sha256: infoMatch[1]!, size: Number(infoMatch[2]) } : undefined);
+      if (file) files.set(verdict.file, { ...file, source: 'proxy', status: verdict.status });
+    } else if (verdict.source === 'go.dev' && !files.has(verdict.file)) {
+      const sha256 = /sha256:([0-9a-f]{64})/.exec(verdict.detail)?.[1];
+      if (sha256) files.set(verdict.file, { sha256, source: 'go.dev', status: verdict.status });
+    }
+  }
+  return { ...(sumdbRecord ? { sumdbRecord } : {}), files };
 }
 
 export interface CosignedHead {

@@ -4,7 +4,7 @@
 import type { BuildStatus } from '../build/record.js';
 import { bytesWithHuman, secondsWithHuman } from '../format.js';
 import { type HtmlValue, SafeHtml, href, html, join } from './html.js';
-import { type Alarm, type AlarmKind, type CosignedHead, type IndexedBuild, type ReleaseRow, type SiteModel, latestBuild, releaseVersion, tagName } from './model.js';
+import { type Alarm, type AlarmKind, type CosignedHead, type IndexedBuild, type ReleaseRow, type SiteModel, latestBuild, publishedEvidence, releaseVersion, tagName } from './model.js';
 import { SITE_CSS, styleHashSource } from './style.js';
 import type { TagEntry } from '../tags/state.js';
 
@@ -319,6 +319,7 @@ ${row.builds.length > 0 ? html`<h2>Build records (newest first)</h2>${builds}` :
 function renderBuild(ctx: SiteContext, item: IndexedBuild, alarms: readonly Alarm[]): SafeHtml {
   const { build, index, status } = item;
   const logPublished = ctx.buildLogs.has(build.buildLog.sha256);
+  const published = publishedEvidence(build);
   const rows: SafeHtml[] = [
     html`<tr><th>Outcome</th><td>${build.outcome}${build.failure !== undefined ? html`: <strong>${build.failure}</strong>` : ''}</td></tr>`,
     html`<tr><th>Environment</th><td class="mono">GOOS/GOARCH=${build.target}${build.env.length ? html` ${build.env.join(' ')}` : ''}</td></tr>`,
@@ -338,11 +339,21 @@ function renderBuild(ctx: SiteContext, item: IndexedBuild, alarms: readonly Alar
         : html`<span class="mono">${build.buildLog.sha256}</span> <span class="muted">(not published)</span>`
     } · ${bytesWithHuman(build.buildLog.size)}</td></tr>`,
     html`<tr><th>Result file</th><td class="mono">${build.result}</td></tr>`,
+    ...(build.recheckOf !== undefined ? [html`<tr><th>Re-evaluates</th><td><a href="${href([], `b-${build.recheckOf}`)}">log index ${build.recheckOf}</a> (the same build, compared again with published evidence)</td></tr>`] : []),
+    ...(published.sumdbRecord
+      ? [
+          html`<tr><th>Checksum database</th><td class="sumdb-record">${badge(published.sumdbRecord.status as BuildStatus)} record <strong>${published.sumdbRecord.id}</strong> in tree ${published.sumdbRecord.treeSize} <span class="mono small">${published.sumdbRecord.root}</span>${published.sumdbRecord.located ? html` <span class="muted small">(located by leaf hash)</span>` : ''}</td></tr>`,
+        ]
+      : []),
   ];
   const files = build.files?.length
-    ? html`<h3>Files</h3><div class="scroll"><table><thead><tr><th>Name</th><th>Size</th><th>SHA-256</th></tr></thead><tbody>${build.files.map(
-        (file) => html`<tr><td class="mono">${file.name}</td><td>${bytesWithHuman(file.size)}</td><td class="mono">${file.sha256}</td></tr>`,
-      )}</tbody></table></div>`
+    ? html`<h3>Files</h3><div class="scroll"><table><thead><tr><th>Name</th><th>Size</th><th>SHA-256 (ours)</th><th>Published SHA-256</th></tr></thead><tbody>${build.files.map((file) => {
+        const theirs = published.files.get(file.name);
+        const cell = theirs
+          ? html`${badge(theirs.status as BuildStatus)} <span class="mono">${theirs.sha256}</span> <span class="muted small">${theirs.source}${theirs.size !== undefined && theirs.size !== file.size ? html`, ${theirs.size} bytes` : ''}${theirs.sha256 !== file.sha256 && theirs.status === 'equal' ? ' (equal with code signatures stripped)' : ''}</span>`
+          : html`<span class="muted">—</span>`;
+        return html`<tr><td class="mono">${file.name}</td><td>${bytesWithHuman(file.size)}</td><td class="mono">${file.sha256}</td><td class="published">${cell}</td></tr>`;
+      })}</tbody></table></div>`
     : html``;
   const goSum = build.goSum ? html`<h3>go.sum</h3><pre>${build.goSum.join('\n')}</pre>` : html``;
   const verdicts = build.verdicts.length

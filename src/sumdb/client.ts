@@ -329,7 +329,9 @@ export class SumdbClient {
     } catch {
       throw new UsageError(`${JSON.stringify(base)} is not a URL`, 'INVALID_URL');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`${base}: only http(s) URLs are supported`, 'INVALID_URL');
+    // file: only with an injected fetch that knows how to read it (gocache.ts: the go command's cache).
+    const fileWithFetch = url.protocol === 'file:' && options.fetch !== undefined;
+    if (url.protocol !== 'https:' && url.protocol !== 'http:' && !fileWithFetch) throw new UsageError(`${base}: only http(s) URLs are supported`, 'INVALID_URL');
     if (url.search !== '' || url.hash !== '') throw new UsageError(`${base}: a sumdb base URL has no query or fragment`, 'INVALID_URL');
     this.baseUrl = url.href.replace(/\/+$/, '') + '/';
     this.origin = options.origin ?? SUMDB_ORIGIN;

@@ -198,6 +198,11 @@ export interface SumdbServeOptions {
    * as golang/mod's server does). With false it is 404, as in a tlog-tiles log that deleted the partial.
    */
   partialsOfFullTiles?: boolean;
+  /**
+   * Answers requests outside the prefix (e.g. a module proxy's /<module>/@v/… files beside its /sumdb/);
+   * returns false to let the server say 404.
+   */
+  fallback?: (path: string, res: ServerResponse) => boolean;
 }
 
 export interface SumdbFaults {
@@ -268,7 +273,10 @@ export async function startSumdbServer(
     requests.push(fullPath);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
     const path = inPrefix(fullPath);
-    if (path === undefined) return notFound(res);
+    if (path === undefined) {
+      if (options.fallback?.(fullPath, res)) return;
+      return notFound(res);
+    }
     const fail = state.faults.fail;
     if (fail && fail.count > 0 && (fail.paths?.test(path) ?? true)) {
       fail.count--;

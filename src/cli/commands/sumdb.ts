@@ -1,12 +1,15 @@
 import type { Argv, CommandModule } from 'yargs';
 import { printJson, printLines, field, setExitCode } from '../output.js';
 import { resolveLogFolder } from '../log-location.js';
-import { progress } from '../progress.js';
 
 interface CosignArgs {
   log?: string;
-  url: string;
+  url?: string;
   via?: string[];
+  viaGoproxy: boolean;
+  fromGomodcache?: string;
+  gopath?: string;
+  go?: string;
   sumdbVkey?: string;
   cosignerKey?: string;
   key?: string;
@@ -17,7 +20,11 @@ interface CosignArgs {
 }
 
 interface LookupArgs {
-  url: string;
+  url?: string;
+  viaGoproxy: boolean;
+  fromGomodcache?: string;
+  gopath?: string;
+  go?: string;
   sumdbVkey?: string;
   module: string;
   json: boolean;
@@ -28,8 +35,12 @@ export const cosignCommand: CommandModule = {
   describe: 'Fetch the sumdb tree head, verify it and its consistency with the last one cosigned (from tiles), cosign it, persist, record. Exit 1 on evidence of a split view',
   builder: (yargs: Argv) =>
     yargs
-      .option('url', { type: 'string', default: 'https://sum.golang.org', describe: 'The checksum database' })
+      .option('url', { type: 'string', describe: 'The checksum database, read directly (default https://sum.golang.org when no other source is given)' })
       .option('via', { type: 'string', array: true, describe: 'Also poll the same database through a module proxy: <proxy>/sumdb/sum.golang.org (repeatable)' })
+      .option('via-goproxy', { type: 'boolean', default: false, describe: 'Also poll it through $GOPROXY/sumdb/<name>/ (GOPROXY and GOSUMDB from `go env`), when the proxy\'s /supported answers 200' })
+      .option('from-gomodcache', { type: 'string', describe: 'Also take the head the go command last saw: GOPATH/pkg/sumdb/<name>/latest, proven consistent from the tiles cached in this GOMODCACHE (each re-authenticated)' })
+      .option('gopath', { type: 'string', describe: 'With --from-gomodcache: the GOPATH holding pkg/sumdb (default: DIR/../.. for DIR=<GOPATH>/pkg/mod, else `go env GOPATH`)' })
+      .option('go', { type: 'string', describe: 'The go command whose `go env` is read (default: go on PATH)' })
       .option('sumdb-vkey', { type: 'string', describe: 'The database\'s verifier key (default: sum.golang.org\'s, from the go command)' })
       .option('cosigner-key', { type: 'string', describe: 'The witness\'s key file (Go note PRIVATE+KEY, mode 0600); default: $WITNESS_COSIGNER_KEY' })
       .option('key', { type: 'string', describe: 'The witness log\'s signing key, to append cosigned records; default: $WITNESS_SIGNING_KEY' })
@@ -42,7 +53,8 @@ export const cosignCommand: CommandModule = {
       }),
   handler: async (parsed) => {
     const args = parsed as unknown as CosignArgs;
-    const { SumdbClient, SUMDB_VERIFIER_KEY } = await import('../../sumdb/client.js');
+    const { SUMDB_VERIFIER_KEY } = await import('../../sumdb/client.js');
+    const { UsageError } = await import('../../errors.js');
     const { WitnessStateStore } = await import('../../cosign/state.js');
     const { Witness } = await import('../../cosign/witness.js');
     const { runCosignRound } = await import('../../cosign/round.js');
@@ -55,33 +67,48 @@ export const cosignCommand: CommandModule = {
     const { lastCosignedInLog, reconcileStateWithLog } = await import('../../cosign/log-state.js');
     const { openVerifiedRecords } = await import('../tag-log.js');
 
+    const { chooseSumdbRoute, goEnvReader } = await import('../evidence.js');
+    const { directRoute } = await import('../../sumdb/routes.js');
     const sumdbVkey = args.sumdbVkey ?? SUMDB_VERIFIER_KEY;
+    // Sources, all chosen (go env read, proxy probed, folders checked) before anything is signed.
+    const goEnv = goEnvReader(args.go);
+    const direct = args.url !== undefined || (!args.viaGoproxy && args.fromGomodcache === undefined && (args.via ?? []).length === 0);
+    const routes = [
+      ...(direct ? [directRoute(args.url ?? 'https://sum.golang.org', sumdbVkey)].map((route) => ({ ...route, label: route.location })) : []),
+      ...(args.via ?? []).map((proxy) => {
+        const route = directRoute(`${proxy.replace(/\/+$/, '')}/sumdb/sum.golang.org`, sumdbVkey);
+        return { ...route, label: route.location };
+      }),
+      ...(args.viaGoproxy ? [(await chooseSumdbRoute({ sumdbViaGoproxy: true, ...(args.sumdbVkey ? { sumdbVkey: args.sumdbVkey } : {}) }, goEnv, { direct: false }))!] : []),
+      ...(args.fromGomodcache !== undefined
+        ? [(await chooseSumdbRoute({ sumdbFromGomodcache: args.fromGomodcache, ...(args.gopath ? { gopath: args.gopath } : {}), ...(args.sumdbVkey ? { sumdbVkey: args.sumdbVkey } : {}) }, goEnv, { direct: false }))!]
+        : []),
+    ];
+    for (const route of routes) if (route.client.verifierKey !== routes[0]!.client.verifierKey) throw new UsageError('the sources name different checksum databases (keys): poll one database per round', 'USAGE');
     const logDir = await resolveLogFolder(args.log, 'witness sumdb cosign');
     const repository = await repositoryRoot(logDir);
     // Both keys and the log before the state: a round that cannot sign or record opens nothing for writing.
     const cosignerKey = await loadSignerKey({ file: args.cosignerKey, envName: COSIGNER_KEY_ENV, option: '--cosigner-key', forbiddenRepository: repository });
     const logKey = args.record ? await loadSignerKey({ file: args.key, forbiddenRepository: repository }) : undefined;
     const log = args.record ? await WitnessLog.open(logDir) : undefined;
-    const onProgress = progress().onProgress;
-    const clients = [args.url, ...(args.via ?? []).map((proxy) => `${proxy.replace(/\/+$/, '')}/sumdb/sum.golang.org`)].map(
-      (baseUrl) => new SumdbClient({ baseUrl, verifierKey: sumdbVkey, onProgress }),
-    );
     const store = await WitnessStateStore.open(args.state ?? defaultStateDir());
+    const clients = routes.map((route) => route.client);
     const origin = clients[0]!.origin;
+    const sumdbVerifier = noteVerifier(routes[0]!.client.verifierKey);
     // The witness log remembers what this cosigner cosigned: a state behind it is refused (or restored)
     // before anything is fetched or signed (src/cosign/log-state.ts).
     const restored = log
       ? await reconcileStateWithLog(
           store,
-          lastCosignedInLog((await openVerifiedRecords(args.log)).records, new Map([[origin, [noteVerifier(sumdbVkey)]]]), cosignatureVerifier(cosignatureVerifierKey(cosignerKey))),
+          lastCosignedInLog((await openVerifiedRecords(args.log)).records, new Map([[origin, [sumdbVerifier]]]), cosignatureVerifier(cosignatureVerifierKey(cosignerKey))),
           { restore: args.restoreStateFromLog },
         )
       : [];
-    const witness = new Witness(store, cosignatureSigner(cosignerKey), [{ origin, verifiers: [noteVerifier(sumdbVkey)] }]);
+    const witness = new Witness(store, cosignatureSigner(cosignerKey), [{ origin, verifiers: [sumdbVerifier] }]);
     const report = await runCosignRound({
       witness,
-      sources: clients.map((client) => ({
-        location: client.baseUrl,
+      sources: routes.map(({ client, label }) => ({
+        location: label,
         latest: () => client.latest(),
         proveConsistency: (old, next) => client.proveConsistency(old, next),
       })),
@@ -132,21 +159,38 @@ export const lookupCommand: CommandModule = {
   builder: (yargs: Argv) =>
     yargs
       .positional('module', { type: 'string', demandOption: true, describe: 'module@version, e.g. golang.org/toolchain@v0.0.1-go1.21.0.linux-amd64' })
-      .option('url', { type: 'string', default: 'https://sum.golang.org', describe: 'The checksum database (or <proxy>/sumdb/sum.golang.org)' })
+      .option('url', { type: 'string', describe: 'The checksum database (or <proxy>/sumdb/sum.golang.org); default https://sum.golang.org' })
+      .option('via-goproxy', { type: 'boolean', default: false, describe: 'Read it through $GOPROXY/sumdb/<name>/ (from `go env`)' })
+      .option('from-gomodcache', { type: 'string', describe: 'Read it from the go command\'s cache in this GOMODCACHE (every note, tile and proof re-verified)' })
+      .option('gopath', { type: 'string', describe: 'With --from-gomodcache: the GOPATH holding pkg/sumdb' })
+      .option('go', { type: 'string', describe: 'The go command whose `go env` is read (default: go on PATH)' })
       .option('sumdb-vkey', { type: 'string', describe: 'The database\'s verifier key (default: sum.golang.org\'s)' }),
   handler: async (parsed) => {
     const args = parsed as unknown as LookupArgs;
-    const { SumdbClient, SUMDB_VERIFIER_KEY } = await import('../../sumdb/client.js');
-    // src/cli/arguments.ts has checked that <module> is module@version.
+    const { UsageError } = await import('../../errors.js');
+    const { chooseSumdbRoute, goEnvReader } = await import('../evidence.js');
     const at = args.module.lastIndexOf('@');
-    const client = new SumdbClient({ baseUrl: args.url, verifierKey: args.sumdbVkey ?? SUMDB_VERIFIER_KEY, onProgress: progress().onProgress });
+    if (at <= 0 || at === args.module.length - 1) throw new UsageError(`${args.module}: want module@version`);
+    if ([args.url !== undefined, args.viaGoproxy, args.fromGomodcache !== undefined].filter(Boolean).length > 1) throw new UsageError('name one source: --url, --via-goproxy or --from-gomodcache', 'USAGE');
+    const route = (await chooseSumdbRoute(
+      {
+        ...(args.url !== undefined ? { sumdbUrl: args.url } : {}),
+        sumdbViaGoproxy: args.viaGoproxy,
+        ...(args.fromGomodcache !== undefined ? { sumdbFromGomodcache: args.fromGomodcache } : {}),
+        ...(args.gopath ? { gopath: args.gopath } : {}),
+        ...(args.sumdbVkey ? { sumdbVkey: args.sumdbVkey } : {}),
+      },
+      goEnvReader(args.go),
+      { direct: true },
+    ))!;
+    const client = route.client;
     const result = await client.lookup(args.module.slice(0, at), args.module.slice(at + 1));
     if (args.json) {
       printJson(result);
       return;
     }
     printLines([
-      `${args.module}: record ${result.id} in tree ${result.checkpoint.checkpoint.size}, inclusion proof verified (${result.proof.length} hashes)`,
+      `${args.module}: record ${result.id} in tree ${result.checkpoint.checkpoint.size}, inclusion proof verified (${result.proof.length} hashes), from ${route.label}`,
       ...result.text.trimEnd().split('\n').map((line: string) => `  ${line}`),
     ]);
   },
