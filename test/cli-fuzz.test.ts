@@ -114,7 +114,7 @@ function optionNames(): string[] {
   return [...names];
 }
 
-test(`${RUNS} generated command lines: no crash, no stack trace, exit 0/1/2, --json total, no log changed by a refused or read-only command`, { timeout: 120_000 }, async () => {
+test(`${RUNS} generated command lines: no crash, no stack trace, exit 0/1/2, --json total, no log changed by a refused or read-only command`, { timeout: 600_000 }, async () => {
   const paths = commandPaths(COMMAND_TREE);
   const flags = optionNames();
   const values = [

@@ -57,7 +57,7 @@ describe('secrets', () => {
     const keyFile = writeKeyFile(skey);
     for (const vkey of [keyFile, skey]) {
       const result = runWitness(['verify', '--vkey', vkey]);
-      assert.equal(result.code, 1);
+      assert.equal(result.code, 2, 'a malformed --vkey is refused as a usage error');
       assert.match(result.stderr, /private signing key, not a verifier key/);
       assert.ok(!result.stderr.includes(skey.split('+')[4]!), 'secret printed');
     }

@@ -616,7 +616,7 @@ describe('the CLI: witness serve', () => {
     const env = { ...process.env, WITNESS_COSIGNER_KEY: '' };
     const noLogs = runWitness(['serve', '--cosigner-key', keyFile], { env });
     assert.equal(noLogs.code, 2, noLogs.stderr);
-    assert.match(noLogs.stderr, /--logs FILE/);
+    assert.match(noLogs.stderr, /missing required --logs/);
     const badListen = runWitness(['serve', '--logs', good, '--listen', 'localhost', '--cosigner-key', keyFile], { env });
     assert.equal(badListen.code, 2);
     assert.match(badListen.stderr, /HOST:PORT/);

@@ -224,10 +224,13 @@ async function pathKind(file: string): Promise<'file' | 'directory' | 'other' | 
   return info === undefined ? undefined : info.isFile() ? 'file' : info.isDirectory() ? 'directory' : 'other';
 }
 
-const directory: Check = async (value, flag) => {
-  const kind = await pathKind(value);
-  if (kind !== 'directory') throw new UsageError(`${flag} ${shown(value)}: ${kind === undefined ? 'no such folder' : 'not a folder'}`, 'NOT_FOUND');
-};
+const folder =
+  (code: string): Check =>
+  async (value, flag) => {
+    const kind = await pathKind(value);
+    if (kind !== 'directory') throw new UsageError(`${flag} ${shown(value)}: ${kind === undefined ? 'no such folder' : 'not a folder'}`, code);
+  };
+const directory = folder('NOT_FOUND');
 
 const file: Check = async (value, flag) => {
   const kind = await pathKind(value);
@@ -282,8 +285,9 @@ const CHECKS: Record<string, Check> = {
   'go-repo': directory,
   repo: directory,
   'all-ports': directory,
-  bootstrap: directory,
-  from: directory,
+  // A GOROOT (src/build/bootstrap.ts checks it is a built toolchain, before anything is exported).
+  bootstrap: folder('BAD_BOOTSTRAP'),
+  from: folder('BAD_BOOTSTRAP'),
   logs: file,
   results: file,
   files: file,
