@@ -142,7 +142,7 @@ describe('witness ingest --recheck, sumdb cosign and check --download against a 
     const before = readFileSync(path.join(logDir, 'checkpoint'));
     const requests = proxy.moduleRequests.length;
     const cases = [
-      [['--recheck', '0', '99'], /log index 0 is not a build record/],
+      [['--recheck', '0', '--recheck', '99'], /log index 0 is not a build record/],
       [['--recheck', 'some'], /want a log index or "all"/],
       [['x.build.json', '--recheck', 'all'], /not both/],
       [['--recheck', 'all', '--offline', '--go-download'], /--offline consults nothing/],

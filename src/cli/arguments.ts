@@ -230,6 +230,9 @@ const folder =
     const kind = await pathKind(value);
     if (kind !== 'directory') throw new UsageError(`${flag} ${shown(value)}: ${kind === undefined ? 'no such folder' : 'not a folder'}`, code);
   };
+/** Options whose value may be left out (`--sumdb-from-gomodcache [DIR]`: without DIR, the --go-download cache). */
+const OPTIONAL_VALUE = new Set(['sumdb-from-gomodcache', 'sumdbFromGomodcache']);
+
 const directory = folder('NOT_FOUND');
 
 const file: Check = async (value, flag) => {
@@ -360,10 +363,11 @@ export async function checkArguments(parsed: Record<string, unknown>, yargs: unk
         continue;
       }
       if (typeof item !== 'string') continue;
-      if (item === '' && options.string.includes(name) && !positional.has(name)) throw new UsageError(`${flag} needs a value`, 'MISSING_VALUE');
+      if (item === '' && options.string.includes(name) && !positional.has(name) && !OPTIONAL_VALUE.has(name)) throw new UsageError(`${flag} needs a value`, 'MISSING_VALUE');
       await CHECKS[name]?.(item, flag);
     }
   }
   // Untyped options (check's --gomodcache: a flag, or a folder).
+  if (typeof parsed.sumdbFromGomodcache === 'string' && parsed.sumdbFromGomodcache !== '') await directory(parsed.sumdbFromGomodcache, '--sumdb-from-gomodcache');
   if (typeof parsed.gomodcache === 'string' && parsed.gomodcache !== '') await directory(parsed.gomodcache, '--gomodcache');
 }
