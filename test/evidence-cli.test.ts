@@ -7,7 +7,7 @@
 // and `witness verify` on what they wrote.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BUILD_RECORD_TYPE, type BuildRecord, buildRecordFromLogRecord, buildRecordToLogRecord } from '../src/build/record.js';
@@ -141,10 +141,13 @@ describe('witness ingest --recheck, sumdb cosign and check --download against a 
   test('--recheck refuses what it cannot do before anything is fetched or written', async () => {
     const before = readFileSync(path.join(logDir, 'checkpoint'));
     const requests = proxy.moduleRequests.length;
+    // A file that exists (the strict command line checks that result files exist before anything else).
+    const resultFileThere = path.join(tempDir(), 'x.build.json');
+    writeFileSync(resultFileThere, '{}\n');
     const cases = [
       [['--recheck', '0', '--recheck', '99'], /log index 0 is not a build record/],
       [['--recheck', 'some'], /want a log index or "all"/],
-      [['x.build.json', '--recheck', 'all'], /not both/],
+      [[resultFileThere, '--recheck', 'all'], /not both/],
       [['--recheck', 'all', '--offline', '--go-download'], /--offline consults nothing/],
       [['--recheck', 'all', '--gomodcache', '/nonexistent'], /add --go-download/],
     ] as const;
