@@ -22,6 +22,8 @@ import { environmentList, parseBuildResult, type BuildResult } from './result.js
 import { hashFile } from './distpack.js';
 import { distpackFileNames, parseTarget, publishedArchiveName, toolchainModuleVersion } from './target.js';
 import { createHash } from 'node:crypto';
+import { bootstrapRecordToLogRecord, deriveBootstrapRecords, type DerivedBootstrap } from './bootstrap-record.js';
+import { agreementRecordToLogRecord, deriveAgreementRecords, type AgreementRecord } from './agreement.js';
 
 const MAX_RESULT_BYTES = 1024 * 1024;
 const MAX_BUILD_LOG_BYTES = 16 * 1024 * 1024;
@@ -51,6 +53,10 @@ export interface IngestReport {
   readonly appended?: { readonly oldSize: bigint; readonly newSize: bigint; readonly commit: string };
   /** Reproducibility failures: two results for the same release, target and env with different hashes. */
   readonly conflicts: string[];
+  /** Bootstrap toolchains of the results' chains not logged before (bootstrap-record.ts), with their log indexes. */
+  readonly bootstraps: ReadonlyArray<DerivedBootstrap & { readonly index: bigint }>;
+  /** Agreements of independent bootstrap roots (agreement.ts), new or changed, with their log indexes. */
+  readonly agreements: ReadonlyArray<{ readonly record: AgreementRecord; readonly index: bigint }>;
 }
 
 interface LoadedResult {
@@ -170,14 +176,40 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
     attachments.set(buildLogPath(result.log.sha256), item.log);
     builds.push({ resultFile: item.file, record, status: buildStatus(record), index });
   }
-  if (newRecords.length === 0 || options.dryRun) return { builds, conflicts };
+  // The bootstrap toolchains of the chains, and the agreement of independent roots (after the build
+  // records they name).
+  const bootstraps = deriveBootstrapRecords({
+    existing: records,
+    tags,
+    results: loaded.map((item) => ({ file: item.file, sha256: item.sha256, bootstrap: item.result.bootstrap })),
+    firstIndex: checkpoint.checkpoint.size + BigInt(newRecords.length),
+    now,
+  }).map((derived, i) => ({ ...derived, index: checkpoint.checkpoint.size + BigInt(newRecords.length + i) }));
+  const buildCount = newRecords.length;
+  newRecords.push(...bootstraps.map(({ record }) => bootstrapRecordToLogRecord(record)));
+  const agreements = deriveAgreementRecords({
+    existing: records,
+    builds: [...previousBuilds, ...pending],
+    touched: builds.filter((b) => b.record.outcome === 'built').map((b) => b.record),
+    now,
+  }).map((record, i) => ({ record, index: checkpoint.checkpoint.size + BigInt(newRecords.length + i) }));
+  newRecords.push(...agreements.map(({ record }) => agreementRecordToLogRecord(record)));
+  for (const { record } of agreements) {
+    if (record.status === 'differ') conflicts.push(`${record.version} ${record.target}: independent bootstrap roots disagree on ${record.differ.map((d) => d.name).join(', ')}`);
+  }
+  if (newRecords.length === 0 || options.dryRun) return { builds, conflicts, bootstraps, agreements };
   if (!signer) throw new UsageError('a signing key is needed to append build records', 'KEY_REQUIRED');
+  const counts = [
+    buildCount ? `${buildCount} build ${buildCount === 1 ? 'record' : 'records'}` : '',
+    bootstraps.length ? `${bootstraps.length} bootstrap ${bootstraps.length === 1 ? 'record' : 'records'}` : '',
+    agreements.length ? `${agreements.length} agreement ${agreements.length === 1 ? 'record' : 'records'}` : '',
+  ].filter(Boolean);
   const appended = await log.append(newRecords, signer, {
-    summary: `${newRecords.length} build ${newRecords.length === 1 ? 'record' : 'records'}`,
+    summary: counts.join(', '),
     expectedSize: checkpoint.checkpoint.size,
     attachments: [...attachments].map(([file, content]) => ({ path: file, content })),
   });
-  return { builds, conflicts, appended: { oldSize: appended.oldSize, newSize: appended.newSize, commit: appended.commit } };
+  return { builds, conflicts, bootstraps, agreements, appended: { oldSize: appended.oldSize, newSize: appended.newSize, commit: appended.commit } };
 }
 
 /**

@@ -7,13 +7,18 @@ import type { LogRecord } from './record.js';
 import { TAG_RECORD_TYPE, tagRecordNames } from '../tags/record.js';
 import { type TagState, tagStateFromRecords } from '../tags/state.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus, moduleZipHash } from '../build/record.js';
+import { BOOTSTRAP_RECORD_TYPE, checkBootstrapRecords } from '../build/bootstrap-record.js';
+import { AGREEMENT_RECORD_TYPE, checkAgreementRecords } from '../build/agreement.js';
 
 export const TAGS_FILE = 'tags.txt';
 /** The readable index of builds: one line per build record, in log order (exists once there is one). */
 export const BUILDS_FILE = 'builds.txt';
 
-/** Record types that views are derived from; only these need to be kept when deriving views. */
-export const VIEW_RECORD_TYPES: ReadonlySet<string> = new Set([TAG_RECORD_TYPE, COSIGNED_RECORD_TYPE, BUILD_RECORD_TYPE]);
+/**
+ * Record types that views are derived from or whose invariants deriving them checks; only these need to
+ * be kept when deriving views.
+ */
+export const VIEW_RECORD_TYPES: ReadonlySet<string> = new Set([TAG_RECORD_TYPE, COSIGNED_RECORD_TYPE, BUILD_RECORD_TYPE, BOOTSTRAP_RECORD_TYPE, AGREEMENT_RECORD_TYPE]);
 
 /** Views every log has (others, like cosigned checkpoints, exist once their records do). */
 export const VIEW_FILES: readonly string[] = [TAGS_FILE];
@@ -33,6 +38,10 @@ export function deriveViews(records: Iterable<{ index: bigint; record: LogRecord
   const views = new Map([[TAGS_FILE, tags.toShowRef()]]);
   const builds = buildsView(all, tags);
   if (builds !== undefined) views.set(BUILDS_FILE, builds);
+  // No view of their own: bootstrap records must cite their tag records and fold by branch head, and
+  // agreement records must say what the build records they name say.
+  checkBootstrapRecords(all, new Map(tags.history.map((entry) => [entry.index, entry.record])));
+  checkAgreementRecords(all);
   // The latest cosigned checkpoint of each origin, at the tlog-witness monitoring path.
   for (const { index, record } of all) {
     if (record.type !== COSIGNED_RECORD_TYPE) continue;
