@@ -246,7 +246,7 @@ export async function buildBootstrapChain(version: string, options: BootstrapOpt
         version: rootVersionText,
         tree: head.tree,
         target: goroot,
-        env: cRootEnvironment(root.compiler),
+        env: cRootEnvironment(root.compiler, goroot),
         manifest: {
           commit: head.commit,
           tree: head.tree,

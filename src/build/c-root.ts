@@ -131,7 +131,11 @@ export function cRootId(head: BranchHead, compiler: CCompiler): string {
   return createHash('sha256').update(['c', head.commit, head.tree, compiler.path, compiler.versionLine, compiler.sha256].join('\n')).digest('hex').slice(0, 12);
 }
 
-/** The environment make.bash of go1.4 gets beyond the scrubbed base (no GOROOT_BOOTSTRAP: it needs none). */
-export function cRootEnvironment(compiler: CCompiler): Record<string, string> {
-  return { CC: compiler.path, CGO_ENABLED: '0' };
+/**
+ * The environment make.bash of go1.4 gets beyond the scrubbed base (no GOROOT_BOOTSTRAP: it needs none).
+ * GOROOT_FINAL is where the GOROOT ends up: go1.4 bakes it into its binaries (its go command fails when
+ * that folder is gone), and the build runs in a work folder that is then moved there.
+ */
+export function cRootEnvironment(compiler: CCompiler, finalGoroot: string): Record<string, string> {
+  return { CC: compiler.path, CGO_ENABLED: '0', GOROOT_FINAL: finalGoroot };
 }

@@ -635,7 +635,8 @@ export const GO14_VERSION = 'go1.4-bootstrap-20170531';
  * The stand-in for go1.4's src/make.bash: like Go's, it builds from C with $CC (refusing anything but
  * CGO_ENABLED=0, a compiler under /usr and no GOROOT_BOOTSTRAP), here one small C program whose binary
  * becomes the "compiler" pkg/tool/linux_amd64/6g, so that the GOROOT's bytes depend on the C compiler as
- * Go 1.4's do; bin/go prints `go version go1.4-bootstrap-20170531 linux/amd64`.
+ * Go 1.4's do; bin/go prints `go version go1.4-bootstrap-20170531 linux/amd64` (and fails, as Go 1.4's
+ * does, when the GOROOT_FINAL baked into it is gone).
  */
 function go14MakeBash(): string {
   return `#!/usr/bin/env bash
@@ -667,7 +668,10 @@ mkdir -p ../bin ../pkg/tool/linux_amd64
 echo "# Building compilers and Go bootstrap tool for host, linux/amd64."
 mv cmd/dist/dist ../pkg/tool/linux_amd64/6g
 ../pkg/tool/linux_amd64/6g > ../pkg/tool/linux_amd64/6g.txt
-printf '#!/bin/sh\\necho "go version %s linux/amd64"\\n' "$VERSION" > ../bin/go
+# Like go1.4's, the go command has GOROOT_FINAL (default: where it was built) baked in, and fails when
+# that folder is gone.
+final=\${GOROOT_FINAL:-$GOROOT}
+printf '#!/bin/sh\\nif [ ! -d "%s" ]; then echo "go: cannot find GOROOT directory: %s" >&2; exit 2; fi\\necho "go version %s linux/amd64"\\n' "$final" "$final" "$VERSION" > ../bin/go
 chmod 0755 ../bin/go
 echo "Installed Go for linux/amd64 in $GOROOT"
 `;
