@@ -13,7 +13,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { AGREEMENT_RECORD_TYPE, agreementRecordFromLogRecord, agreementRecordToLogRecord, checkAgreementRecords, type AgreementRecord } from '../src/build/agreement.js';
-import { BOOTSTRAP_RECORD_TYPE, bootstrapRecordFromLogRecord, type BootstrapRecord } from '../src/build/bootstrap-record.js';
+import { BOOTSTRAP_RECORD_TYPE, bootstrapRecordFromLogRecord, deriveBootstrapRecords, type BootstrapRecord } from '../src/build/bootstrap-record.js';
+import { tagStateFromRecords } from '../src/tags/state.js';
 import { buildRecordFromLogRecord, buildRecordToLogRecord } from '../src/build/record.js';
 import { checkBuildResult, type BuildResult } from '../src/build/result.js';
 import { WitnessLog } from '../src/log/log.js';
@@ -188,6 +189,18 @@ describe('diverse double compilation: bootstrap roots from C, agreement records'
     expectCode(again, 0, 'ingest again');
     const second = JSON.parse(again.stdout) as IngestJson;
     assert.deepEqual([second.bootstraps.length, second.agreements.length], [0, 0]);
+  });
+
+  test('chains of build records already in the log give bootstrap records too; a toolchain no tag record names is refused in a result, skipped in an old record', { timeout: 60_000 }, async () => {
+    const records = await allRecords(s.logDir);
+    const tags = tagStateFromRecords(records);
+    const tag = s.repo.tags.get('go1.17.13')!;
+    const chain = (commit: string) => [{ version: 'go1.17.13', hash: `h1:${'A'.repeat(43)}=`, commit, tree: tag.tree }, { version: 'go1.19.8', hash: `h1:${'B'.repeat(43)}=`, root: 'binary' as const }];
+    const derive = (commit: string, logged: boolean) =>
+      deriveBootstrapRecords({ existing: [], tags, results: [{ file: 'r', sha256: 'c'.repeat(64), bootstrap: chain(commit), logged }], firstIndex: 100n, now: '2024-01-01T00:00:00Z' });
+    assert.deepEqual(derive(tag.commit, true).map((d) => [d.record.version, d.record.tagIndex, d.record.builtWith.map((b) => b.version)]), [['go1.17.13', tags.present.get('refs/tags/go1.17.13')!.index, ['go1.19.8']]]);
+    assert.deepEqual(derive('d'.repeat(40), true), []);
+    assert.throws(() => derive('d'.repeat(40), false), /no tag record of refs\/tags\/go1\.17\.13 in this log names/);
   });
 
   test('verify refuses an agreement record that does not say what its build records say', { timeout: 60_000, skip: HAVE_CLANG ? false : 'needs /usr/bin/clang' }, async () => {

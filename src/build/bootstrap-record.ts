@@ -197,7 +197,8 @@ export interface DerivedBootstrap {
 export function deriveBootstrapRecords(options: {
   readonly existing: ReadonlyArray<{ index: bigint; record: LogRecord }>;
   readonly tags: TagState;
-  readonly results: ReadonlyArray<{ file: string; sha256: string; bootstrap: readonly BootstrapToolchain[] }>;
+  /** `logged`: a chain from a build record already in the log (a toolchain no tag record names is skipped, not refused). */
+  readonly results: ReadonlyArray<{ file: string; sha256: string; bootstrap: readonly BootstrapToolchain[]; logged?: boolean }>;
   readonly firstIndex: bigint;
   readonly now: string;
 }): DerivedBootstrap[] {
@@ -216,11 +217,12 @@ export function deriveBootstrapRecords(options: {
       const builtWith = result.bootstrap.slice(i + 1).map(({ version, hash, commit, tree }) => ({ version, hash, ...(commit && tree ? { commit, tree } : {}) }));
       const identity = bootstrapIdentity(toolchain, builtWith);
       if (known.has(identity)) return;
-      known.add(identity);
       const index = options.firstIndex + BigInt(derived.length);
       let source: Pick<BootstrapRecord, 'tagIndex' | 'branch' | 'previousHead'>;
       let moved: DerivedBootstrap['moved'];
       if (toolchain.root === 'c') {
+        // A branch head is learned from the results given now, never from old records (its order matters).
+        if (result.logged) return;
         const branch = toolchain.branch!;
         const before = heads.get(branch);
         if (before && before.commit !== toolchain.commit) moved = { from: before.commit, index: before.index };
@@ -230,10 +232,12 @@ export function deriveBootstrapRecords(options: {
         const ref = `refs/tags/${toolchain.version}`;
         const tag = [...options.tags.history].reverse().find((entry) => tagRecordNames(entry.record, ref, toolchain.commit!, toolchain.tree!));
         if (!tag) {
+          if (result.logged) return;
           throw new VerificationError('BOOTSTRAP_TAG_MISMATCH', `${result.file}: its bootstrap toolchain ${toolchain.version} was built from commit ${toolchain.commit}, tree ${toolchain.tree}, which no tag record of ${ref} in this log names`);
         }
         source = { tagIndex: tag.index };
       }
+      known.add(identity);
       derived.push({
         record: {
           version: toolchain.version,

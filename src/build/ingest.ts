@@ -181,7 +181,14 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
   const bootstraps = deriveBootstrapRecords({
     existing: records,
     tags,
-    results: loaded.map((item) => ({ file: item.file, sha256: item.sha256, bootstrap: item.result.bootstrap })),
+    results: [
+      ...loaded.map((item) => ({ file: item.file, sha256: item.sha256, bootstrap: item.result.bootstrap })),
+      // And the chains of the build records already logged for the same releases and targets (builds
+      // ingested before bootstrap records existed), so that every root of an agreement has its toolchains.
+      ...previousBuilds
+        .filter(({ build }) => loaded.some((item) => item.result.version === build.version && item.result.target === build.target))
+        .map(({ index, build }) => ({ file: `build record ${index}`, sha256: build.result, bootstrap: build.bootstrap, logged: true })),
+    ],
     firstIndex: checkpoint.checkpoint.size + BigInt(newRecords.length),
     now,
   }).map((derived, i) => ({ ...derived, index: checkpoint.checkpoint.size + BigInt(newRecords.length + i) }));
