@@ -1251,19 +1251,22 @@ describe('witness plan, build, ingest, bootstrap (end to end)', { concurrency: t
       const first = await bootstrap('go1.22.0');
       expectCode(first, 0, 'bootstrap');
       const report = JSON.parse(first.stdout) as BootstrapJson;
-      goroot = path.join(bootstrapOut, 'go1.20.14');
-      assert.equal(report.goroot, goroot);
+      // Kept by what built it: <version>-<id>, so that chains from other roots can live beside it.
+      goroot = report.goroot;
+      assert.match(path.relative(bootstrapOut, goroot), /^go1\.20\.14-[0-9a-f]{12}$/);
       assert.deepEqual(report.built, ['go1.20.14']);
       const tag = s.repo.tags.get('go1.20.14')!;
       assert.deepEqual(report.chain.map((b) => [b.version, b.commit, b.tree]), [['go1.20.14', tag.commit, tag.tree], ['go1.19.8', undefined, undefined]]);
+      assert.equal((report.chain[1] as { root?: string }).root, 'binary');
       assert.equal(execFileSync(path.join(goroot, 'bin', 'go'), ['version'], { encoding: 'utf8' }), 'go version go1.20.14 linux/amd64\n');
       const manifest = JSON.parse(readFileSync(`${goroot}.bootstrap.json`, 'utf8')) as Record<string, unknown>;
       assert.deepEqual(
         { ...manifest, built: undefined, seconds: undefined },
         { schema: 'go-source-witness/bootstrap/v1', version: 'go1.20.14', commit: tag.commit, tree: tag.tree, hash: report.chain[0]!.hash, builtWith: [report.chain[1]], built: undefined, seconds: undefined },
       );
-      assert.match(readFileSync(path.join(bootstrapOut, 'go1.20.14.bootstrap.log'), 'utf8'), /^Installed Go for linux\/amd64 in /m);
-      assert.deepEqual(readdirSync(bootstrapOut).sort(), ['go1.20.14', 'go1.20.14.bootstrap.json', 'go1.20.14.bootstrap.log']);
+      assert.match(readFileSync(`${goroot}.bootstrap.log`, 'utf8'), /^Installed Go for linux\/amd64 in /m);
+      const name = path.basename(goroot);
+      assert.deepEqual(readdirSync(bootstrapOut).sort(), [name, `${name}.bootstrap.json`, `${name}.bootstrap.log`]);
 
       const [again, go121] = await Promise.all([bootstrap('go1.22.0'), bootstrap('go1.21.0')]);
       expectCode(again, 0, 'bootstrap again');
@@ -1297,7 +1300,7 @@ describe('witness plan, build, ingest, bootstrap (end to end)', { concurrency: t
       const result = builtResult(file);
       const tag = s.repo.tags.get('go1.20.14')!;
       assert.deepEqual(result.bootstrap.map((b) => [b.version, b.commit, b.tree]), [['go1.20.14', tag.commit, tag.tree], ['go1.19.8', undefined, undefined]]);
-      assert.match(buildLogText(file), /^Building Go cmd\/dist using .*\/go1\.20\.14\. \(go1\.20\.14 linux\/amd64\)$/m);
+      assert.match(buildLogText(file), /^Building Go cmd\/dist using .*\/go1\.20\.14-[0-9a-f]{12}\. \(go1\.20\.14 linux\/amd64\)$/m);
       const ingest = await witness(ingestArgs(s, [file], '--offline'));
       expectCode(ingest, 0, 'ingest');
       const record = (await buildRecords(s.logDir)).at(-1)!;
@@ -1306,6 +1309,7 @@ describe('witness plan, build, ingest, bootstrap (end to end)', { concurrency: t
         record.text.split('\n').filter((line) => line.startsWith('bootstrap ')),
         [`bootstrap go1.20.14 ${result.bootstrap[0]!.hash} ${tag.commit} ${tag.tree}`, `bootstrap go1.19.8 ${result.bootstrap[1]!.hash}`],
       );
+      assert.match(record.text, /^bootstrap-root binary$/m);
       expectCode(await witness(['verify', '--log', s.logDir, '--vkey', s.vkey]), 0, 'verify');
     });
 

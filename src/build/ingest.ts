@@ -23,6 +23,8 @@ import type { OnProgress } from '../progress.js';
 import { toolchainLedgerFromRecords } from '../toolchains/ledger.js';
 import { buildDisagreement } from '../toolchains/ingest-hook.js';
 import { type ToolchainAlarm, toolchainAlarmToLogRecord } from '../toolchains/record.js';
+import { bootstrapRecordToLogRecord, deriveBootstrapRecords, type DerivedBootstrap } from './bootstrap-record.js';
+import { agreementRecordToLogRecord, deriveAgreementRecords, type AgreementRecord } from './agreement.js';
 
 const MAX_RESULT_BYTES = 1024 * 1024;
 const MAX_BUILD_LOG_BYTES = 16 * 1024 * 1024;
@@ -50,6 +52,10 @@ export interface IngestReport {
   readonly conflicts: string[];
   /** Builds whose go.sum lines differ from the checksum database's toolchain record in the log (src/toolchains/ingest-hook.ts). */
   readonly toolchainAlarms: ToolchainAlarm[];
+  /** Bootstrap toolchains of the results' chains not logged before (bootstrap-record.ts), with their log indexes. */
+  readonly bootstraps: ReadonlyArray<DerivedBootstrap & { readonly index: bigint }>;
+  /** Agreements of independent bootstrap roots (agreement.ts), new or changed, with their log indexes. */
+  readonly agreements: ReadonlyArray<{ readonly record: AgreementRecord; readonly index: bigint }>;
 }
 
 interface LoadedResult {
@@ -204,14 +210,47 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
     attachments.set(buildLogPath(result.log.sha256), item.log);
     builds.push({ resultFile: item.file, record, status: buildStatus(record), index });
   }
-  if (newRecords.length === 0 || options.dryRun) return { builds, conflicts, toolchainAlarms };
+  // The bootstrap toolchains of the chains, and the agreement of independent roots (after the build
+  // records they name).
+  const bootstraps = deriveBootstrapRecords({
+    existing: records,
+    tags,
+    results: [
+      ...loaded.map((item) => ({ file: item.file, sha256: item.sha256, bootstrap: item.result.bootstrap })),
+      // And the chains of the build records already logged for the same releases and targets (builds
+      // ingested before bootstrap records existed), so that every root of an agreement has its toolchains.
+      ...previousBuilds
+        .filter(({ build }) => loaded.some((item) => item.result.version === build.version && item.result.target === build.target))
+        .map(({ index, build }) => ({ file: `build record ${index}`, sha256: build.result, bootstrap: build.bootstrap, logged: true })),
+    ],
+    firstIndex: checkpoint.checkpoint.size + BigInt(newRecords.length),
+    now,
+  }).map((derived, i) => ({ ...derived, index: checkpoint.checkpoint.size + BigInt(newRecords.length + i) }));
+  const buildCount = newRecords.length - toolchainAlarms.length;
+  newRecords.push(...bootstraps.map(({ record }) => bootstrapRecordToLogRecord(record)));
+  const agreements = deriveAgreementRecords({
+    existing: records,
+    builds: [...previousBuilds, ...pending],
+    touched: builds.filter((b) => b.record.outcome === 'built').map((b) => b.record),
+    now,
+  }).map((record, i) => ({ record, index: checkpoint.checkpoint.size + BigInt(newRecords.length + i) }));
+  newRecords.push(...agreements.map(({ record }) => agreementRecordToLogRecord(record)));
+  for (const { record } of agreements) {
+    if (record.status === 'differ') conflicts.push(`${record.version} ${record.target}: independent bootstrap roots disagree on ${record.differ.map((d) => d.name).join(', ')}`);
+  }
+  if (newRecords.length === 0 || options.dryRun) return { builds, conflicts, toolchainAlarms, bootstraps, agreements };
   if (!signer) throw new UsageError('a signing key is needed to append build records', 'KEY_REQUIRED');
+  const counts = [
+    buildCount ? `${buildCount} build ${buildCount === 1 ? 'record' : 'records'}` : '',
+    bootstraps.length ? `${bootstraps.length} bootstrap ${bootstraps.length === 1 ? 'record' : 'records'}` : '',
+    agreements.length ? `${agreements.length} agreement ${agreements.length === 1 ? 'record' : 'records'}` : '',
+  ].filter(Boolean);
   const appended = await log.append(newRecords, signer, {
-    summary: `${newRecords.length} build ${newRecords.length === 1 ? 'record' : 'records'}`,
+    summary: counts.join(', '),
     expectedSize: checkpoint.checkpoint.size,
     attachments: [...attachments].map(([file, content]) => ({ path: file, content })),
   });
-  return { builds, conflicts, toolchainAlarms, appended: { oldSize: appended.oldSize, newSize: appended.newSize, commit: appended.commit } };
+  return { builds, conflicts, toolchainAlarms, bootstraps, agreements, appended: { oldSize: appended.oldSize, newSize: appended.newSize, commit: appended.commit } };
 }
 
 /**

@@ -121,7 +121,8 @@ export const BUILD_PATH = '/usr/local/bin:/usr/bin:/bin';
 export function scrubbedEnvironment(options: {
   home: string;
   tmp: string;
-  bootstrap: string;
+  /** GOROOT_BOOTSTRAP; none for Go 1.4 built from C (c-root.ts). */
+  bootstrap?: string;
   target?: Target;
   extra?: Readonly<Record<string, string>>;
 }): Record<string, string> {
@@ -131,7 +132,7 @@ export function scrubbedEnvironment(options: {
     LANG: 'C',
     PATH: BUILD_PATH,
     SHELL: '/bin/sh',
-    GOROOT_BOOTSTRAP: options.bootstrap,
+    ...(options.bootstrap !== undefined ? { GOROOT_BOOTSTRAP: options.bootstrap } : {}),
     GOTOOLCHAIN: 'local',
     ...(options.target ? { GOOS: options.target.goos, GOARCH: options.target.goarch } : {}),
     ...(options.extra ?? {}),

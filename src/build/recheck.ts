@@ -82,11 +82,11 @@ export async function recheckBuildRecords(log: WitnessLog, selection: RecheckSel
     pending.push({ index: newIndex, build: record });
     report.push({ resultFile, record, status: buildStatus(record), index: newIndex });
   }
-  if (newRecords.length === 0 || options.dryRun) return { builds: report, conflicts, toolchainAlarms: [] };
+  if (newRecords.length === 0 || options.dryRun) return { builds: report, conflicts, toolchainAlarms: [], bootstraps: [], agreements: [] };
   if (!signer) throw new UsageError('a signing key is needed to append build records', 'KEY_REQUIRED');
   const appended = await log.append(newRecords, signer, {
     summary: `${newRecords.length} build ${newRecords.length === 1 ? 'record' : 'records'} (recheck)`,
     expectedSize: checkpoint.checkpoint.size,
   });
-  return { builds: report, conflicts, toolchainAlarms: [], appended: { oldSize: appended.oldSize, newSize: appended.newSize, commit: appended.commit } };
+  return { builds: report, conflicts, toolchainAlarms: [], bootstraps: [], agreements: [], appended: { oldSize: appended.oldSize, newSize: appended.newSize, commit: appended.commit } };
 }

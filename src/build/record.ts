@@ -14,6 +14,8 @@
 //   builder <name>/<version> node/<v> <os>/<arch>
 //   sandbox <how make.bash was isolated>     (absent in records of builds made before sandboxes)
 //   bootstrap <go version> <h1> [<commit> <tree>]   (one per toolchain, used one first, root last)
+//   bootstrap-root binary | c <compiler> <compiler version> <branch>   how the root was obtained (absent
+//                                            in records made before roots were recorded: then binary)
 //   started <RFC 3339 UTC>
 //   seconds <n>
 //   build-log <sha256> <size>
@@ -34,7 +36,7 @@
 import { FormatError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
 import type { LogRecord, RecordField } from '../log/record.js';
-import { SANDBOX_DESCRIPTION, type BootstrapToolchain, type BuildFile } from './result.js';
+import { BRANCH_NAME, COMPILER, SANDBOX_DESCRIPTION, bootstrapRootProblem, type BootstrapToolchain, type BuildFile } from './result.js';
 import { parseGoVersion, parseTarget } from './target.js';
 
 export const BUILD_RECORD_TYPE = 'build';
@@ -122,6 +124,9 @@ export function buildRecordToLogRecord(build: BuildRecord): LogRecord {
   add('builder', build.builder);
   if (build.sandbox !== undefined) add('sandbox', build.sandbox);
   for (const b of build.bootstrap) add('bootstrap', [b.version, b.hash, ...(b.commit && b.tree ? [b.commit, b.tree] : [])].join(' '));
+  const root = build.bootstrap[build.bootstrap.length - 1];
+  if (root?.root === 'binary') add('bootstrap-root', 'binary');
+  else if (root?.root === 'c') add('bootstrap-root', `c ${root.compiler} ${root.branch}`);
   add('started', build.started);
   add('seconds', String(build.seconds));
   add('build-log', `${build.buildLog.sha256} ${build.buildLog.size}`);
@@ -180,13 +185,22 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
   const result = match(one('result'), SHA256_HEX, 'result')[0];
   const builder = match(one('builder'), /^\S{1,64} node\/\S{1,32} \S{1,32}$/, 'builder')[0];
   const sandbox = fields[position]?.key === 'sandbox' ? match(one('sandbox'), SANDBOX_DESCRIPTION, 'sandbox')[0] : undefined;
-  const bootstrap = many('bootstrap').map((value) => {
+  const bootstrap: BootstrapToolchain[] = many('bootstrap').map((value) => {
     const parts = match(value, /^(go\S{1,40}) (h1:\S+)(?: (\S+) (\S+))?$/, 'bootstrap');
     if (!H1.test(parts[2]!)) bad(`bootstrap hash ${parts[2]} is malformed`);
     if (parts[3] !== undefined && (!OBJECT_ID.test(parts[3]) || !OBJECT_ID.test(parts[4]!))) bad('bootstrap commit or tree is malformed');
     return { version: parts[1]!, hash: parts[2]!, ...(parts[3] ? { commit: parts[3], tree: parts[4]! } : {}) };
   });
   if (bootstrap.length === 0) bad('no bootstrap toolchain');
+  if (fields[position]?.key === 'bootstrap-root') {
+    const value = one('bootstrap-root');
+    const parts = value === 'binary' ? undefined : match(value, /^c (\S+ \S+) (\S+)$/, 'bootstrap-root');
+    const last = bootstrap.length - 1;
+    bootstrap[last] = { ...bootstrap[last]!, ...(parts ? { root: 'c' as const, compiler: parts[1]!, branch: parts[2]! } : { root: 'binary' as const }) };
+    if (parts && (!COMPILER.test(parts[1]!) || !BRANCH_NAME.test(parts[2]!))) bad(`bootstrap-root ${JSON.stringify(value.slice(0, 100))} is malformed`);
+    const problem = bootstrapRootProblem(bootstrap[last]!, true);
+    if (problem) bad(`the root toolchain ${problem}`);
+  }
   const started = match(one('started'), TIME, 'started')[0];
   const seconds = Number(match(one('seconds'), UINT, 'seconds')[0]);
   const logParts = match(one('build-log'), /^([0-9a-f]{64}) (0|[1-9][0-9]{0,15})$/, 'build-log');

@@ -33,7 +33,24 @@ export interface BootstrapToolchain {
   /** For toolchains built by `witness bootstrap`: the git commit and tree they were built from. */
   readonly commit?: string;
   readonly tree?: string;
+  /**
+   * How the chain's root was obtained, on the chain's last toolchain only (absent in results made before
+   * roots were recorded: a root without a commit is then a binary one): `binary`, a toolchain taken as
+   * is (Debian's Go 1.19); `c`, Go 1.4 built by `witness bootstrap --root c` from C (c-root.ts).
+   */
+  readonly root?: BootstrapRootKind;
+  /** Root `c`: the C compiler and its version, e.g. "gcc 12.2.0". */
+  readonly compiler?: string;
+  /** Root `c`: the branch of the Go repository it was built from (its head then is `commit`). */
+  readonly branch?: string;
 }
+
+export type BootstrapRootKind = 'binary' | 'c';
+
+/** A C compiler as results and records name it: "gcc 12.2.0", "clang 14.0.6". */
+export const COMPILER = /^[a-z][a-z0-9+_-]{0,31} [0-9][0-9A-Za-z.+~-]{0,31}$/;
+/** A branch name of the Go repository, e.g. release-branch.go1.4. */
+export const BRANCH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}){0,4}$/;
 
 export interface SourceCheckSummary {
   readonly equal: boolean;
@@ -87,7 +104,7 @@ export function serializeBuildResult(result: BuildResult): Buffer {
 const KEY_ORDER: Record<string, readonly string[]> = {
   result: ['schema', 'version', 'target', 'env', 'tag', 'bootstrap', 'builder', 'sandbox', 'started', 'outcome', 'seconds', 'log', 'files', 'goSum', 'strippedH1', 'sourceCheck', 'failure'],
   tag: ['ref', 'commit', 'tree', 'logIndex', 'logOrigin'],
-  bootstrap: ['version', 'hash', 'commit', 'tree'],
+  bootstrap: ['version', 'hash', 'commit', 'tree', 'root', 'compiler', 'branch'],
   builder: ['name', 'version', 'node', 'platform', 'user'],
   log: ['name', 'size', 'sha256'],
   files: ['name', 'size', 'sha256'],
@@ -214,12 +231,14 @@ export function checkBuildResult(result: BuildResult): void {
   text(tag.logOrigin, 'tag.logOrigin');
   if (!Array.isArray(r.bootstrap) || r.bootstrap.length === 0 || r.bootstrap.length > 16) throw new Error('bootstrap is not a chain of 1 to 16 toolchains');
   r.bootstrap.forEach((entry, i) => {
-    const b = exactKeys(entry, `bootstrap[${i}]`, ['version', 'hash'], ['commit', 'tree']);
+    const b = exactKeys(entry, `bootstrap[${i}]`, ['version', 'hash'], ['commit', 'tree', 'root', 'compiler', 'branch']);
     text(b.version, `bootstrap[${i}].version`, /^go[0-9A-Za-z.+-]{1,40}$/);
     text(b.hash, `bootstrap[${i}].hash`, H1);
     if ((b.commit === undefined) !== (b.tree === undefined)) throw new Error(`bootstrap[${i}] has a commit without a tree or the reverse`);
     if (b.commit !== undefined) text(b.commit, `bootstrap[${i}].commit`, OBJECT_ID);
     if (b.tree !== undefined) text(b.tree, `bootstrap[${i}].tree`, OBJECT_ID);
+    const problem = bootstrapRootProblem(entry as BootstrapToolchain, i === (r.bootstrap as unknown[]).length - 1);
+    if (problem) throw new Error(`bootstrap[${i}] ${problem}`);
   });
   const builder = exactKeys(r.builder, 'builder', ['name', 'version', 'node', 'platform', 'user']);
   for (const key of ['name', 'version', 'node', 'platform', 'user']) text(builder[key], `builder.${key}`, /^[A-Za-z0-9._/:@+-]{1,64}$/);
@@ -272,6 +291,24 @@ export function checkBuildResult(result: BuildResult): void {
   } else {
     throw new Error('outcome is neither "built" nor "failed"');
   }
+}
+
+/**
+ * Why a chain toolchain's root fields are inconsistent, or undefined: only the last toolchain (the root)
+ * has them; a `binary` root has no commit; a `c` root has its commit and tree, its compiler and its branch.
+ */
+export function bootstrapRootProblem(b: BootstrapToolchain, last: boolean): string | undefined {
+  if (b.root === undefined) return b.compiler !== undefined || b.branch !== undefined ? 'has a compiler or branch without root "c"' : undefined;
+  if (!last) return 'has a root but is not the last toolchain of the chain';
+  if (b.root === 'binary') {
+    if (b.commit !== undefined || b.compiler !== undefined || b.branch !== undefined) return 'is a binary root with a commit, compiler or branch';
+    return undefined;
+  }
+  if (b.root !== 'c') return `root ${JSON.stringify(b.root)} is neither "binary" nor "c"`;
+  if (b.commit === undefined) return 'is a root built from C without its commit and tree';
+  if (typeof b.compiler !== 'string' || !COMPILER.test(b.compiler)) return 'is a root built from C without a compiler "<name> <version>"';
+  if (typeof b.branch !== 'string' || !BRANCH_NAME.test(b.branch)) return 'is a root built from C without its branch';
+  return undefined;
 }
 
 /** The extra environment of a target as the sorted KEY=VALUE strings used in results and records. */

@@ -9,6 +9,8 @@ import { type TagState, tagStateFromRecords } from '../tags/state.js';
 import { BUILD_RECORD_TYPE, type BuildRecord, buildRecordFromLogRecord, buildStatus, moduleZipHash, sameBuild } from '../build/record.js';
 import { TOOLCHAIN_ALARM_RECORD_TYPE, TOOLCHAIN_RECORD_TYPE } from '../toolchains/record.js';
 import { toolchainLedgerFromRecords, toolchainsView } from '../toolchains/ledger.js';
+import { BOOTSTRAP_RECORD_TYPE, checkBootstrapRecords } from '../build/bootstrap-record.js';
+import { AGREEMENT_RECORD_TYPE, checkAgreementRecords } from '../build/agreement.js';
 
 export const TAGS_FILE = 'tags.txt';
 /** The readable index of builds: one line per build record, in log order (exists once there is one). */
@@ -23,6 +25,8 @@ export const VIEW_RECORD_TYPES: ReadonlySet<string> = new Set([
   BUILD_RECORD_TYPE,
   TOOLCHAIN_RECORD_TYPE,
   TOOLCHAIN_ALARM_RECORD_TYPE,
+  BOOTSTRAP_RECORD_TYPE,
+  AGREEMENT_RECORD_TYPE,
 ]);
 
 /** Views every log has (others, like cosigned checkpoints, exist once their records do). */
@@ -46,6 +50,10 @@ export function deriveViews(records: Iterable<{ index: bigint; record: LogRecord
   // Folding toolchain records checks them (one record per sumdb record number, alarms name earlier records).
   const toolchains = toolchainsView(toolchainLedgerFromRecords(all));
   if (toolchains !== undefined) views.set(TOOLCHAINS_FILE, toolchains);
+  // No view of their own: bootstrap records must cite their tag records and fold by branch head, and
+  // agreement records must say what the build records they name say.
+  checkBootstrapRecords(all, new Map(tags.history.map((entry) => [entry.index, entry.record])));
+  checkAgreementRecords(all);
   // The latest cosigned checkpoint of each origin, at the tlog-witness monitoring path.
   for (const { index, record } of all) {
     if (record.type !== COSIGNED_RECORD_TYPE) continue;

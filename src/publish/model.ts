@@ -9,6 +9,7 @@ import { COSIGNED_RECORD_TYPE, EVIDENCE_RECORD_TYPE, cosignedCheckpointPath, not
 import { TAG_PREFIX } from '../gitsrc/refname.js';
 import { type LogRecord, parseRecord, recordValue } from '../log/record.js';
 import { decodeBase64 } from '../tlog/encoding.js';
+import { type IndexedAgreement, type IndexedBootstrap, rootRecords } from './agreements.js';
 import { type TagRecord, tagRecordNames } from '../tags/record.js';
 import { type PresentTag, type TagState, tagStateFromRecords } from '../tags/state.js';
 
@@ -75,7 +76,7 @@ export interface SplitView {
   readonly time: string;
 }
 
-export type AlarmKind = 'tag-moved' | 'tag-vanished' | 'build-unequal' | 'build-not-reproducible' | 'build-tag-mismatch' | 'split-view' | 'malformed-record';
+export type AlarmKind = 'tag-moved' | 'tag-vanished' | 'build-unequal' | 'build-not-reproducible' | 'build-tag-mismatch' | 'roots-disagree' | 'branch-moved' | 'split-view' | 'malformed-record';
 
 export interface Alarm {
   readonly kind: AlarmKind;
@@ -113,6 +114,9 @@ export interface SiteModel {
   /** The latest cosigned head of each origin, by origin. */
   readonly latestCosigned: readonly CosignedHead[];
   readonly evidence: readonly SplitView[];
+  /** Agreement records of independent bootstrap roots and bootstrap records (agreements.ts). */
+  readonly agreements: readonly IndexedAgreement[];
+  readonly bootstraps: readonly IndexedBootstrap[];
   readonly alarms: readonly Alarm[];
   /** The time of the newest record that has one (RFC 3339 UTC), if any. */
   readonly newestRecordTime?: string;
@@ -262,6 +266,12 @@ export function buildSiteModel(origin: string, entries: readonly Uint8Array[]): 
     groups.set(key, group);
   }
 
+  // Independent bootstrap roots: agreements, bootstrap toolchains.
+  const roots = rootRecords(records, malformed);
+  alarms.push(...roots.alarms);
+  for (const { index, agreement } of roots.agreements) recordTimes.set(index, agreement.ingested);
+  for (const { index, bootstrap } of roots.bootstraps) recordTimes.set(index, bootstrap.ingested);
+
   // Cosigned heads and evidence.
   const cosigned: CosignedHead[] = [];
   const evidence: SplitView[] = [];
@@ -323,6 +333,8 @@ export function buildSiteModel(origin: string, entries: readonly Uint8Array[]): 
     cosigned,
     latestCosigned,
     evidence,
+    agreements: roots.agreements,
+    bootstraps: roots.bootstraps,
     alarms,
     ...(newestRecordTime !== undefined ? { newestRecordTime } : {}),
     recordTimes,

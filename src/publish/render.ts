@@ -6,6 +6,7 @@ import { bytesWithHuman, secondsWithHuman } from '../format.js';
 import { type HtmlValue, SafeHtml, href, html, join } from './html.js';
 import { type Alarm, type AlarmKind, type CosignedHead, type IndexedBuild, type ReleaseRow, type SiteModel, latestBuild, publishedEvidence, releaseVersion, tagName } from './model.js';
 import { SITE_CSS, styleHashSource } from './style.js';
+import { renderAgreements } from './agreements.js';
 import type { TagEntry } from '../tags/state.js';
 
 export interface SiteContext {
@@ -126,6 +127,8 @@ const ALARM_LABEL: Record<AlarmKind, string> = {
   'build-unequal': 'build differs',
   'build-not-reproducible': 'not reproducible',
   'build-tag-mismatch': 'wrong source',
+  'roots-disagree': 'roots disagree',
+  'branch-moved': 'branch moved',
   'split-view': 'split view',
   'malformed-record': 'malformed record',
 };
@@ -140,6 +143,10 @@ export function alarmLink(alarm: Alarm): string[] | undefined {
     case 'build-not-reproducible':
     case 'build-tag-mismatch':
       return alarm.version ? ['releases', `${alarm.version}.html`, `b-${alarm.index}`] : undefined;
+    case 'roots-disagree':
+      return alarm.version ? ['releases', `${alarm.version}.html`, `a-${alarm.index}`] : undefined;
+    case 'branch-moved':
+      return undefined;
     case 'split-view':
       return ['cosigned.html', `r-${alarm.index}`];
     case 'malformed-record':
@@ -312,6 +319,7 @@ ${alarmList(alarms, 1, `${alarms.length} alarm${alarms.length === 1 ? '' : 's'} 
 ${tagInfo}
 <h2>Verdicts by target</h2>
 ${summary}
+${renderAgreements(row.version, model.agreements, model.bootstraps)}
 ${row.builds.length > 0 ? html`<h2>Build records (newest first)</h2>${builds}` : ''}`,
   });
 }
@@ -367,7 +375,7 @@ function renderBuild(ctx: SiteContext, item: IndexedBuild, alarms: readonly Alar
       )}</tbody></table></div>`
     : html``;
   const bootstrap = html`<h3>Bootstrap chain</h3><div class="scroll"><table><thead><tr><th>#</th><th>Toolchain</th><th>GOROOT hash</th><th>Built from commit</th><th>Tree</th></tr></thead><tbody>${build.bootstrap.map(
-    (b, i) => html`<tr><td>${i + 1}${i === 0 ? html` <span class="muted small">(used)</span>` : ''}${i === build.bootstrap.length - 1 && i > 0 ? html` <span class="muted small">(root)</span>` : ''}</td><td class="mono">${b.version}</td><td class="mono">${b.hash}</td><td class="mono">${b.commit ?? '—'}</td><td class="mono">${b.tree ?? '—'}</td></tr>`,
+    (b, i) => html`<tr><td>${i + 1}${i === 0 ? html` <span class="muted small">(used)</span>` : ''}${i === build.bootstrap.length - 1 && i > 0 ? html` <span class="muted small">(root)</span>` : ''}</td><td class="mono">${b.version}${b.root === 'c' ? html` <span class="muted small">(from C: ${b.compiler}, ${b.branch})</span>` : b.root === 'binary' || (i === build.bootstrap.length - 1 && !b.commit) ? html` <span class="muted small">(binary, taken as is)</span>` : ''}</td><td class="mono">${b.hash}</td><td class="mono">${b.commit ?? '—'}</td><td class="mono">${b.tree ?? '—'}</td></tr>`,
   )}</tbody></table></div>`;
   const anchor = `b-${index}`;
   return html`<section class="build${alarms.length ? ' alarm' : ''}" id="${anchor}" data-target="${build.target}" data-status="${status}">

@@ -106,6 +106,10 @@ export function bootstrapMinorFor(version: string): number {
   for (let i = 24; ; i += 2) if (minor < i) return i - 4;
 }
 
+function minorOf(version: string): number {
+  return Number(/^go1\.([0-9]+)/.exec(version)?.[1] ?? 0);
+}
+
 const FIXED_DATE = '2024-01-02T03:04:05Z';
 
 function gitIn(cwd: string, args: readonly string[], date = FIXED_DATE): string {
@@ -372,11 +376,21 @@ if [ "$goos" = windows ]; then exe=.exe; fi
 mkdir -p ../bin "../pkg/tool/\${goos}_\${goarch}" runtime/internal/sys
 nonce=
 if [ "$FIXTURE_MODE" = random ]; then nonce="# nonce $RANDOM$RANDOM$RANDOM$RANDOM"; fi
+# A trojan in the bootstrap's go command copies itself into every go command it builds (Thompson's
+# attack, played by a root toolchain): it reaches every release built from that root.
+trojan=$(grep '^# trojan ' "$GOROOT_BOOTSTRAP/bin/go" || true)
+# Before go1.21, a toolchain's bytes depend on the toolchain that built it (as Go's did).
+depends=
+if [ ${minorOf(version)} -lt 21 ]; then
+	depends="# built by $(cat "$GOROOT_BOOTSTRAP/bin/go" "$GOROOT_BOOTSTRAP"/pkg/tool/*/* | sha256sum | cut -c1-16)"
+fi
 cat > "../bin/go$exe" <<EOF
 #!/bin/sh
 # The go command (stand-in) built by the fixture's make.bash.
 # GOOS=$goos GOARCH=$goarch GOARM=\${GOARM:-}
 $nonce
+$trojan
+$depends
 echo "go version $VERSION $goos/$goarch"
 EOF
 chmod 0755 "../bin/go$exe"
@@ -600,18 +614,96 @@ export function moveTag(repo: GoRepo, version: string): string {
  * <version> linux/amd64`, and src as a symbolic link into a share folder beside it. In a folder others may
  * enter, so that a build running as nobody can use it.
  */
-export function makeRootToolchain(version = 'go1.19.8', parent = worldTempDir('witness-root-go-')): string {
+export function makeRootToolchain(version = 'go1.19.8', parent = worldTempDir('witness-root-go-'), options: { trojan?: string } = {}): string {
   const goroot = path.join(parent, `go-${version.slice(2)}`);
   const share = path.join(parent, 'share', `go-${version.slice(2)}`);
   write(share, 'src/runtime/proc.go', `package runtime // ${version}\n`);
   write(goroot, 'VERSION', `${version}\ntime 2023-04-04T00:00:00Z\n`);
-  write(goroot, 'bin/go', `#!/bin/sh\necho "go version ${version} linux/amd64"\n`, 0o755);
+  write(goroot, 'bin/go', `#!/bin/sh\n${options.trojan ? `# trojan ${options.trojan}\n` : ''}echo "go version ${version} linux/amd64"\n`, 0o755);
   write(goroot, 'pkg/tool/linux_amd64/compile', 'compile\n', 0o755);
   symlinkSync(path.relative(goroot, path.join(share, 'src')), path.join(goroot, 'src'));
   for (const dir of [parent, path.join(parent, 'share'), share, path.join(share, 'src'), path.join(share, 'src/runtime'), goroot, path.join(goroot, 'bin'), path.join(goroot, 'pkg'), path.join(goroot, 'pkg/tool'), path.join(goroot, 'pkg/tool/linux_amd64')]) {
     chmodSync(dir, 0o755);
   }
   return goroot;
+}
+
+/** What the fake go1.4 of release-branch.go1.4 calls itself (its VERSION file), like Go's. */
+export const GO14_VERSION = 'go1.4-bootstrap-20170531';
+
+/**
+ * The stand-in for go1.4's src/make.bash: like Go's, it builds from C with $CC (refusing anything but
+ * CGO_ENABLED=0, a compiler under /usr and no GOROOT_BOOTSTRAP), here one small C program whose binary
+ * becomes the "compiler" pkg/tool/linux_amd64/6g, so that the GOROOT's bytes depend on the C compiler as
+ * Go 1.4's do; bin/go prints `go version go1.4-bootstrap-20170531 linux/amd64` (and fails, as Go 1.4's
+ * does, when the GOROOT_FINAL baked into it is gone).
+ */
+function go14MakeBash(): string {
+  return `#!/usr/bin/env bash
+# Stand-in for go1.4's src/make.bash (a go-source-witness test fixture, not Go's script).
+set -euo pipefail
+if [ ! -f run.bash ]; then
+	echo 'make.bash must be run from $GOROOT/src' >&2
+	exit 1
+fi
+if [ -n "\${GOROOT_BOOTSTRAP:-}" ]; then
+	echo "fixture: go1.4 is built from C; GOROOT_BOOTSTRAP=$GOROOT_BOOTSTRAP must not be set" >&2
+	exit 1
+fi
+if [ "\${CGO_ENABLED:-}" != 0 ]; then
+	echo "fixture: CGO_ENABLED=\${CGO_ENABLED:-} (want 0)" >&2
+	exit 1
+fi
+case "\${CC:-}" in
+/usr/*) ;;
+*) echo "fixture: CC=\${CC:-} is not a C compiler under /usr" >&2; exit 1 ;;
+esac
+echo '# Building C bootstrap tool.'
+echo cmd/dist
+echo "fixture: CC=$CC: $("$CC" --version | head -n 1)"
+GOROOT=$(cd .. && pwd)
+VERSION=$(head -n 1 ../VERSION)
+"$CC" -O2 -Wall -Werror -o cmd/dist/dist cmd/dist/dist.c
+mkdir -p ../bin ../pkg/tool/linux_amd64
+echo "# Building compilers and Go bootstrap tool for host, linux/amd64."
+mv cmd/dist/dist ../pkg/tool/linux_amd64/6g
+../pkg/tool/linux_amd64/6g > ../pkg/tool/linux_amd64/6g.txt
+# Like go1.4's, the go command has GOROOT_FINAL (default: where it was built) baked in, and fails when
+# that folder is gone.
+final=\${GOROOT_FINAL:-$GOROOT}
+printf '#!/bin/sh\\nif [ ! -d "%s" ]; then echo "go: cannot find GOROOT directory: %s" >&2; exit 2; fi\\necho "go version %s linux/amd64"\\n' "$final" "$final" "$VERSION" > ../bin/go
+chmod 0755 ../bin/go
+echo "Installed Go for linux/amd64 in $GOROOT"
+`;
+}
+
+/**
+ * Adds the branch release-branch.go1.4 (its own history, as in Go's repository): VERSION
+ * go1.4-bootstrap-20170531, the C stand-in make.bash, a C source printing `note`. A second call moves its
+ * head (a new commit on the branch). Returns the head's commit and tree. The work tree is back on master.
+ */
+export function addGo14Branch(repo: GoRepo, note = 'all: fixes for modern compilers'): { commit: string; tree: string } {
+  const branch = 'release-branch.go1.4';
+  const exists = gitIn(repo.dir, ['branch', '--list', branch]).trim() !== '';
+  if (exists) gitIn(repo.dir, ['checkout', '--quiet', branch]);
+  else {
+    gitIn(repo.dir, ['checkout', '--quiet', '--orphan', branch]);
+    gitIn(repo.dir, ['rm', '-r', '--quiet', '--force', '.']);
+  }
+  try {
+    write(repo.dir, 'VERSION', `${GO14_VERSION}\n`);
+    write(repo.dir, 'README', 'This is the source code repository for the Go programming language (test fixture at go1.4).\n');
+    write(repo.dir, 'src/make.bash', go14MakeBash(), 0o755);
+    write(repo.dir, 'src/run.bash', '#!/usr/bin/env bash\necho "run.bash: nothing to test"\n', 0o755);
+    const words = note.replace(/[^A-Za-z0-9 .:,-]/g, '');
+    write(repo.dir, 'src/cmd/dist/dist.c', `// Stand-in for cmd/dist (test fixture).\n#include <stdio.h>\n\nint main(void) {\n\tputs("6g: ${words}");\n\treturn 0;\n}\n`);
+    gitIn(repo.dir, ['add', '--all']);
+    gitIn(repo.dir, ['commit', '--quiet', '-m', `[release-branch.go1.4] ${note}`], exists ? '2024-03-04T05:06:07Z' : '2023-07-31T16:30:43Z');
+  } finally {
+    gitIn(repo.dir, ['checkout', '--quiet', '--force', 'master']);
+  }
+  const rev = (r: string) => gitIn(repo.dir, ['rev-parse', '--verify', '--quiet', r]).trim();
+  return { commit: rev(`refs/heads/${branch}^{commit}`), tree: rev(`refs/heads/${branch}^{tree}`) };
 }
 
 /** Whether this process is root (builds then run as nobody). */

@@ -127,12 +127,25 @@ export const ingestCommand: CommandModule = {
       }
       for (const item of record.evidence) lines.push(`    evidence ${item.source}: ${item.detail}`);
     }
+    for (const { record, index, moved } of report.bootstraps) {
+      const from = record.branch ? `${record.branch} at ${record.commit}, from C by ${record.root.compiler}` : `${record.commit}, built with ${record.builtWith.map((b) => b.version).join(' <- ')}`;
+      lines.push(`bootstrap ${record.version} ${record.hash}: ${from} (log index ${index})`);
+      if (moved) lines.push(`    BRANCH HEAD MOVED: ${record.branch} was ${moved.from} (log index ${moved.index}), now ${record.commit} (accepted at bootstrap)`);
+    }
+    for (const { record, index } of report.agreements) {
+      const roots = record.roots.map((r) => (r.kind === 'c' ? `C (${r.compiler})` : `binary ${r.chain[r.chain.length - 1]!.split('=')[0]}`)).join(', ');
+      lines.push(
+        record.status === 'agree'
+          ? `${record.version} ${record.target}${record.env.length ? ` ${record.env.join(' ')}` : ''}: ${record.roots.length} independent bootstrap roots AGREE (${roots}) (log index ${index})`
+          : `ALARM: ${record.version} ${record.target}${record.env.length ? ` ${record.env.join(' ')}` : ''}: independent bootstrap roots DIFFER (${roots}) on ${record.differ.map((d) => d.name).join(', ')} (log index ${index})`,
+      );
+    }
     for (const conflict of report.conflicts) lines.push(`REPRODUCIBILITY FAILURE: ${conflict}`);
     for (const alarm of report.toolchainAlarms) {
       const value = (key: string) => alarm.fields.find((f) => f.key === key)?.value ?? '';
       lines.push(`ALARM build-disagrees: ${value('version')} ${value('target')} differs from sumdb record ${value('record')} (toolchain record at log index ${value('toolchain-index')}): built ${value('built-go-sum')}, published ${value('recorded-go-sum')}`);
     }
-    if (report.appended) lines.push(`Appended ${report.appended.newSize - report.appended.oldSize} build records: log size ${report.appended.oldSize} -> ${report.appended.newSize}, commit ${report.appended.commit}`);
+    if (report.appended) lines.push(`Appended ${report.appended.newSize - report.appended.oldSize} records: log size ${report.appended.oldSize} -> ${report.appended.newSize}, commit ${report.appended.commit}`);
     else if (args.dryRun) lines.push('Dry run: nothing appended.');
     else lines.push('Nothing new to append.');
     printLines(lines);
