@@ -144,12 +144,14 @@ describe('witness ingest --recheck, sumdb cosign and check --download against a 
     // A file that exists (the strict command line checks that result files exist before anything else).
     const resultFileThere = path.join(tempDir(), 'x.build.json');
     writeFileSync(resultFileThere, '{}\n');
+    const existingFolder = tempDir();
     const cases = [
       [['--recheck', '0', '--recheck', '99'], /log index 0 is not a build record/],
       [['--recheck', 'some'], /want a log index or "all"/],
       [[resultFileThere, '--recheck', 'all'], /not both/],
       [['--recheck', 'all', '--offline', '--go-download'], /--offline consults nothing/],
-      [['--recheck', 'all', '--gomodcache', '/nonexistent'], /add --go-download/],
+      [['--recheck', 'all', '--gomodcache', existingFolder], /add --go-download/],
+      [['--recheck', 'all', '--go-download', '--gomodcache', '/nonexistent'], /--gomodcache \/nonexistent: no such folder/],
     ] as const;
     // At once: each is a process start, and they must not interfere with each other anyway.
     const sumdbRequests = proxy.sumdb.requests.length;
@@ -242,7 +244,7 @@ describe('witness ingest --recheck, sumdb cosign and check --download against a 
     assert.match(latest, new RegExp(`<th>Checksum database</th><td class="sumdb-record"><span class="badge s-equal"[^>]*>[^<]*</span> record <strong>${recordIndex}</strong> in tree 600 `));
     assert.match(latest, /<th>Re-evaluates<\/th><td><a href="#b-1">log index 1<\/a>/);
     const zipSha = sha256(module.zip);
-    assert.match(latest, new RegExp(`<td class="mono">${version}\\.zip</td><td>${module.zip.length}</td><td class="mono">${zipSha}</td><td class="published"><span class="badge s-equal"[^>]*>[^<]*</span> <span class="mono">${zipSha}</span> <span class="muted small">proxy</span>`));
+    assert.match(latest, new RegExp(`<td class="mono">${version}\\.zip</td><td>${module.zip.length} bytes[^<]*</td><td class="mono">${zipSha}</td><td class="published"><span class="badge s-equal"[^>]*>[^<]*</span> <span class="mono">${zipSha}</span> <span class="muted small">proxy</span>`));
     const api = JSON.parse(readFileSync(path.join(site, 'api', 'builds.json'), 'utf8')) as { builds: Array<{ index: number; status: string; recheckOf: number | null; sumdbRecord: { id: number; treeSize: number } | null; published: Array<{ file: string; sha256: string }> }> };
     const rechecked = api.builds.find((b) => b.index === 2)!;
     assert.equal(rechecked.status, 'equal');
