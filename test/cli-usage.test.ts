@@ -232,6 +232,11 @@ describe('every command refuses a mistake before it acts', () => {
     assertRefused(await runCli(['publish', '--log', copyLog]), /missing required --out/, 'publish');
   });
 
+  test('--no-X of an option that takes a value is refused (the CLI fuzz found check --no-download crashing)', async () => {
+    assertRefused(await runCli(['check', '--no-download', '--log', copyLog]), /--no-download is not an option: --download takes a value/, 'check --no-download');
+    assertRefused(await runCli(['ingest', '--no-recheck', '--log', copyLog]), /--no-recheck is not an option/, 'ingest --no-recheck');
+  });
+
   test('check --gomodcache /nonexistent exits 2', async () => {
     assertRefused(await runCli(['check', '--gomodcache', '/nonexistent', '--log', copyLog]), /--gomodcache \/nonexistent: no such folder/, 'check');
   });

@@ -364,6 +364,8 @@ export async function checkArguments(parsed: Record<string, unknown>, yargs: unk
         if (typeof item !== 'number' || !Number.isSafeInteger(item) || item < 0) throw new UsageError(`${flag} takes a whole number >= 0`, 'BAD_NUMBER');
         continue;
       }
+      // yargs turns --no-X into X=false for every option: only flags may be negated.
+      if (typeof item === 'boolean' && (options.string.includes(name) || options.array.includes(name))) throw new UsageError(`--no-${name} is not an option: ${flag} takes a value`, 'UNKNOWN_OPTION');
       if (typeof item !== 'string') continue;
       if (item === '' && options.string.includes(name) && !positional.has(name) && !OPTIONAL_VALUE.has(name)) throw new UsageError(`${flag} needs a value`, 'MISSING_VALUE');
       await CHECKS[name]?.(item, flag);
