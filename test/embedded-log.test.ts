@@ -90,6 +90,7 @@ test('witness-log/ holds real evidence: the latest record of every build is equa
   const expected: Record<string, { record: number; located: boolean; proxy: boolean }> = {
     'go1.21.0 linux/amd64': { record: 18938547, located: false, proxy: true },
     'go1.21.0 linux/arm64': { record: 18938537, located: true, proxy: false },
+    'go1.21.1 linux/arm': { record: 19455826, located: true, proxy: false },
     'go1.21.5 linux/amd64': { record: 21037323, located: false, proxy: true },
     'go1.21.5 windows/amd64': { record: 21037362, located: true, proxy: false },
     'go1.22.1 linux/amd64': { record: 23370198, located: false, proxy: true },
@@ -108,7 +109,11 @@ test('witness-log/ holds real evidence: the latest record of every build is equa
     assert.ok(!build.verdicts.some((verdict) => verdict.status === 'unequal'), name);
   }
   // The builds made this session ran in the sandbox, and say so.
-  for (const name of ['go1.21.5 linux/amd64', 'go1.21.5 windows/amd64', 'go1.23.2 linux/amd64']) assert.match(latest.get(name)!.sandbox ?? '', /^bubblewrap [0-9.]+: user mount pid net ipc uts cgroup namespaces/, name);
+  assert.deepEqual(latest.get('go1.21.1 linux/arm')!.env, ['GOARM=6']);
+  for (const name of ['go1.21.1 linux/arm', 'go1.21.5 linux/amd64', 'go1.21.5 windows/amd64', 'go1.23.2 linux/amd64']) assert.match(latest.get(name)!.sandbox ?? '', /^bubblewrap [0-9.]+: user mount pid net ipc uts cgroup namespaces/, name);
+  // go1.21.0 linux/amd64 from three independent bootstrap roots, all agreeing (diverse double compilation).
+  const agreement = records.filter((record) => record.type === 'agreement').map((record) => Object.fromEntries(record.fields.map((f) => [f.key, f.value])));
+  assert.ok(agreement.some((fields) => fields.version === 'go1.21.0' && fields.target === 'linux/amd64' && fields.status === 'agree'), JSON.stringify(agreement));
   // A real sum.golang.org tree head, verified and cosigned by the embedded witness.
   assert.ok(records.filter((record) => record.type === 'cosigned').length >= 1);
 });
