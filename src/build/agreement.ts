@@ -21,7 +21,7 @@
 // The latest build record of each root is compared. Verify recomputes every agreement record from the
 // build records it names (checkAgreementRecords).
 import { FormatError, VerificationError } from '../errors.js';
-import type { LogRecord, RecordField } from '../log/record.js';
+import { fieldCursor, type LogRecord, type RecordField } from '../log/record.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, type BuildRecord } from './record.js';
 import { COMPILER } from './result.js';
 import { chainRoot, chainWords } from './roots.js';
@@ -74,20 +74,7 @@ export function agreementRecordFromLogRecord(record: LogRecord): AgreementRecord
   const bad = (why: string): never => {
     throw new FormatError('MALFORMED_AGREEMENT_RECORD', `agreement record: ${why}`);
   };
-  if (record.type !== AGREEMENT_RECORD_TYPE || record.version !== AGREEMENT_RECORD_VERSION) bad(`type ${record.type}/v${record.version} is not ${AGREEMENT_RECORD_TYPE}/v${AGREEMENT_RECORD_VERSION}`);
-  let position = 0;
-  const fields = record.fields;
-  const one = (key: string): string => {
-    const field = fields[position];
-    if (!field || field.key !== key) bad(`expected field "${key}" at line ${position + 2}, found ${field ? `"${field.key}"` : 'the end'}`);
-    position++;
-    return field!.value;
-  };
-  const many = (key: string): string[] => {
-    const values: string[] = [];
-    while (fields[position]?.key === key) values.push(fields[position++]!.value);
-    return values;
-  };
+  const { one, many, end } = fieldCursor(record, AGREEMENT_RECORD_TYPE, AGREEMENT_RECORD_VERSION, bad);
   const version = one('version');
   if (!/^go[0-9A-Za-z.+-]{1,40}$/.test(version)) bad('version is malformed');
   const target = one('target');
@@ -132,7 +119,7 @@ export function agreementRecordFromLogRecord(record: LogRecord): AgreementRecord
   if (status === 'differ' && (differ.length === 0 || files.length > 0)) bad('a disagreement lists the differing files, and no agreed files');
   const ingested = one('ingested');
   if (!TIME.test(ingested)) bad('ingested is malformed');
-  if (position !== fields.length) bad(`unexpected field "${fields[position]!.key}" at line ${position + 2}`);
+  end();
   return { version, target, env, status: status as 'agree' | 'differ', roots, files, differ, ingested };
 }
 

@@ -21,7 +21,7 @@
 // A branch's records fold like tag records: each names the head recorded before it when the head moved.
 import { FormatError, VerificationError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
-import type { LogRecord, RecordField } from '../log/record.js';
+import { fieldCursor, type LogRecord, type RecordField } from '../log/record.js';
 import { tagRecordNames, type TagRecord } from '../tags/record.js';
 import type { TagState } from '../tags/state.js';
 import { BRANCH_NAME, COMPILER, type BootstrapToolchain } from './result.js';
@@ -83,16 +83,7 @@ export function bootstrapRecordFromLogRecord(record: LogRecord): BootstrapRecord
   const bad = (why: string): never => {
     throw new FormatError('MALFORMED_BOOTSTRAP_RECORD', `bootstrap record: ${why}`);
   };
-  if (record.type !== BOOTSTRAP_RECORD_TYPE || record.version !== BOOTSTRAP_RECORD_VERSION) bad(`type ${record.type}/v${record.version} is not ${BOOTSTRAP_RECORD_TYPE}/v${BOOTSTRAP_RECORD_VERSION}`);
-  let position = 0;
-  const fields = record.fields;
-  const has = (key: string) => fields[position]?.key === key;
-  const one = (key: string): string => {
-    const field = fields[position];
-    if (!field || field.key !== key) bad(`expected field "${key}" at line ${position + 2}, found ${field ? `"${field.key}"` : 'the end'}`);
-    position++;
-    return field!.value;
-  };
+  const { one, has, end } = fieldCursor(record, BOOTSTRAP_RECORD_TYPE, BOOTSTRAP_RECORD_VERSION, bad);
   const check = (value: string, pattern: RegExp, what: string): string => (pattern.test(value) ? value : bad(`${what} ${JSON.stringify(value.slice(0, 100))} is malformed`));
   const version = check(one('version'), VERSION, 'version');
   const hash = check(one('hash'), H1, 'hash');
@@ -122,7 +113,7 @@ export function bootstrapRecordFromLogRecord(record: LogRecord): BootstrapRecord
   if (builtWith.length > 16) bad('more than 16 built-with toolchains');
   const result = check(one('result'), SHA256_HEX, 'result');
   const ingested = check(one('ingested'), TIME, 'ingested');
-  if (position !== fields.length) bad(`unexpected field "${fields[position]!.key}" at line ${position + 2}`);
+  end();
   return {
     version,
     hash,

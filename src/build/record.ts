@@ -35,7 +35,7 @@
 // the go.dev/dl listing; `log` earlier builds in this log.
 import { FormatError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
-import type { LogRecord, RecordField } from '../log/record.js';
+import { fieldCursor, type LogRecord, type RecordField } from '../log/record.js';
 import { BRANCH_NAME, COMPILER, SANDBOX_DESCRIPTION, bootstrapRootProblem, type BootstrapToolchain, type BuildFile } from './result.js';
 import { parseGoVersion, parseTarget } from './target.js';
 
@@ -150,20 +150,7 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
   const bad = (why: string): never => {
     throw new FormatError('MALFORMED_BUILD_RECORD', `build record: ${why}`);
   };
-  if (record.type !== BUILD_RECORD_TYPE || record.version !== BUILD_RECORD_VERSION) bad(`type ${record.type}/v${record.version} is not ${BUILD_RECORD_TYPE}/v${BUILD_RECORD_VERSION}`);
-  let position = 0;
-  const fields = record.fields;
-  const one = (key: string): string => {
-    const field = fields[position];
-    if (!field || field.key !== key) bad(`expected field "${key}" at line ${position + 2}, found ${field ? `"${field.key}"` : 'the end'}`);
-    position++;
-    return field!.value;
-  };
-  const many = (key: string): string[] => {
-    const values: string[] = [];
-    while (fields[position]?.key === key) values.push(fields[position++]!.value);
-    return values;
-  };
+  const { one, many, has, end } = fieldCursor(record, BUILD_RECORD_TYPE, BUILD_RECORD_VERSION, bad);
   const match = (value: string, pattern: RegExp, what: string): RegExpExecArray => pattern.exec(value) ?? bad(`${what} ${JSON.stringify(value.slice(0, 100))} is malformed`);
 
   const version = one('version');
@@ -184,7 +171,7 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
   const tree = match(one('tree'), OBJECT_ID, 'tree')[0];
   const result = match(one('result'), SHA256_HEX, 'result')[0];
   const builder = match(one('builder'), /^\S{1,64} node\/\S{1,32} \S{1,32}$/, 'builder')[0];
-  const sandbox = fields[position]?.key === 'sandbox' ? match(one('sandbox'), SANDBOX_DESCRIPTION, 'sandbox')[0] : undefined;
+  const sandbox = has('sandbox') ? match(one('sandbox'), SANDBOX_DESCRIPTION, 'sandbox')[0] : undefined;
   const bootstrap: BootstrapToolchain[] = many('bootstrap').map((value) => {
     const parts = match(value, /^(go\S{1,40}) (h1:\S+)(?: (\S+) (\S+))?$/, 'bootstrap');
     if (!H1.test(parts[2]!)) bad(`bootstrap hash ${parts[2]} is malformed`);
@@ -192,7 +179,7 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
     return { version: parts[1]!, hash: parts[2]!, ...(parts[3] ? { commit: parts[3], tree: parts[4]! } : {}) };
   });
   if (bootstrap.length === 0) bad('no bootstrap toolchain');
-  if (fields[position]?.key === 'bootstrap-root') {
+  if (has('bootstrap-root')) {
     const value = one('bootstrap-root');
     const parts = value === 'binary' ? undefined : match(value, /^c (\S+ \S+) (\S+)$/, 'bootstrap-root');
     const last = bootstrap.length - 1;
@@ -227,7 +214,7 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
     const modLine = match(lines[1]!, /^golang\.org\/toolchain (\S+)\/go\.mod (h1:\S+)$/, 'go-sum');
     if (zipLine[1] !== module || modLine[1] !== module || !H1.test(zipLine[2]!) || !H1.test(modLine[2]!)) bad(`go-sum lines are not for golang.org/toolchain ${module}`);
     goSum = [lines[0]!, lines[1]!];
-    if (fields[position]?.key === 'stripped-h1') {
+    if (has('stripped-h1')) {
       strippedH1 = match(one('stripped-h1'), H1, 'stripped-h1')[0];
       if (!target.startsWith('darwin/')) bad('stripped-h1 is only for darwin targets');
     }
@@ -243,9 +230,9 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
     const parts = match(value, /^(sumdb|proxy|go\.dev|log) (.+)$/, 'evidence');
     return { source: parts[1] as VerdictSource, detail: parts[2]! };
   });
-  const recheckOf = fields[position]?.key === 'recheck-of' ? BigInt(match(one('recheck-of'), /^(0|[1-9][0-9]{0,19})$/, 'recheck-of')[0]) : undefined;
+  const recheckOf = has('recheck-of') ? BigInt(match(one('recheck-of'), /^(0|[1-9][0-9]{0,19})$/, 'recheck-of')[0]) : undefined;
   const ingested = match(one('ingested'), TIME, 'ingested')[0];
-  if (position !== fields.length) bad(`unexpected field "${fields[position]!.key}" at line ${position + 2}`);
+  end();
   return {
     version,
     target,

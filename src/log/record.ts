@@ -89,3 +89,37 @@ export function parseRecord(bytes: Uint8Array): LogRecord {
 export function recordValue(record: LogRecord, key: string): string | undefined {
   return record.fields.find((field) => field.key === key)?.value;
 }
+
+/**
+ * Reads a record's fields in order, for the strict parsers of each record type: `one` takes the next
+ * field, which must have `key`; `many` takes every next field with `key`; `has` says whether the next
+ * field has it; `end` refuses a field left over. Problems go to `bad` (the type's own FormatError).
+ * The record's type and version are checked first.
+ */
+export function fieldCursor(
+  record: LogRecord,
+  type: string,
+  version: number,
+  bad: (why: string) => never,
+): { one(key: string): string; many(key: string): string[]; has(key: string): boolean; end(): void } {
+  if (record.type !== type || record.version !== version) bad(`type ${record.type}/v${record.version} is not ${type}/v${version}`);
+  const fields = record.fields;
+  let position = 0;
+  return {
+    one(key) {
+      const field = fields[position];
+      if (!field || field.key !== key) bad(`expected field "${key}" at line ${position + 2}, found ${field ? `"${field.key}"` : 'the end'}`);
+      position++;
+      return field!.value;
+    },
+    many(key) {
+      const values: string[] = [];
+      while (fields[position]?.key === key) values.push(fields[position++]!.value);
+      return values;
+    },
+    has: (key) => fields[position]?.key === key,
+    end() {
+      if (position !== fields.length) bad(`unexpected field "${fields[position]!.key}" at line ${position + 2}`);
+    },
+  };
+}
