@@ -43,6 +43,7 @@ import {
   toolchainModuleVersion,
 } from '../src/build/target.js';
 import { WitnessError } from '../src/errors.js';
+import { exitCodeOf } from '../src/cli/exit-code.js';
 import { encodeBase64 } from '../src/tlog/encoding.js';
 import { WitnessLog } from '../src/log/log.js';
 import { type LogRecord, formatRecord, parseRecord } from '../src/log/record.js';
@@ -107,7 +108,7 @@ describe('Go versions and targets (target.ts)', () => {
     for (const junk of ['go1.9.2rc2', 'go1.21', 'go1.23', '', 'go', 'go1', 'go2.0.0', 'go1.21.0 ', ' go1.21.0', 'go1.021.0', 'go1.21.01', 'go1.21rc0', 'go1.21.0rc1', 'go1.21.0-foo', 'Go1.21.0', 'go1.21.0\n', 'v1.21.0', 'go1.21.0.linux-amd64', 'go1..0', 'go1.21.x']) {
       assert.equal(parseGoVersion(junk), undefined, JSON.stringify(junk));
     }
-    assert.throws(() => requireGoVersion('go1.21'), (error: unknown) => error instanceof WitnessError && error.code === 'BAD_VERSION' && error.exitCode === 2);
+    assert.throws(() => requireGoVersion('go1.21'), (error: unknown) => error instanceof WitnessError && error.code === 'BAD_VERSION' && exitCodeOf(error) === 2);
   });
 
   test('compareGoVersions orders like go/version: beta < rc < release < patch releases, by minor first', () => {
@@ -240,7 +241,7 @@ function edited(mutate: (value: Record<string, unknown>) => void, base: BuildRes
 function assertBadResult(bytes: Buffer, name: string | undefined, why: RegExp): void {
   assert.throws(
     () => parseBuildResult(bytes, name),
-    (error: unknown) => error instanceof WitnessError && error.code === 'BAD_BUILD_RESULT' && error.exitCode === 1 && why.test(error.message),
+    (error: unknown) => error instanceof WitnessError && error.code === 'BAD_BUILD_RESULT' && exitCodeOf(error) === 1 && why.test(error.message),
     `expected BAD_BUILD_RESULT matching ${why}`,
   );
 }
@@ -584,7 +585,7 @@ describe('the make.bash sandbox (make.ts)', () => {
   test('a signing or cosigner key in the environment stops a build; the build user is a fresh uid when root', () => {
     assert.doesNotThrow(() => assertNoKeyInEnvironment({ PATH: '/bin', GITHUB_TOKEN: 'x' }));
     for (const name of ['WITNESS_SIGNING_KEY', 'WITNESS_COSIGNER_KEY']) {
-      assert.throws(() => assertNoKeyInEnvironment({ [name]: '' }), (error: unknown) => error instanceof WitnessError && error.code === 'KEY_IN_BUILD_ENVIRONMENT' && error.exitCode === 2 && !error.message.includes('PRIVATE'));
+      assert.throws(() => assertNoKeyInEnvironment({ [name]: '' }), (error: unknown) => error instanceof WitnessError && error.code === 'KEY_IN_BUILD_ENVIRONMENT' && exitCodeOf(error) === 2 && !error.message.includes('PRIVATE'));
     }
     const user = buildUserFor(prepareSandbox({ noSandbox: true }));
     if (AS_ROOT) {

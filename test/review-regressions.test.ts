@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { WitnessError } from '../src/errors.js';
+import { exitCodeOf } from '../src/cli/exit-code.js';
 import { acquireLock } from '../src/log/lock.js';
 import { WitnessLog } from '../src/log/log.js';
 import { recordRepoTags, repositoryUrlToRecord } from '../src/tags/update.js';
@@ -77,7 +78,7 @@ describe('secrets', () => {
   test('credentials in a repository URL are never recorded', () => {
     assert.equal(repositoryUrlToRecord('https://user:token@example.com/go'), 'https://example.com/go');
     assert.equal(repositoryUrlToRecord('git@example.com:go.git'), 'example.com:go.git');
-    assert.throws(() => repositoryUrlToRecord('https://example.com/a b'), (error: unknown) => error instanceof WitnessError && error.exitCode === 2);
+    assert.throws(() => repositoryUrlToRecord('https://example.com/a b'), (error: unknown) => error instanceof WitnessError && exitCodeOf(error) === 2);
   });
 });
 

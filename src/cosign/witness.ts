@@ -2,7 +2,7 @@
 // fixes, docs/tlog-specs.md §4.1), shared by pull mode (`witness sumdb cosign`) and push mode
 // (`witness serve`). It cosigns a checkpoint only if it is signed by the log's key and provably extends
 // the last checkpoint it cosigned for that origin; the state is durable before the cosignature is made.
-import { FormatError, VerificationError, WitnessError } from '../errors.js';
+import { type ErrorCode, FormatError, VerificationError, WitnessError } from '../errors.js';
 import { type Checkpoint, parseCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, encodeBase64, utf8 } from '../tlog/encoding.js';
 import { EMPTY_TREE_HASH, type Hash, verifyConsistency } from '../tlog/merkle.js';
@@ -35,7 +35,7 @@ export type AddCheckpointOutcome =
   | { readonly status: 409; readonly size: bigint; readonly message: string }
   | {
       readonly status: 400 | 403 | 404 | 422;
-      readonly code: string;
+      readonly code: ErrorCode;
       readonly message: string;
       readonly evidence?: SplitViewEvidence;
     };

@@ -93,7 +93,7 @@ export function parseSumdbTilePath(path: string): TileRef {
 export function escapeModulePath(path: string): string {
   // eslint-disable-next-line no-control-regex
   if (/[!\u0000-\u001f\u007f-\uffff]/.test(path)) {
-    throw new UsageError(`${JSON.stringify(path)} cannot be escaped: it contains "!", a control or a non-ASCII character`, 'INVALID_MODULE');
+    throw new UsageError('INVALID_MODULE', `${JSON.stringify(path)} cannot be escaped: it contains "!", a control or a non-ASCII character`);
   }
   return path.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
@@ -105,9 +105,9 @@ const MODULE_VERSION = /^v[0-9A-Za-z\-.+_~]+$/;
 
 function lookupPath(modulePath: string, version: string): string {
   if (!MODULE_PATH.test(modulePath) || modulePath.split('/').some((element) => element === '.' || element === '..')) {
-    throw new UsageError(`${JSON.stringify(modulePath)} is not a module path`, 'INVALID_MODULE');
+    throw new UsageError('INVALID_MODULE', `${JSON.stringify(modulePath)} is not a module path`);
   }
-  if (!MODULE_VERSION.test(version)) throw new UsageError(`${JSON.stringify(version)} is not a module version`, 'INVALID_MODULE');
+  if (!MODULE_VERSION.test(version)) throw new UsageError('INVALID_MODULE', `${JSON.stringify(version)} is not a module version`);
   return `lookup/${escapeModulePath(modulePath)}@${escapeModulePath(version)}`;
 }
 
@@ -327,12 +327,12 @@ export class SumdbClient {
     try {
       url = new URL(base);
     } catch {
-      throw new UsageError(`${JSON.stringify(base)} is not a URL`, 'INVALID_URL');
+      throw new UsageError('INVALID_URL', `${JSON.stringify(base)} is not a URL`);
     }
     // file: only with an injected fetch that knows how to read it (gocache.ts: the go command's cache).
     const fileWithFetch = url.protocol === 'file:' && options.fetch !== undefined;
-    if (url.protocol !== 'https:' && url.protocol !== 'http:' && !fileWithFetch) throw new UsageError(`${base}: only http(s) URLs are supported`, 'INVALID_URL');
-    if (url.search !== '' || url.hash !== '') throw new UsageError(`${base}: a sumdb base URL has no query or fragment`, 'INVALID_URL');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:' && !fileWithFetch) throw new UsageError('INVALID_URL', `${base}: only http(s) URLs are supported`);
+    if (url.search !== '' || url.hash !== '') throw new UsageError('INVALID_URL', `${base}: a sumdb base URL has no query or fragment`);
     this.baseUrl = url.href.replace(/\/+$/, '') + '/';
     this.origin = options.origin ?? SUMDB_ORIGIN;
     this.verifierKey = options.verifierKey ?? SUMDB_VERIFIER_KEY;
@@ -417,7 +417,7 @@ export class SumdbClient {
   async readDataTile(head: SignedCheckpoint, index: bigint): Promise<string[]> {
     const { checkpoint } = this.reopen(head);
     if (index < 0n || index * BigInt(TILE_WIDTH) >= checkpoint.size) {
-      throw new UsageError(`data tile ${index} is not in the tree of size ${checkpoint.size}`, 'TILE_NOT_IN_TREE');
+      throw new UsageError('TILE_NOT_IN_TREE', `data tile ${index} is not in the tree of size ${checkpoint.size}`);
     }
     const hashRef = tileForHash(checkpoint.size, 0, index * BigInt(TILE_WIDTH));
     const { set } = await this.authenticatedTiles(checkpoint, [hashRef], () => undefined);
@@ -449,7 +449,7 @@ export class SumdbClient {
    * (tlog-tiles: partials may be deleted); `width` says how many records the bytes hold.
    */
   async fetchDataTile(ref: TileRef): Promise<{ body: Uint8Array; width: number }> {
-    if (ref.level !== 'entries') throw new UsageError(`${sumdbTilePath(ref)} is not a data tile`, 'NOT_A_DATA_TILE');
+    if (ref.level !== 'entries') throw new UsageError('NOT_A_DATA_TILE', `${sumdbTilePath(ref)} is not a data tile`);
     const path = sumdbTilePath(ref);
     let body = await this.get(path, this.maxDataTileBytes, { notFoundOk: ref.width < TILE_WIDTH });
     let width = ref.width;
@@ -487,7 +487,7 @@ export class SumdbClient {
     const b = headOf(next).checkpoint;
     for (const c of [a, b]) {
       if (c.origin !== this.origin) {
-        throw new UsageError(`checkpoint origin ${JSON.stringify(c.origin)} is not ${JSON.stringify(this.origin)}`, 'ORIGIN_MISMATCH');
+        throw new UsageError('ORIGIN_MISMATCH', `checkpoint origin ${JSON.stringify(c.origin)} is not ${JSON.stringify(this.origin)}`);
       }
     }
     // Only a head signed with our key may vouch for tiles we keep; a signed head must verify.
@@ -671,7 +671,7 @@ export class SumdbClient {
     const opened = this.openCheckpoint(head.message);
     const c = opened.checkpoint;
     if (c.size !== head.checkpoint.size || !bytesEqual(c.rootHash, head.checkpoint.rootHash)) {
-      throw new UsageError('the signed checkpoint given does not match its own note', 'CHECKPOINT_MISMATCH');
+      throw new UsageError('CHECKPOINT_MISMATCH', 'the signed checkpoint given does not match its own note');
     }
     return opened;
   }
@@ -818,7 +818,7 @@ function parentTile(size: bigint, ref: TileRef): TileRef {
 
 /** `ref` must be a hash tile of tree `size` at exactly the width that tree gives it. */
 function checkTileOfTree(size: bigint, ref: TileRef): TileRef {
-  if (ref.level === 'entries') throw new UsageError(`${sumdbTilePath(ref)} is a data tile, not a hash tile`, 'NOT_A_HASH_TILE');
+  if (ref.level === 'entries') throw new UsageError('NOT_A_HASH_TILE', `${sumdbTilePath(ref)} is a data tile, not a hash tile`);
   let inTree: TileRef | undefined;
   try {
     inTree = tileForHash(size, ref.level, ref.index * BigInt(TILE_WIDTH));
@@ -826,7 +826,7 @@ function checkTileOfTree(size: bigint, ref: TileRef): TileRef {
     inTree = undefined;
   }
   if (!inTree || inTree.width !== ref.width) {
-    throw new UsageError(`${sumdbTilePath(ref)} is not a tile of the tree of size ${size}`, 'TILE_NOT_IN_TREE');
+    throw new UsageError('TILE_NOT_IN_TREE', `${sumdbTilePath(ref)} is not a tile of the tree of size ${size}`);
   }
   return ref;
 }
@@ -878,18 +878,18 @@ async function readBounded(response: Response, url: string, maxBytes: number): P
 
 function nonNegative(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0) throw new UsageError(`${name} must be a non-negative number, not ${v}`, 'INVALID_OPTION');
+  if (!Number.isFinite(v) || v < 0) throw new UsageError('INVALID_OPTION', `${name} must be a non-negative number, not ${v}`);
   return v;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   const v = nonNegative(value, fallback, name);
-  if (v === 0) throw new UsageError(`${name} must be positive`, 'INVALID_OPTION');
+  if (v === 0) throw new UsageError('INVALID_OPTION', `${name} must be positive`);
   return v;
 }
 
 function nonNegativeInteger(value: number | undefined, fallback: number, name: string): number {
   const v = nonNegative(value, fallback, name);
-  if (!Number.isInteger(v)) throw new UsageError(`${name} must be an integer, not ${v}`, 'INVALID_OPTION');
+  if (!Number.isInteger(v)) throw new UsageError('INVALID_OPTION', `${name} must be an integer, not ${v}`);
   return v;
 }
