@@ -57,7 +57,7 @@ test('a distpack folder: sizes and SHA-256 of every file, and the module go.sum 
   const expectedH1 = hash1(entries.map(({ name, content }) => ({ name, content })));
   assert.deepEqual(result.goSum, [
     `golang.org/toolchain ${VERSION} ${expectedH1}`,
-    // The real toolchain go.mod hash, as recorded in sum.golang.org (tlog-specs.md §7).
+    // The real toolchain go.mod hash, as recorded in sum.golang.org (test/vectors/toolchain-records.txt).
     `golang.org/toolchain ${VERSION}/go.mod h1:8wlg68NqwW7eMnI1aABk/C2pDYXj8mrMY4TyRfiLeS0=`,
   ]);
 });

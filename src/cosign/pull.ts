@@ -1,7 +1,8 @@
-// Pull mode (docs/tlog-specs.md §4.3): sum.golang.org never calls witnesses, so the witness fetches the
-// signed tree head itself, proves it consistent with the last one it cosigned (from tiles), and cosigns
-// it through the same add-checkpoint path as push mode. A smaller head than the one cosigned comes from a
-// lagging cache or CDN and is skipped, not evidence; a head that provably contradicts it is evidence.
+// Pull mode, as transparency-dev/witness internal/feeder/sumdb does it: sum.golang.org never calls
+// witnesses, so the witness fetches the signed tree head itself, proves it consistent with the last one it
+// cosigned (from tiles), and cosigns it through the same add-checkpoint path as push mode. A smaller head
+// than the one cosigned comes from a lagging cache or CDN and is skipped, not evidence; a head that
+// provably contradicts it is evidence.
 import { VerificationError } from '../errors.js';
 import { InconsistentTreeError } from '../sumdb/client.js';
 import type { Checkpoint, SignedCheckpoint } from '../tlog/checkpoint.js';

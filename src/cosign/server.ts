@@ -1,6 +1,6 @@
 // `witness serve`: the c2sp.org/tlog-witness HTTP protocol on node:http.
 //
-//   POST /add-checkpoint                 -> Witness.addCheckpoint (status codes of docs/tlog-specs.md §4.1)
+//   POST /add-checkpoint                 -> Witness.addCheckpoint (c2sp.org/tlog-witness "add-checkpoint")
 //   GET  /<hex sha256(origin)>/checkpoint -> the latest cosigned checkpoint of a served log (monitoring)
 //
 // Requests are bounded (body size, header and request timeouts), each log's requests are budgeted by

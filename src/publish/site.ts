@@ -1,4 +1,4 @@
-// `witness publish`: a static site for a witness log (PRODUCT.md "Publishing"). The site root IS the log
+// `witness publish`: a static site for a witness log (README.md "Publishing the log"). The site root IS the log
 // (checkpoint, log.vkey and tiles copied byte for byte, views derived from the entries), so `witness verify --log <site URL>` and
 // `witness compare --log <site URL>` work against it; next to the log it holds pages for people
 // (index.html, releases/<version>.html, tags.html, cosigned.html, verify.html), feed.atom and api/*.json.

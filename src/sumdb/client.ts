@@ -1,22 +1,22 @@
-// A client for the Go checksum database (sum.golang.org), as a witness needs it (docs/tlog-specs.md §2.2,
-// §4.3, §5; golang/mod sumdb/client.go and sumdb/tlog/tile.go):
+// A client for the Go checksum database (sum.golang.org), as a witness needs it (golang.org/design/25530-sumdb
+// "Checksum Database", c2sp.org/tlog-tiles; golang/mod sumdb/client.go and sumdb/tlog/tile.go):
 //
 //   GET <base>/latest                              the signed tree head (key sum.golang.org, origin line
 //                                                  "go.sum database tree": the key name differs from the origin)
-//   GET <base>/tile/8/<L>/<N>[.p/<W>]              hash tiles of height 8 (tlog-tiles numbering, §5.1-§5.2)
-//   GET <base>/tile/8/data/<N>[.p/<W>]             data tiles: the record texts of leaves N·256 … (§5.2, §5.3)
-//   GET <base>/lookup/<escaped path>@<escaped ver> `<id>\n<text>\n` + the signed tree head (§5.3)
+//   GET <base>/tile/8/<L>/<N>[.p/<W>]              hash tiles of height 8 (c2sp.org/tlog-tiles numbering)
+//   GET <base>/tile/8/data/<N>[.p/<W>]             data tiles: the record texts of leaves N·256 … (sumdb/server.go)
+//   GET <base>/lookup/<escaped path>@<escaped ver> `<id>\n<text>\n` + the signed tree head (sumdb/server.go)
 //
-// <base> is https://sum.golang.org or a module proxy's <proxy>/sumdb/sum.golang.org (§5.2, "Go's proxy
-// protocol"). Everything the server sends is untrusted:
+// <base> is https://sum.golang.org or a module proxy's <proxy>/sumdb/sum.golang.org ("Proxying a Checksum
+// Database" in golang.org/design/25530-sumdb). Everything the server sends is untrusted:
 //
 // - Tree heads must carry a valid signature by the pinned verifier key and the expected origin line.
 // - Tiles are authenticated against a signed root before anything they hold is trusted or cached
-//   (§5.5 "Tiles are untrusted"). Every tile used is checked, not only the right edge: each full tile's
+//   (tlog.TileHashReader). Every tile used is checked, not only the right edge: each full tile's
 //   perfect-subtree hash must equal its entry in the tile one level up, recursively, until the right-edge
 //   partial tiles, which must hash to the signed root (verifyTreeHashFromTiles). golang/mod's
 //   tileHashReader.ReadHashes leaves some full tiles unchecked; this client does not.
-// - A consistency proof is built from tiles of the newer tree (§5.5, tlog.ProveTree) and verified against
+// - A consistency proof is built from tiles of the newer tree (golang/mod tlog.ProveTree) and verified against
 //   both signed roots (RFC 9162 §2.1.4.2). When the tiles authenticate against the newer root and the proof
 //   still fails, the two heads cannot both be true: that is a fork, reported as INCONSISTENT_TREE with the
 //   evidence (both notes, the proof, the tiles). Tiles that do not authenticate are a bad server or cache,
@@ -55,12 +55,12 @@ import {
 } from '../tlog/tile.js';
 import { decodeDataTile, parseRecord, recordLeafHash } from './record.js';
 
-/** The verifier key of sum.golang.org (golang/go src/cmd/go/internal/modfetch/key.go; spec §2.2). */
+/** The verifier key of sum.golang.org (golang/go src/cmd/go/internal/modfetch/key.go). */
 export const SUMDB_VERIFIER_KEY = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
-/** The origin (first) line of every Go checksum database tree note (golang/mod tlog.FormatTree; §2.2). */
+/** The origin (first) line of every Go checksum database tree note (golang/mod tlog.FormatTree). */
 export const SUMDB_ORIGIN = 'go.sum database tree';
 export const SUMDB_URL = 'https://sum.golang.org';
-/** The height in Go sumdb tile paths: `tile/8/…` (§5.2). */
+/** The height in Go sumdb tile paths: `tile/8/…` (golang.org/design/25530-sumdb "Checksum Database"). */
 export const SUMDB_TILE_HEIGHT = 8;
 
 const FULL_TILE_BYTES = TILE_WIDTH * HASH_SIZE;
@@ -68,7 +68,7 @@ const FULL_TILE_BYTES = TILE_WIDTH * HASH_SIZE;
 // ---------------------------------------------------------------------------------------------------
 // Paths.
 
-/** The Go sumdb path of a tile (§5.2): `tile/8/<L>/<N>[.p/<W>]`, or `tile/8/data/<N>[.p/<W>]` for entries. */
+/** The Go sumdb path of a tile (tlog.Tile.Path): `tile/8/<L>/<N>[.p/<W>]`, or `tile/8/data/<N>[.p/<W>]` for entries. */
 export function sumdbTilePath(tile: TileRef): string {
   const path = tilePath(tile); // tile/<L>/… or tile/entries/…
   return tile.level === 'entries'
@@ -87,7 +87,7 @@ export function parseSumdbTilePath(path: string): TileRef {
 }
 
 /**
- * Go module.EscapePath / EscapeVersion (golang/mod module/module.go; §5.3): an upper-case letter X is
+ * Go module.EscapePath / EscapeVersion (golang/mod module/module.go): an upper-case letter X is
  * written "!x". Strings holding "!" or non-ASCII characters cannot be escaped (Go: "internal error").
  */
 export function escapeModulePath(path: string): string {
@@ -356,7 +356,7 @@ export class SumdbClient {
   // -------------------------------------------------------------------------------------------------
   // Tree heads.
 
-  /** Opens a signed tree note of this database: signature by the verifier key, origin line (§2.2). */
+  /** Opens a signed tree note of this database: signature by the verifier key, origin line (tlog.ParseTree). */
   openCheckpoint(message: string | Uint8Array): SignedCheckpoint {
     const text = typeof message === 'string' ? message : decodeUtf8(message, 'MALFORMED_NOTE');
     const signed = openCheckpoint(text, [this.verifier], this.origin);
@@ -364,7 +364,7 @@ export class SumdbClient {
     return signed;
   }
 
-  /** GET /latest: the current signed tree head, verified (spec §4.3). */
+  /** GET /latest: the current signed tree head, verified (golang.org/design/25530-sumdb "Checksum Database"). */
   async latest(): Promise<SignedCheckpoint> {
     const body = await this.get('latest', this.maxLatestBytes);
     return this.openCheckpoint(body);
@@ -386,7 +386,7 @@ export class SumdbClient {
 
   /**
    * Checks hash tiles of `checkpoint`'s tree (keyed by Go sumdb path) against its root, the way a correct
-   * TileHashReader must (§5.5): every full tile's perfect-subtree hash must equal its entry in the parent
+   * TileHashReader must (tlog/tile.go): every full tile's perfect-subtree hash must equal its entry in the parent
    * tile, recursively, up to the right-edge partial tiles, which must produce the root. Parent and edge
    * tiles missing from `tiles` are read (cache first). Returns every tile checked, `tiles` included.
    * Throws VerificationError TILE_ROOT_MISMATCH or TILE_HASH_MISMATCH when they do not authenticate
@@ -468,7 +468,7 @@ export class SumdbClient {
   // Proofs.
 
   /**
-   * Proves that `next` extends `old` (§4.3): builds PROOF(old.size, D[0:next.size]) from authenticated
+   * Proves that `next` extends `old`: builds PROOF(old.size, D[0:next.size]) from authenticated
    * tiles of next's tree and verifies it against both roots (RFC 9162 §2.1.4.2).
    *
    * - next.size < old.size: EnvironmentError OLDER_HEAD (a lagging cache or CDN; not evidence: skip).
@@ -536,7 +536,7 @@ export class SumdbClient {
   }
 
   /**
-   * GET /lookup/<path>@<version> (§5.3): the record of a module version, its signed tree head verified,
+   * GET /lookup/<path>@<version> (sumdb/server.go): the record of a module version, its signed tree head verified,
    * and the record's inclusion in that tree proven from authenticated tiles (leaf hash SHA-256(0x00 ||
    * text)). A `/go.mod` suffix on the version is dropped, as the go command does. A record that the tree
    * does not hold is VerificationError INCLUSION_PROOF_FAILED; an unknown module version is
