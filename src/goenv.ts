@@ -135,7 +135,7 @@ export function goSumdb(gosumdb: string): GoSumdb | undefined {
   if (key === 'sum.golang.org' || key === 'sum.golang.google.cn') return { name: 'sum.golang.org', verifierKey: SUM_GOLANG_ORG_KEY };
   // A Go note verifier key: <name>+<8 hex key id>+<base64> (the base64 may hold "+" too).
   const parts = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(key);
-  if (!parts) throw new UsageError(`GOSUMDB ${JSON.stringify(key)} names no verifier key (want sum.golang.org, <vkey> or "<vkey> <url>")`, 'BAD_GOSUMDB');
+  if (!parts) throw new UsageError('BAD_GOSUMDB', `GOSUMDB ${JSON.stringify(key)} names no verifier key (want sum.golang.org, <vkey> or "<vkey> <url>")`);
   return { name: parts[1]!, verifierKey: key };
 }
 

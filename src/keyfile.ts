@@ -65,7 +65,7 @@ export async function loadSignerKey(source: KeySource): Promise<SignerKey> {
   const envName = source.envName ?? SIGNING_KEY_ENV;
   const fromEnv = (source.env ?? process.env)[envName];
   if (fromEnv !== undefined && fromEnv.trim() !== '') return parseSignerKey(fromEnv);
-  throw new UsageError(`no signing key: pass ${source.option ?? '--key'} FILE or set ${envName}`, 'KEY_REQUIRED');
+  throw new UsageError('KEY_REQUIRED', `no signing key: pass ${source.option ?? '--key'} FILE or set ${envName}`);
 }
 
 /** Generates a new Ed25519 note key named `name` into `file` (created 0600; must not exist). */
@@ -86,7 +86,7 @@ export async function generateSignerKeyFile(
     await createFileExclusive(absolute, `${signerKey}\n`, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new UsageError(`${absolute} already exists; refusing to overwrite a key`, 'KEY_EXISTS');
+      throw new UsageError('KEY_EXISTS', `${absolute} already exists; refusing to overwrite a key`);
     }
     throw new EnvironmentError('KEY_WRITE_FAILED', `cannot write ${absolute}: ${(error as Error).message}`);
   }

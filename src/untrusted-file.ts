@@ -10,7 +10,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open } from 'node:fs/promises';
 import path from 'node:path';
-import { FormatError } from './errors.js';
+import { type ErrorCode, FormatError } from './errors.js';
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
 
@@ -20,7 +20,7 @@ export type RefusedFileReason = 'symlink' | 'not-regular' | 'too-large';
 /** A file refused by openUntrustedFile / readUntrustedFile. Its message never holds file content. */
 export class RefusedFileError extends FormatError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly reason: RefusedFileReason,
   ) {
@@ -28,7 +28,7 @@ export class RefusedFileError extends FormatError {
   }
 }
 
-const CODES: Record<RefusedFileReason, string> = {
+const CODES: Record<RefusedFileReason, ErrorCode> = {
   symlink: 'FILE_IS_SYMLINK',
   'not-regular': 'FILE_NOT_REGULAR',
   'too-large': 'FILE_TOO_LARGE',

@@ -5,6 +5,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSyn
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { VerificationError } from '../src/errors.js';
+import { InconsistentTreeError } from '../src/sumdb/client.js';
 import { type HeadSource, pullAndCosign } from '../src/cosign/pull.js';
 import { cosignedCheckpointPath, cosignedRecord, noteOfCosignedRecord } from '../src/cosign/records.js';
 import { lastCosignedInLog, reconcileStateWithLog } from '../src/cosign/log-state.js';
@@ -46,7 +47,9 @@ class FakeSumdb implements HeadSource {
       const { verifyConsistency } = await import('../src/tlog/merkle.js');
       verifyConsistency(old.size, next.size, proof, old.rootHash, next.rootHash);
     } catch {
-      throw Object.assign(new VerificationError('INCONSISTENT_TREE', 'not consistent'), { evidence: { proof, tiles: { 'tile/8/0/000.p/1': 'AA==' } } });
+      const head = (checkpoint: Checkpoint) => ({ size: String(checkpoint.size), rootHash: Buffer.from(checkpoint.rootHash).toString('base64') });
+      const tiles = [{ path: 'tile/8/0/000.p/1', data: 'AA==' }];
+      throw new InconsistentTreeError('not consistent', { origin: ORIGIN, old: head(old), next: head(next), proof: proof.map((hash) => Buffer.from(hash).toString('base64')), tiles });
     }
     return { proof };
   }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EnvironmentError, UsageError } from '../src/errors.js';
+import { exitCodeOf } from '../src/cli/exit-code.js';
 import {
   DEPLOY_AUTHOR,
   GitHubApiError,
@@ -572,7 +573,7 @@ describe('deploySiteToGitHub (fake API on 127.0.0.1)', () => {
       assert.ok(error instanceof GitHubApiError);
       assert.equal(error.status, 401);
       assert.equal(error.code, 'GITHUB_HTTP_401');
-      assert.equal(error.exitCode, 2);
+      assert.equal(exitCodeOf(error), 2);
       assert.match(error.message, /HTTP 401: Bad credentials/);
       assert.match(error.message, /invalid or expired/);
       for (const text of [error.message, error.githubMessage, String(error.stack), JSON.stringify(error)]) {

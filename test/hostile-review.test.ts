@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { VerificationError, WitnessError } from '../src/errors.js';
+import { exitCodeOf } from '../src/cli/exit-code.js';
 import { verifyLogFolder } from '../src/log/verify.js';
 import { publishSite } from '../src/publish/site.js';
 import { recordRepoTags, repositoryUrlToRecord } from '../src/tags/update.js';
@@ -99,7 +100,7 @@ describe('item 2: views are checked against the entries whatever the checkpoint 
     const previous = git(dir, 'show', 'HEAD~1:./checkpoint');
     // The log's own older checkpoint, on disk: an older state, not an interrupted append.
     writeFileSync(path.join(dir, 'checkpoint'), previous);
-    await assert.rejects(verifyLogFolder(dir, { verifierKey: vkey, history: false }), (error: unknown) => error instanceof WitnessError && error.exitCode === 1);
+    await assert.rejects(verifyLogFolder(dir, { verifierKey: vkey, history: false }), (error: unknown) => error instanceof WitnessError && exitCodeOf(error) === 1);
   });
 
   test('publish inside a git work tree re-derives the views: a forged view is never copied', async () => {
@@ -316,7 +317,7 @@ describe('item 6: a checkpoint anywhere in a commit message is found and checked
     return { dir, forged, real: readFileSync(path.join(dir, 'checkpoint'), 'utf8') };
   }
   const fails = (dir: string, code: string) =>
-    assert.rejects(verifyLogFolder(dir, { verifierKey: key.vkey }), (error: unknown) => error instanceof WitnessError && error.code === code && error.exitCode === 1);
+    assert.rejects(verifyLogFolder(dir, { verifierKey: key.vkey }), (error: unknown) => error instanceof WitnessError && error.code === code && exitCodeOf(error) === 1);
 
   test('a fork followed by a Signed-off-by line, a blank line or text, or preceded by text, is FORKED_CHECKPOINT', async () => {
     const { dir, forged } = await logWithFork();
@@ -373,7 +374,7 @@ describe('item 7: credentials never survive in the recorded repository URL', () 
 
   test('a refused URL is not echoed with its credentials', () => {
     for (const url of ['https://user:s3cr3t@example.com/a b', 'https://user:s3cr3t@example.com/a\u0001b', 'https://user:s3/cr3t@example.com/go', 'https://user:s3#cr3t@example.com/go', '\u00a1https://user:s3cr3t@example.com/go', 'x/https://user:s3cr3t@example.com/go']) {
-      assert.throws(() => repositoryUrlToRecord(url), (error: unknown) => error instanceof WitnessError && error.exitCode === 2 && !/s3\/?cr3t/.test(error.message), url);
+      assert.throws(() => repositoryUrlToRecord(url), (error: unknown) => error instanceof WitnessError && exitCodeOf(error) === 2 && !/s3\/?cr3t/.test(error.message), url);
     }
   });
 
@@ -394,7 +395,7 @@ describe('item 8: ingest never hangs or grows on a FIFO or a /dev/zero link', ()
   /** loadBuildResult in a child process, killed after 8 s: prints the error code, or "loaded". */
   function loadInChild(file: string): Promise<{ out: string; timedOut: boolean }> {
     const script = `import { loadBuildResult } from './src/build/ingest.ts';
-      loadBuildResult(${JSON.stringify(file)}).then(() => console.log('loaded'), (e) => console.log(e.code ?? e.name, e.exitCode, e.message));`;
+      loadBuildResult(${JSON.stringify(file)}).then(() => console.log('loaded'), (e) => console.log(e.code ?? e.name, e.message));`;
     return spawnBounded(['--import', 'tsx', '--input-type=module', '-e', script], 8_000);
   }
 

@@ -1,4 +1,4 @@
-// Crash safety (PRODUCT.md quality bar): kill -9 at random moments of an append, many times; after each,
+// Crash safety (README.md "Development"): kill -9 at random moments of an append, many times; after each,
 // the log verifies, no acknowledged record is lost and the log never shrinks.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';

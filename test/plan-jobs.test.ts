@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type PlannedBuild, planJobs } from '../src/build/plan.js';
 import { WitnessError } from '../src/errors.js';
+import { exitCodeOf } from '../src/cli/exit-code.js';
 
 const pairs = (version: string, n: number): PlannedBuild[] =>
   Array.from({ length: n }, (_, i) => ({ version, target: `os${i}/arch`, goos: `os${i}`, goarch: 'arch' }));
@@ -31,6 +32,6 @@ test('--limit counts jobs, oldest release first; more counts the pairs of the jo
 
 test('a per-job size or limit that is not a usable integer is a usage error', () => {
   for (const [perJob, limit] of [[0, undefined], [-1, undefined], [1.5, undefined], [8, -1], [8, 2.5]] as const) {
-    assert.throws(() => planJobs(pairs('go1.21.0', 3), perJob, limit), (error: unknown) => error instanceof WitnessError && error.exitCode === 2);
+    assert.throws(() => planJobs(pairs('go1.21.0', 3), perJob, limit), (error: unknown) => error instanceof WitnessError && exitCodeOf(error) === 2);
   }
 });

@@ -13,6 +13,7 @@ import { copyFilesOut, openBeneath, openFolder } from '../src/build/beneath.js';
 import { hashDistpack } from '../src/build/distpack.js';
 import { bwrapArguments, prepareSandbox, processesOf, reapBuildUser, allocateBuildUser } from '../src/build/sandbox.js';
 import { WitnessError } from '../src/errors.js';
+import { exitCodeOf } from '../src/cli/exit-code.js';
 import { spawn } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
 import { tempDir } from './helpers/fixtures.js';
@@ -51,7 +52,7 @@ describe('the sandbox itself', () => {
   });
 
   test('bubblewrap missing or unable to make namespaces: SANDBOX_UNAVAILABLE (exit 2) with the reason; --no-sandbox says what it is', () => {
-    assert.throws(() => prepareSandbox({ noSandbox: false, bwrap: ['/nonexistent/bwrap'] }), (error: unknown) => error instanceof WitnessError && error.code === 'SANDBOX_UNAVAILABLE' && error.exitCode === 2 && /not installed/.test(error.message));
+    assert.throws(() => prepareSandbox({ noSandbox: false, bwrap: ['/nonexistent/bwrap'] }), (error: unknown) => error instanceof WitnessError && error.code === 'SANDBOX_UNAVAILABLE' && exitCodeOf(error) === 2 && /not installed/.test(error.message));
     const failing = path.join(tempDir(), 'bwrap');
     writeFileSync(failing, '#!/bin/sh\necho "bwrap: No permissions to creating new namespace, likely because the kernel does not allow non-privileged user namespaces" >&2\nexit 1\n', { mode: 0o755 });
     chmodSync(path.dirname(failing), 0o755);

@@ -12,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { FormatError } from '../src/errors.js';
+import { exitCodeOf } from '../src/cli/exit-code.js';
 import { LogListError, parseLogList } from '../src/cosign/loglist.js';
 import { MAX_PROOF_LINES, formatAddCheckpointRequest, parseAddCheckpointRequest, parseSizeResponse } from '../src/cosign/protocol.js';
 import { type RequestLogEntry, type WitnessServer, startWitnessServer } from '../src/cosign/server.js';
@@ -551,7 +552,7 @@ describe('parsers', () => {
     for (const [text, line, message] of cases) {
       assert.throws(
         () => parseLogList(text),
-        (e: unknown) => e instanceof LogListError && e.line === line && message.test(e.message) && e.exitCode === 1,
+        (e: unknown) => e instanceof LogListError && e.line === line && message.test(e.message) && exitCodeOf(e) === 1,
         `${JSON.stringify(text)} -> line ${line} ${message}`,
       );
     }

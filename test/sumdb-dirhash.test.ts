@@ -1,5 +1,5 @@
-// Go `h1:` dirhash (src/sumdb/dirhash.ts; tlog-specs.md §7) and sumdb records, lookups and data tiles
-// (src/sumdb/record.ts; tlog-specs.md §5.2-§5.4), including real sum.golang.org toolchain records.
+// Go `h1:` dirhash (src/sumdb/dirhash.ts; golang/mod sumdb/dirhash) and sumdb records, lookups and data
+// tiles (src/sumdb/record.ts; golang/mod sumdb/server.go), including real sum.golang.org toolchain records.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -37,7 +37,7 @@ function summaryHash(names: string[], content: (name: string) => string): string
 }
 
 describe('dirhash Hash1', () => {
-  test('golang/mod dirhash_test.go TestHash1 vector (tlog-specs.md §7)', () => {
+  test('golang/mod dirhash_test.go TestHash1 vector', () => {
     const files = [
       { name: 'xyz', content: utf8('data for xyz') },
       { name: 'abc', content: utf8('data for abc') },
@@ -272,7 +272,7 @@ describe('real sum.golang.org records (golang.org/toolchain)', () => {
     }
   });
 
-  test('leaf hash of record 24929362 (tlog-specs.md §5.4)', () => {
+  test('leaf hash of record 24929362 (golang/mod tlog.RecordHash)', () => {
     const text = records.get(24929362)!;
     assert.equal(encodeBase64(recordLeafHash(text)), 'A/+TP2a1pyCJM2jsWxhtn8S+e4UYsO5MYbxns1Xhj+o=');
     assert.equal(encodeBase64(recordLeafHash(utf8(text))), 'A/+TP2a1pyCJM2jsWxhtn8S+e4UYsO5MYbxns1Xhj+o=');

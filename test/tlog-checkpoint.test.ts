@@ -1,5 +1,5 @@
 // C2SP tlog-checkpoint (src/tlog/checkpoint.ts) and tlog-cosignature cosignature/v1
-// (src/tlog/cosignature.ts), with the vectors of tlog-specs.md §2 and §3.
+// (src/tlog/cosignature.ts), with real sum.golang.org checkpoints and a cosignature/v1 vector.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ const SUMDB_VKEY = readFileSync(`${TESTDATA}/sumdb.vkey`, 'utf8').trim();
 const SUMDB_NOTE = readFileSync(`${TESTDATA}/sumdb-checkpoints/28905453`, 'utf8');
 const SUMDB_TEXT = 'go.sum database tree\n28905453\nf3f8U0MoQmXkWAgAEKDtXcaI3c2y6N9+55KNSRefF/w=\n';
 
-// tlog-specs.md §3.2 (self-computed, Node and Python agree).
+// A cosignature/v1 vector from a fixed seed (self-computed: Node and Python agree).
 const SEED = decodeHex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
 const WITNESS = 'example.com/witness';
 const TIMESTAMP = 1723107285n;

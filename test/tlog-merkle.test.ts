@@ -1,5 +1,5 @@
 // RFC 6962 / RFC 9162 Merkle hashing and proofs (src/tlog/merkle.ts), against the vectors of
-// docs tlog-specs.md §6 (transparency-dev/merkle testonly/constants.go and testdata), the real
+// transparency-dev/merkle (testonly/constants.go, testdata/, rfc6962/rfc6962_test.go), the real
 // sum.golang.org compact range in testdata, and naive recursive reference implementations.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,11 +35,11 @@ import { TESTDATA, same } from './helpers/vectors.js';
 const b64 = (s: string): Hash => decodeBase64(s);
 const b64s = (list: string[]): Hash[] => list.map(b64);
 
-// transparency-dev/merkle testonly.LeafInputs (tlog-specs.md §6.4).
+// transparency-dev/merkle testonly.LeafInputs (testonly/constants.go).
 const LEAF_INPUTS_HEX = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
 const LEAF_INPUTS = LEAF_INPUTS_HEX.map((h) => decodeHex(h));
 
-// MTH of the first n of those leaves, n = 0..8 (tlog-specs.md §6.4 table).
+// MTH of the first n of those leaves, n = 0..8 (transparency-dev/merkle testonly.RootHashes).
 const ROOTS_HEX = [
   'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
   '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',

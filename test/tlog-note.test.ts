@@ -57,7 +57,7 @@ const SUMDB_NOTES = readdirSync(`${TESTDATA}/sumdb-checkpoints`)
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function code(expected: string, cls: new (...args: never[]) => WitnessError = WitnessError) {
+function code(expected: string, cls: abstract new (...args: never[]) => WitnessError = WitnessError) {
   return (err: unknown) => {
     assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
     assert.equal((err as WitnessError).code, expected);

@@ -1,4 +1,4 @@
-// C2SP tlog-tiles (src/tlog/tile.ts): tile paths (tlog-specs.md §5.1), tile counts, the incremental
+// C2SP tlog-tiles (src/tlog/tile.ts): tile paths (c2sp.org/tlog-tiles "Merkle Tree"), tile counts, the incremental
 // TileBuilder against an in-memory tree, proofs computed from tiles, and entry bundles.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,7 +104,7 @@ function limitedSource(all: Map<string, Hash[]>, allowed: readonly TileRef[], as
 }
 
 describe('tile paths', () => {
-  test('<N> encoding examples (tlog-specs.md §5.1)', () => {
+  test('<N> encoding examples (c2sp.org/tlog-tiles "Merkle Tree")', () => {
     assert.equal(encodeTileIndex(1234067n), 'x001/x234/067');
     assert.equal(encodeTileIndex(0n), '000');
     assert.equal(encodeTileIndex(5n), '005');
@@ -241,7 +241,7 @@ describe('tile counts', () => {
       'tile/2/001.p/185',
       'tile/3/000.p/1',
     ]);
-    // Record 24929362 is in data tile x097/380 at offset 82 (tlog-specs.md §5.4); that tile is full.
+    // Record 24929362 is in data tile x097/380 at offset 82 (24929362 = 97380·256 + 82); that tile is full.
     same(tileForHash(size, 'entries', 24929362n), { level: 'entries', index: 97380n, width: 256 });
     assert.equal(24929362 % 256, 82);
   });

@@ -176,7 +176,7 @@ describe('verify core: formats', () => {
       assert.deepEqual(hashTilesForSize(size).map(tilePath), want, `size ${size}`);
       assert.deepEqual(tilesOfLevel('entries', size).map(tilePath), wantBundles, `size ${size}`);
     }
-    // The spec's example (tlog-specs §5.1): s=70000 has 273 full L0 + .p/112, 1 full L1 + .p/17, L2 .p/1.
+    // The spec's example (c2sp.org/tlog-tiles "Partial Tiles"): s=70000 has 273 full L0 + .p/112, 1 full L1 + .p/17, L2 .p/1.
     const paths = hashTilesForSize(70_000).map(tilePath);
     assert.equal(paths.length, 274 + 2 + 1);
     assert.deepEqual(paths.slice(273), ['tile/0/273.p/112', 'tile/1/000', 'tile/1/001.p/17', 'tile/2/000.p/1']);

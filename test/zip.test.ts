@@ -11,6 +11,7 @@ import { hashModuleZip, hashModuleZipDetailed } from '../src/build/distpack.js';
 import { digestZipEntries } from '../src/build/zip-digest.js';
 import { MAX_ZIP_FILE, readCentralDirectory } from '../src/build/zip.js';
 import { WitnessError } from '../src/errors.js';
+import { exitCodeOf } from '../src/cli/exit-code.js';
 import { hash1 } from '../src/sumdb/dirhash.js';
 import { tempDir } from './helpers/fixtures.js';
 import { type RawEntry, type RawZipOptions, rawZip } from './helpers/zip-bytes.js';
@@ -151,7 +152,7 @@ test('a symbolic link or a directory is not read as a zip', async () => {
   const { symlinkSync } = await import('node:fs');
   writeFileSync(path.join(dir, 'real.zip'), rawZip(sample()));
   symlinkSync('real.zip', path.join(dir, 'link.zip'));
-  await assert.rejects(hashModuleZip(path.join(dir, 'link.zip')), (error: unknown) => error instanceof WitnessError && error.exitCode === 2);
+  await assert.rejects(hashModuleZip(path.join(dir, 'link.zip')), (error: unknown) => error instanceof WitnessError && exitCodeOf(error) === 2);
 });
 
 test('digestZipEntries: 1 and 3 workers give the same per-entry digests, in entry order', async () => {

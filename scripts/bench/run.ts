@@ -2,20 +2,24 @@
 // Not a timed test: numbers depend on the machine. Select one with `npm run bench -- verify-log`.
 import { benchBuild } from './build.js';
 import { benchCompare } from './compare.js';
+import { benchGitTags } from './git-tags.js';
 import { benchHash } from './hash.js';
 import { benchSandbox } from './sandbox.js';
 import { benchScan } from './scan.js';
 import { benchServe } from './serve.js';
+import { benchSha256 } from './sha256.js';
 import { benchSumdbTiles } from './sumdb-tiles.js';
 import { benchVerifyLog } from './verify-log.js';
 
 const benches: Record<string, () => Promise<void>> = {
   build: benchBuild,
   compare: benchCompare,
+  'git-tags': benchGitTags,
   hash: benchHash,
   sandbox: benchSandbox,
   scan: benchScan,
   serve: benchServe,
+  sha256: benchSha256,
   'sumdb-tiles': benchSumdbTiles,
   'verify-log': benchVerifyLog,
 };

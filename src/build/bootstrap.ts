@@ -264,7 +264,7 @@ export async function buildBootstrapChain(version: string, options: BootstrapOpt
     rootVersionText = await gorootVersion(goroot);
   }
   const rootVersion = /^go1\.([0-9]+)/.exec(rootVersionText);
-  if (!rootVersion) throw new UsageError(`the root toolchain ${goroot} has version ${rootVersionText}, not go1.N`, 'BAD_BOOTSTRAP');
+  if (!rootVersion) throw new UsageError('BAD_BOOTSTRAP', `the root toolchain ${goroot} has version ${rootVersionText}, not go1.N`);
   const steps = await planBootstrapChain(version, Number(rootVersion[1]), options.repository);
   for (const step of steps) {
     const { commit, tree } = await options.checkTag(step);

@@ -31,7 +31,7 @@ export async function checkTagAgainstLog(repository: string, version: string, ta
   const ref = `refs/tags/${version}`;
   const recorded = tagLog.state.present.get(ref);
   if (!recorded) {
-    throw new UsageError(`the witness log has no record of ${ref}: record the repository's tags first (witness tags --go-repo ...)`, 'TAG_NOT_IN_LOG');
+    throw new UsageError('TAG_NOT_IN_LOG', `the witness log has no record of ${ref}: record the repository's tags first (witness tags --go-repo ...)`);
   }
   const object = await resolveRevision(repository, ref);
   const commit = await resolveRevision(repository, `${ref}^{commit}`);
@@ -83,9 +83,9 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
   assertNoKeyInEnvironment();
   const version = requireGoVersion(options.version);
   if (!isDistpackVersion(version)) {
-    throw new UsageError(`${options.version} is older than go1.21.0: make.bash -distpack does not exist there, so it is not reproducible by distpack`, 'NOT_REPRODUCIBLE_VERSION');
+    throw new UsageError('NOT_REPRODUCIBLE_VERSION', `${options.version} is older than go1.21.0: make.bash -distpack does not exist there, so it is not reproducible by distpack`);
   }
-  if (options.targets.length === 0) throw new UsageError('no target given', 'NO_TARGET');
+  if (options.targets.length === 0) throw new UsageError('NO_TARGET', 'no target given');
   const say = options.onProgress ?? (() => {});
   const tag = await checkTagAgainstLog(options.repository, options.version, options.tagLog);
   // Every target must be a port of this release (its own src/cmd/dist/build.go), before anything is exported.
@@ -93,8 +93,8 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
   const notPorts = options.targets.map(formatTarget).filter((target) => !ports.has(target));
   if (notPorts.length > 0) {
     throw new UsageError(
-      `${notPorts.join(', ')} ${notPorts.length === 1 ? 'is not a port' : 'are not ports'} of ${options.version} (its src/cmd/dist/build.go lists ${ports.size}; witness plan --all-ports REPO shows them)`,
       'NOT_A_PORT',
+      `${notPorts.join(', ')} ${notPorts.length === 1 ? 'is not a port' : 'are not ports'} of ${options.version} (its src/cmd/dist/build.go lists ${ports.size}; witness plan --all-ports REPO shows them)`,
     );
   }
   say(`${options.version}: tag matches the witness log (index ${tag.logIndex}): commit ${tag.commit}, tree ${tag.tree}`);
@@ -265,9 +265,9 @@ async function finishLog(temp: string, out: string, version: string, platform: s
 async function assertOthersMayEnter(dir: string): Promise<void> {
   for (let current = dir; ; current = path.dirname(current)) {
     const info = await stat(current).catch(() => undefined);
-    if (!info) throw new UsageError(`the work folder ${current} does not exist`, 'WORK_NOT_FOUND');
+    if (!info) throw new UsageError('WORK_NOT_FOUND', `the work folder ${current} does not exist`);
     if ((info.mode & 0o001) === 0) {
-      throw new UsageError(`the build's own user cannot reach ${dir}: ${current} does not let others enter it (mode ${(info.mode & 0o777).toString(8)}); choose a --work folder whose parents have o+x`, 'WORK_NOT_REACHABLE');
+      throw new UsageError('WORK_NOT_REACHABLE', `the build's own user cannot reach ${dir}: ${current} does not let others enter it (mode ${(info.mode & 0o777).toString(8)}); choose a --work folder whose parents have o+x`);
     }
     if (path.dirname(current) === current) return;
   }

@@ -43,7 +43,7 @@ export function compilerLabel(compiler: CCompiler): string {
 /** Finds and identifies the named C compiler; exit 2 when it is not installed or does not answer. */
 export function detectCompiler(name: string): CCompiler {
   const file = C_COMPILERS[name];
-  if (!file) throw new UsageError(`--cc ${JSON.stringify(name)}: use one of ${Object.keys(C_COMPILERS).join(', ')}`, 'BAD_COMPILER');
+  if (!file) throw new UsageError('BAD_COMPILER', `--cc ${JSON.stringify(name)}: use one of ${Object.keys(C_COMPILERS).join(', ')}`);
   let real: string;
   try {
     real = realpathSync(file);
@@ -97,8 +97,8 @@ export function checkBranchHead(head: BranchHead, recorded: RecordedHead | undef
   if (!recorded) {
     if (!accept) {
       throw new UsageError(
-        `the witness log has recorded no head of ${head.branch} yet; its head here is ${head.commit} (tree ${head.tree}): check it (git log ${head.ref}) and pass --accept-branch-head to build from it (the head is logged at ingest)`,
         'BRANCH_HEAD_UNRECORDED',
+        `the witness log has recorded no head of ${head.branch} yet; its head here is ${head.commit} (tree ${head.tree}): check it (git log ${head.ref}) and pass --accept-branch-head to build from it (the head is logged at ingest)`,
       );
     }
     return `${head.branch} at ${head.commit}: ACCEPTED (--accept-branch-head; the log recorded no head yet; logged at ingest)`;

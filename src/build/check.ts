@@ -39,7 +39,7 @@ export async function toolchainZipsInModuleCache(modcache: string): Promise<stri
   const dir = path.join(modcache, 'cache', 'download', 'golang.org', 'toolchain', '@v');
   const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
-    throw new UsageError(`cannot read ${dir}: ${error.message}`, 'MODCACHE_UNREADABLE');
+    throw new UsageError('MODCACHE_UNREADABLE', `cannot read ${dir}: ${error.message}`);
   });
   return names.filter((name) => TOOLCHAIN_ZIP.test(name)).sort().map((name) => path.join(dir, name));
 }
@@ -56,7 +56,7 @@ export async function checkToolchainZips(files: readonly string[], records: Read
   const checked: CheckedZip[] = [];
   for (const file of files) {
     const match = TOOLCHAIN_ZIP.exec(path.basename(file));
-    if (!match) throw new UsageError(`${file}: not a golang.org/toolchain module zip name (v0.0.1-goX.GOOS-GOARCH.zip)`, 'NOT_TOOLCHAIN_ZIP');
+    if (!match) throw new UsageError('NOT_TOOLCHAIN_ZIP', `${file}: not a golang.org/toolchain module zip name (v0.0.1-goX.GOOS-GOARCH.zip)`);
     const [, version, goos, goarch] = match as unknown as [string, string, string, string];
     const target = formatTarget({ goos, goarch });
     const { h1, strippedH1 } = await toolchainZipHashes(file, goos);

@@ -11,6 +11,7 @@
 //
 // Verdicts are equal / unequal / unchecked; nothing unverified becomes equal, and a record that could
 // not be found is unchecked with what was searched, never unequal.
+import { VerificationError, WitnessError } from '../errors.js';
 import { printableLine } from './make.js';
 import type { SumdbClient } from '../sumdb/client.js';
 import { DEFAULT_LOCATE_WINDOW, locateRecord, toolchainRecordText } from '../sumdb/locate.js';
@@ -101,9 +102,9 @@ export class Comparer {
       } catch (error) {
         const code = (error as { code?: string }).code ?? 'ERROR';
         sumdbProblem = this.reason(`lookup failed (${code}): ${(error as Error).message}`);
-        if ((error as { category?: string }).category === 'verification') {
+        if (error instanceof VerificationError) {
           evidence.push({ source: 'sumdb', detail: this.reason(`VERIFICATION FAILED for golang.org/toolchain@${module}: ${sumdbProblem}`) });
-        } else if (code === 'NOT_FOUND' && (sources.locateWindow ?? DEFAULT_LOCATE_WINDOW) > 0) {
+        } else if (error instanceof WitnessError && error.code === 'NOT_FOUND' && (sources.locateWindow ?? DEFAULT_LOCATE_WINDOW) > 0) {
           const located = await this.locate(claim, module, darwin ? published?.zip.h1 : ourZipH1, ourModH1, label, download);
           if ('problem' in located) sumdbProblem = this.reason(`${sumdbProblem}; ${located.problem}`);
           else expectation = located.expectation;

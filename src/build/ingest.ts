@@ -71,7 +71,7 @@ export async function loadBuildResult(file: string): Promise<LoadedResult> {
   // /dev/zero never end), nor beyond its limit (src/untrusted-file.ts).
   const refusedResult = (error: unknown): never => {
     if (error instanceof RefusedFileError && error.reason === 'too-large') throw new FormatError('BAD_BUILD_RESULT', `${file} is larger than ${MAX_RESULT_BYTES} bytes`);
-    throw new UsageError(`cannot read build result ${file}: ${(error as Error).message}`, 'RESULT_UNREADABLE');
+    throw new UsageError('RESULT_UNREADABLE', `cannot read build result ${file}: ${(error as Error).message}`);
   };
   const opened = await openUntrustedFile(path.dirname(file), path.basename(file), MAX_RESULT_BYTES, file).catch(refusedResult);
   if (!opened) return refusedResult(new Error('no such file'));
@@ -79,7 +79,7 @@ export async function loadBuildResult(file: string): Promise<LoadedResult> {
   const result = parseBuildResult(bytes, path.basename(file));
   const logFile = path.join(path.dirname(file), result.log.name);
   const missing = () => {
-    throw new UsageError(`the build log ${logFile} named by ${path.basename(file)} is missing: keep it beside the result`, 'BUILD_LOG_MISSING');
+    throw new UsageError('BUILD_LOG_MISSING', `the build log ${logFile} named by ${path.basename(file)} is missing: keep it beside the result`);
   };
   const modified = () => new VerificationError('BUILD_LOG_MODIFIED', `${logFile} does not match the hash in ${path.basename(file)} (modified)`);
   const logOpened = await openUntrustedFile(path.dirname(file), result.log.name, Number.MAX_SAFE_INTEGER, logFile).catch((error: unknown) => {
@@ -115,7 +115,7 @@ export async function loadBuildResult(file: string): Promise<LoadedResult> {
 }
 
 export async function ingestBuildResults(log: WitnessLog, files: readonly string[], signer: SignerKey | undefined, options: IngestOptions = {}): Promise<IngestReport> {
-  if (files.length === 0) throw new UsageError('no build result given', 'NO_RESULTS');
+  if (files.length === 0) throw new UsageError('NO_RESULTS', 'no build result given');
   const say = options.onProgress ?? (() => {});
   const loaded: LoadedResult[] = [];
   for (const file of files) {
@@ -239,7 +239,7 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
     if (record.status === 'differ') conflicts.push(`${record.version} ${record.target}: independent bootstrap roots disagree on ${record.differ.map((d) => d.name).join(', ')}`);
   }
   if (newRecords.length === 0 || options.dryRun) return { builds, conflicts, toolchainAlarms, bootstraps, agreements };
-  if (!signer) throw new UsageError('a signing key is needed to append build records', 'KEY_REQUIRED');
+  if (!signer) throw new UsageError('KEY_REQUIRED', 'a signing key is needed to append build records');
   const counts = [
     buildCount ? `${buildCount} build ${buildCount === 1 ? 'record' : 'records'}` : '',
     bootstraps.length ? `${bootstraps.length} bootstrap ${bootstraps.length === 1 ? 'record' : 'records'}` : '',

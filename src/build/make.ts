@@ -28,7 +28,7 @@ export type { BuildUser } from './sandbox.js';
  */
 export async function exportTree(repository: string, tree: string, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  if ((await readdir(dir)).length > 0) throw new UsageError(`${dir} is not empty`, 'WORK_NOT_EMPTY');
+  if ((await readdir(dir)).length > 0) throw new UsageError('WORK_NOT_EMPTY', `${dir} is not empty`);
   const listing = await listTree(repository, tree).catch((error: Error) => {
     throw new EnvironmentError('EXPORT_FAILED', `cannot list tree ${tree} in ${repository}: ${error.message}`, { cause: error });
   });
@@ -105,8 +105,8 @@ export function assertNoKeyInEnvironment(env: NodeJS.ProcessEnv = process.env): 
   for (const name of [SIGNING_KEY_ENV, COSIGNER_KEY_ENV]) {
     if (env[name] !== undefined) {
       throw new UsageError(
-        `${name} is set: builds run untrusted code and must not run where a signing key is; unset it (run build in a job without the key, then ingest with it)`,
         'KEY_IN_BUILD_ENVIRONMENT',
+        `${name} is set: builds run untrusted code and must not run where a signing key is; unset it (run build in a job without the key, then ingest with it)`,
       );
     }
   }

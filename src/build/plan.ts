@@ -64,7 +64,7 @@ export async function planBuilds(records: ReadonlyArray<{ index: bigint; record:
     }
   }
   const limit = options.limit ?? all.length;
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new UsageError('--limit must be a non-negative integer', 'BAD_LIMIT');
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new UsageError('BAD_LIMIT', '--limit must be a non-negative integer');
   return { builds: all.slice(0, limit), done, more: Math.max(0, all.length - limit) };
 }
 
@@ -84,7 +84,7 @@ function publishedTargets(records: ReadonlyArray<{ index: bigint; record: LogRec
 /** The ports `go tool dist list` prints for a release: cgoEnabled's keys minus broken's, from the tag's src/cmd/dist/build.go. */
 export async function portsFromSourceTree(repository: string, version: string): Promise<Target[]> {
   const result = await git(['show', `refs/tags/${version}:src/cmd/dist/build.go`], { cwd: repository, okCodes: [128] });
-  if (result.code !== 0) throw new UsageError(`cannot read src/cmd/dist/build.go at ${version} in ${repository}`, 'NO_DIST_SOURCE');
+  if (result.code !== 0) throw new UsageError('NO_DIST_SOURCE', `cannot read src/cmd/dist/build.go at ${version} in ${repository}`);
   const source = result.stdout.toString('utf8');
   const mapKeys = (name: string): Set<string> => {
     const start = source.search(new RegExp(`var ${name} = map\\[string\\]bool\\{`));
@@ -94,7 +94,7 @@ export async function portsFromSourceTree(repository: string, version: string): 
     return new Set([...body.matchAll(/"([a-z0-9]+\/[a-z0-9]+)"\s*:/g)].map((match) => match[1]!));
   };
   const ports = mapKeys('cgoEnabled');
-  if (ports.size === 0) throw new UsageError(`no cgoEnabled port map in src/cmd/dist/build.go at ${version}`, 'NO_DIST_SOURCE');
+  if (ports.size === 0) throw new UsageError('NO_DIST_SOURCE', `no cgoEnabled port map in src/cmd/dist/build.go at ${version}`);
   for (const broken of mapKeys('broken')) ports.delete(broken);
   return [...ports].sort().map(parseTarget);
 }
@@ -116,8 +116,8 @@ export interface PlannedJob {
  * oldest release first (a GitHub Actions matrix holds 256); `more` counts the pairs left out.
  */
 export function planJobs(builds: readonly PlannedBuild[], perJob: number, limit?: number): { jobs: PlannedJob[]; more: number } {
-  if (!Number.isSafeInteger(perJob) || perJob < 1) throw new UsageError('--per-job must be a positive integer', 'BAD_PER_JOB');
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new UsageError('--limit must be a non-negative integer', 'BAD_LIMIT');
+  if (!Number.isSafeInteger(perJob) || perJob < 1) throw new UsageError('BAD_PER_JOB', '--per-job must be a positive integer');
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new UsageError('BAD_LIMIT', '--limit must be a non-negative integer');
   const byRelease = new Map<string, string[]>();
   for (const build of builds) byRelease.set(build.version, [...(byRelease.get(build.version) ?? []), build.target]);
   const jobs: PlannedJob[] = [];

@@ -20,7 +20,7 @@ export type RecheckSelection = 'all' | readonly bigint[];
 export function parseRecheckSelection(values: readonly string[]): RecheckSelection {
   if (values.length === 1 && values[0] === 'all') return 'all';
   return values.map((value) => {
-    if (!/^(0|[1-9][0-9]{0,18})$/.test(value)) throw new UsageError(`--recheck ${JSON.stringify(value)}: want a log index or "all"`, 'BAD_RECHECK');
+    if (!/^(0|[1-9][0-9]{0,18})$/.test(value)) throw new UsageError('BAD_RECHECK', `--recheck ${JSON.stringify(value)}: want a log index or "all"`);
     return BigInt(value);
   });
 }
@@ -42,14 +42,14 @@ export async function resolveRecheckSelection(log: WitnessLog, selection: Rechec
     const latest = new Map<string, { index: bigint; build: BuildRecord }>();
     for (const entry of builds) if (entry.build.outcome === 'built') latest.set(entry.build.result, entry);
     chosen = [...latest.values()].sort((a, b) => (a.index < b.index ? -1 : 1));
-    if (chosen.length === 0) throw new UsageError('the log holds no built build record to recheck', 'NOTHING_TO_RECHECK');
+    if (chosen.length === 0) throw new UsageError('NOTHING_TO_RECHECK', 'the log holds no built build record to recheck');
   } else {
-    if (selection.length === 0) throw new UsageError('name build records to recheck (log indexes) or "all"', 'NOTHING_TO_RECHECK');
+    if (selection.length === 0) throw new UsageError('NOTHING_TO_RECHECK', 'name build records to recheck (log indexes) or "all"');
     chosen = [];
     for (const index of new Set(selection)) {
       const entry = builds.find((b) => b.index === index);
-      if (!entry) throw new UsageError(`log index ${index} is not a build record (log size ${checkpoint.checkpoint.size})`, 'NOT_A_BUILD_RECORD');
-      if (entry.build.outcome !== 'built') throw new UsageError(`log index ${index} is a failed build: nothing to compare`, 'NOT_A_BUILD_RECORD');
+      if (!entry) throw new UsageError('NOT_A_BUILD_RECORD', `log index ${index} is not a build record (log size ${checkpoint.checkpoint.size})`);
+      if (entry.build.outcome !== 'built') throw new UsageError('NOT_A_BUILD_RECORD', `log index ${index} is a failed build: nothing to compare`);
       chosen.push(entry);
     }
   }
@@ -83,7 +83,7 @@ export async function recheckBuildRecords(log: WitnessLog, selection: RecheckSel
     report.push({ resultFile, record, status: buildStatus(record), index: newIndex });
   }
   if (newRecords.length === 0 || options.dryRun) return { builds: report, conflicts, toolchainAlarms: [], bootstraps: [], agreements: [] };
-  if (!signer) throw new UsageError('a signing key is needed to append build records', 'KEY_REQUIRED');
+  if (!signer) throw new UsageError('KEY_REQUIRED', 'a signing key is needed to append build records');
   const appended = await log.append(newRecords, signer, {
     summary: `${newRecords.length} build ${newRecords.length === 1 ? 'record' : 'records'} (recheck)`,
     expectedSize: checkpoint.checkpoint.size,

@@ -99,7 +99,7 @@ function blobId(content: Buffer, objectFormat: 'sha1' | 'sha256'): string {
  * (a build checks against the tree it built, even if the tag moved meanwhile).
  */
 export async function checkSourceTarball(tarball: string, repository: string, tag: string, verified?: { commit: string; tree: string }): Promise<SourceCheckResult> {
-  if (!/^[A-Za-z0-9._+-]+$/.test(tag)) throw new UsageError(`${JSON.stringify(tag)} is not a tag name`);
+  if (!/^[A-Za-z0-9._+-]+$/.test(tag)) throw new UsageError('USAGE', `${JSON.stringify(tag)} is not a tag name`);
   const commit = verified?.commit ?? (await resolveRevision(repository, `refs/tags/${tag}^{commit}`));
   const tree = verified?.tree ?? (await resolveRevision(repository, `refs/tags/${tag}^{tree}`));
   if (!commit || !tree) throw new EnvironmentError('TAG_NOT_FOUND', `tag ${tag} is not in ${repository}`);

@@ -37,7 +37,7 @@ export function parseGoVersion(text: string): GoVersion | undefined {
 
 export function requireGoVersion(text: string): GoVersion {
   const version = parseGoVersion(text);
-  if (!version) throw new UsageError(`${JSON.stringify(text)} is not a Go release version (like go1.21.0 or go1.22rc1)`, 'BAD_VERSION');
+  if (!version) throw new UsageError('BAD_VERSION', `${JSON.stringify(text)} is not a Go release version (like go1.21.0 or go1.22rc1)`);
   return version;
 }
 
@@ -83,7 +83,7 @@ const PORT_WORD = /^[a-z0-9]{1,16}$/;
 export function parseTarget(text: string): Target {
   const [goos, goarch, extra] = text.split('/');
   if (extra !== undefined || !goos || !goarch || !PORT_WORD.test(goos) || !PORT_WORD.test(goarch)) {
-    throw new UsageError(`${JSON.stringify(text)} is not a target GOOS/GOARCH (like linux/amd64)`, 'BAD_TARGET');
+    throw new UsageError('BAD_TARGET', `${JSON.stringify(text)} is not a target GOOS/GOARCH (like linux/amd64)`);
   }
   return { goos, goarch };
 }

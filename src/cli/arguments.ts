@@ -5,7 +5,7 @@
 // starts nothing, until its arguments have passed.
 import { readFile, stat } from 'node:fs/promises';
 import yargs, { type CommandModule } from 'yargs';
-import { UsageError, WitnessError } from '../errors.js';
+import { type ErrorCode, UsageError, WitnessError } from '../errors.js';
 import { parseTarget, requireGoVersion } from '../build/target.js';
 import { isValidKeyName, parseVerifierKey } from '../tlog/note.js';
 
@@ -153,11 +153,11 @@ export function usageFailure(message: string | null | undefined, error: Error | 
       if (token === '--') break;
       // -x: yargs' short options (only -h is one here); -1 is a value.
       const short = /^-([A-Za-z])[A-Za-z]*$/.exec(token)?.[1];
-      if (short !== undefined && short !== 'h') return new UsageError(`unknown option -${short} (${help})`, 'UNKNOWN_OPTION');
+      if (short !== undefined && short !== 'h') return new UsageError('UNKNOWN_OPTION', `unknown option -${short} (${help})`);
       const name = /^--(?:no-)?([^=]+)/.exec(token)?.[1];
       if (name === undefined || known.includes(name) || known.some((option) => option.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) === name)) continue;
       const near = suggestion(name, known);
-      return new UsageError(`unknown option ${token.split('=')[0]}${near ? `; did you mean --${near}?` : ''} (${help})`, 'UNKNOWN_OPTION');
+      return new UsageError('UNKNOWN_OPTION', `unknown option ${token.split('=')[0]}${near ? `; did you mean --${near}?` : ''} (${help})`);
     }
     return undefined;
   };
@@ -167,43 +167,43 @@ export function usageFailure(message: string | null | undefined, error: Error | 
     const firstWord = path.length === 0 ? argv.find((token) => !token.startsWith('-')) : undefined;
     if (firstWord !== undefined && names.includes(firstWord)) {
       const near = suggestion(firstWord, tree.map((child) => commandName(child.module)));
-      return new UsageError(`unknown command ${shown(firstWord)}${near ? `; did you mean ${near}?` : ''} (${help})`, 'UNKNOWN_COMMAND');
+      return new UsageError('UNKNOWN_COMMAND', `unknown command ${shown(firstWord)}${near ? `; did you mean ${near}?` : ''} (${help})`);
     }
     const name = names[0]!;
     const optionToken = argv.find((token) => token === `--${name}` || token.startsWith(`--${name}=`) || token === `--no-${name}` || token === `-${name}`);
     if (optionToken !== undefined) {
       const flag = optionToken.startsWith('--') ? `--${optionToken.slice(2).split('=')[0]!}` : optionToken;
       const near = suggestion(flag.replace(/^-+(no-)?/, ''), optionsOf(node));
-      return new UsageError(`unknown option ${flag}${near ? `; did you mean --${near}?` : ''} (${help})`, 'UNKNOWN_OPTION');
+      return new UsageError('UNKNOWN_OPTION', `unknown option ${flag}${near ? `; did you mean --${near}?` : ''} (${help})`);
     }
     const children = path.length === 0 ? tree : (node?.subcommands ?? []);
     if (children.length > 0 && (path.length === 0 || node?.subcommands)) {
       const near = suggestion(name, children.map((child) => commandName(child.module)));
-      return new UsageError(`unknown command ${shown(name)}${near ? `; did you mean ${near}?` : ''} (${help})`, 'UNKNOWN_COMMAND');
+      return new UsageError('UNKNOWN_COMMAND', `unknown command ${shown(name)}${near ? `; did you mean ${near}?` : ''} (${help})`);
     }
-    return new UsageError(`unexpected argument ${shown(name)} (${help})`, 'UNEXPECTED_ARGUMENT');
+    return new UsageError('UNEXPECTED_ARGUMENT', `unexpected argument ${shown(name)} (${help})`);
   }
   const unknown = unknownOption();
   if (unknown) return unknown;
   if ((match = /^Missing required arguments?: (.*)$/s.exec(text))) {
     const wanted = new Set((node ? positionals(node.module) : []).map((p) => p.name));
     const flags = match[1]!.split(', ').map((name) => (wanted.has(name) ? `<${name}>` : `--${kebab(name)}`));
-    return new UsageError(`missing ${flags.length === 1 ? 'required' : 'required options'} ${flags.join(', ')} (${help})`, 'MISSING_OPTION');
+    return new UsageError('MISSING_OPTION', `missing ${flags.length === 1 ? 'required' : 'required options'} ${flags.join(', ')} (${help})`);
   }
   if (/^Not enough non-option arguments/.test(text)) {
     if (node?.subcommands) {
-      return new UsageError(`${where} needs a command: ${node.subcommands.map((child) => commandName(child.module)).join(' or ')} (${help})`, 'MISSING_COMMAND');
+      return new UsageError('MISSING_COMMAND', `${where} needs a command: ${node.subcommands.map((child) => commandName(child.module)).join(' or ')} (${help})`);
     }
-    if (!node) return new UsageError(`name a command (see witness --help)`, 'MISSING_COMMAND');
+    if (!node) return new UsageError('MISSING_COMMAND', `name a command (see witness --help)`);
     const missing = positionals(node.module).filter((p) => p.required).map((p) => `<${p.name}>`);
-    return new UsageError(`missing required ${missing.join(', ') || 'argument'} (${help})`, 'MISSING_OPTION');
+    return new UsageError('MISSING_OPTION', `missing required ${missing.join(', ') || 'argument'} (${help})`);
   }
-  if (/^Too many non-option arguments/.test(text)) return new UsageError(`too many arguments (${help})`, 'UNEXPECTED_ARGUMENT');
+  if (/^Too many non-option arguments/.test(text)) return new UsageError('UNEXPECTED_ARGUMENT', `too many arguments (${help})`);
   if ((match = /^Arguments (\S+) and (\S+) are mutually exclusive$/.exec(text))) {
-    return new UsageError(`--${kebab(match[1]!)} and --${kebab(match[2]!)} cannot be used together (${help})`, 'CONFLICTING_OPTIONS');
+    return new UsageError('CONFLICTING_OPTIONS', `--${kebab(match[1]!)} and --${kebab(match[2]!)} cannot be used together (${help})`);
   }
-  if ((match = /^Not enough arguments following: (\S+)$/.exec(text))) return new UsageError(`--${kebab(match[1]!)} needs a value (${help})`, 'MISSING_VALUE');
-  return new UsageError(`${text.replace(/\s*\n\s*/g, ' ')} (${help})`, 'USAGE');
+  if ((match = /^Not enough arguments following: (\S+)$/.exec(text))) return new UsageError('MISSING_VALUE', `--${kebab(match[1]!)} needs a value (${help})`);
+  return new UsageError('USAGE', `${text.replace(/\s*\n\s*/g, ' ')} (${help})`);
 }
 
 /** Whether `--json` is on in argv (the last of --json, --no-json, --json=true|false wins), before yargs parses. */
@@ -225,10 +225,10 @@ async function pathKind(file: string): Promise<'file' | 'directory' | 'other' | 
 }
 
 const folder =
-  (code: string): Check =>
+  (code: ErrorCode): Check =>
   async (value, flag) => {
     const kind = await pathKind(value);
-    if (kind !== 'directory') throw new UsageError(`${flag} ${shown(value)}: ${kind === undefined ? 'no such folder' : 'not a folder'}`, code);
+    if (kind !== 'directory') throw new UsageError(code, `${flag} ${shown(value)}: ${kind === undefined ? 'no such folder' : 'not a folder'}`);
   };
 /** Options whose value may be left out (`--sumdb-from-gomodcache [DIR]`: without DIR, the --go-download cache). */
 const OPTIONAL_VALUE = new Set(['sumdb-from-gomodcache', 'sumdbFromGomodcache']);
@@ -237,7 +237,7 @@ const directory = folder('NOT_FOUND');
 
 const file: Check = async (value, flag) => {
   const kind = await pathKind(value);
-  if (kind !== 'file') throw new UsageError(`${flag} ${shown(value)}: ${kind === undefined ? 'no such file' : 'not a regular file'}`, 'NOT_FOUND');
+  if (kind !== 'file') throw new UsageError('NOT_FOUND', `${flag} ${shown(value)}: ${kind === undefined ? 'no such file' : 'not a regular file'}`);
 };
 
 /** An http(s) URL without white space or control characters. */
@@ -249,7 +249,7 @@ export function checkHttpUrl(value: string, flag: string): URL {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw new UsageError(`${flag} ${shown(value)} is not an http(s) URL`, 'BAD_URL');
+    throw new UsageError('BAD_URL', `${flag} ${shown(value)} is not an http(s) URL`);
   }
   return url;
 }
@@ -264,7 +264,7 @@ const verifierKey = (value: string, flag: string): void => {
   try {
     parseVerifierKey(value.trim());
   } catch (error) {
-    throw new UsageError(`${flag}: not a verifier key (name+hash+base64): ${error instanceof Error ? error.message : String(error)}`, 'BAD_VERIFIER_KEY');
+    throw new UsageError('BAD_VERIFIER_KEY', `${flag}: not a verifier key (name+hash+base64): ${error instanceof Error ? error.message : String(error)}`);
   }
 };
 
@@ -298,27 +298,27 @@ const CHECKS: Record<string, Check> = {
   files: file,
   tarball: file,
   origin: (value, flag) => {
-    if (!isValidKeyName(value)) throw new UsageError(`${flag} ${shown(value)} is not a key name (non-empty, no spaces, no "+")`, 'BAD_ORIGIN');
+    if (!isValidKeyName(value)) throw new UsageError('BAD_ORIGIN', `${flag} ${shown(value)} is not a key name (non-empty, no spaces, no "+")`);
   },
   remote: (value, flag) => {
-    if (/[\s\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`${flag} ${shown(value)} contains white space or control characters`, 'BAD_REPOSITORY_URL');
+    if (/[\s\u0000-\u001f\u007f]/.test(value)) throw new UsageError('BAD_REPOSITORY_URL', `${flag} ${shown(value)} contains white space or control characters`);
   },
   github: (value, flag) => {
-    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(value)) throw new UsageError(`${flag} ${shown(value)} is not OWNER/REPO`, 'BAD_GITHUB_REPO');
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(value)) throw new UsageError('BAD_GITHUB_REPO', `${flag} ${shown(value)} is not OWNER/REPO`);
   },
   branch: (value, flag) => {
     // git check-ref-format's rules for a branch name.
     if (!/^[^\s\u0000-\u001f\u007f~^:?*[\\]+$/.test(value) || /(^[-/.])|\.\.|@\{|\/\/|\/\.|(\.lock|[/.])$/.test(value)) {
-      throw new UsageError(`${flag} ${shown(value)} is not a valid branch name`, 'BAD_BRANCH');
+      throw new UsageError('BAD_BRANCH', `${flag} ${shown(value)} is not a valid branch name`);
     }
   },
   module: (value, flag) => {
     const at = value.lastIndexOf('@');
-    if (at <= 0 || at === value.length - 1 || /[\s\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`${flag} ${shown(value)}: want module@version`, 'BAD_MODULE');
+    if (at <= 0 || at === value.length - 1 || /[\s\u0000-\u001f\u007f]/.test(value)) throw new UsageError('BAD_MODULE', `${flag} ${shown(value)}: want module@version`);
   },
   input: (value, flag) => {
     // yargs hands a lone "-" over as an empty string.
-    if (value !== '' && value !== '-') throw new UsageError(`unexpected argument ${shown(value)}: use "-" to read show-ref output from stdin, or --repo DIR`, 'UNEXPECTED_ARGUMENT');
+    if (value !== '' && value !== '-') throw new UsageError('UNEXPECTED_ARGUMENT', `unexpected argument ${shown(value)}: use "-" to read show-ref output from stdin, or --repo DIR`);
     void flag;
   },
 };
@@ -327,7 +327,7 @@ function wrap(flag: string, body: () => unknown): void {
   try {
     body();
   } catch (error) {
-    if (error instanceof UsageError) throw new UsageError(`${flag}: ${error.message}`, error.code);
+    if (error instanceof UsageError) throw new UsageError(error.code, `${flag}: ${error.message}`);
     throw error;
   }
 }
@@ -348,7 +348,7 @@ export async function checkArguments(parsed: Record<string, unknown>, yargs: unk
     if (token === '--') break;
     const match = /^--([^=]+)=(.*)$/s.exec(token);
     if (match && booleans.has(match[1]!) && match[2] !== 'true' && match[2] !== 'false') {
-      throw new UsageError(`--${match[1]} takes no value (or =true, =false), not ${shown(match[2])}`, 'BAD_VALUE');
+      throw new UsageError('BAD_VALUE', `--${match[1]} takes no value (or =true, =false), not ${shown(match[2])}`);
     }
   }
   for (const name of knownOptions(y)) {
@@ -356,18 +356,18 @@ export async function checkArguments(parsed: Record<string, unknown>, yargs: unk
     if (value === undefined || name === 'help' || name === 'version') continue;
     const flag = positional.has(name) ? `<${name}>` : `--${name}`;
     const isList = options.array.includes(name);
-    if (!isList && Array.isArray(value)) throw new UsageError(`${flag} is given more than once`, 'REPEATED_OPTION');
+    if (!isList && Array.isArray(value)) throw new UsageError('REPEATED_OPTION', `${flag} is given more than once`);
     const values: unknown[] = Array.isArray(value) ? value : [value];
     if (booleans.has(name)) continue;
     for (const item of values) {
       if (options.number.includes(name)) {
-        if (typeof item !== 'number' || !Number.isSafeInteger(item) || item < 0) throw new UsageError(`${flag} takes a whole number >= 0`, 'BAD_NUMBER');
+        if (typeof item !== 'number' || !Number.isSafeInteger(item) || item < 0) throw new UsageError('BAD_NUMBER', `${flag} takes a whole number >= 0`);
         continue;
       }
       // yargs turns --no-X into X=false for every option: only flags may be negated.
-      if (typeof item === 'boolean' && (options.string.includes(name) || options.array.includes(name))) throw new UsageError(`--no-${name} is not an option: ${flag} takes a value`, 'UNKNOWN_OPTION');
+      if (typeof item === 'boolean' && (options.string.includes(name) || options.array.includes(name))) throw new UsageError('UNKNOWN_OPTION', `--no-${name} is not an option: ${flag} takes a value`);
       if (typeof item !== 'string') continue;
-      if (item === '' && options.string.includes(name) && !positional.has(name) && !OPTIONAL_VALUE.has(name)) throw new UsageError(`${flag} needs a value`, 'MISSING_VALUE');
+      if (item === '' && options.string.includes(name) && !positional.has(name) && !OPTIONAL_VALUE.has(name)) throw new UsageError('MISSING_VALUE', `${flag} needs a value`);
       await CHECKS[name]?.(item, flag);
     }
   }

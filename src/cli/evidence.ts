@@ -26,7 +26,7 @@ export function goEnvReader(go: string | undefined): () => Promise<GoEnvironment
 
 export async function existingFolder(dir: string, option: string): Promise<string> {
   const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new UsageError(`${option} ${dir}: not a folder`, 'NOT_A_FOLDER');
+  if (!info?.isDirectory()) throw new UsageError('NOT_A_FOLDER', `${option} ${dir}: not a folder`);
   return dir;
 }
 
@@ -46,7 +46,7 @@ export async function chooseSumdbRoute(
   if (args.sumdbFromGomodcache !== undefined) {
     let cache: { gomodcache: string; gopath?: string };
     if (args.sumdbFromGomodcache === '') {
-      if (!options.cacheDefault) throw new UsageError('--sumdb-from-gomodcache needs a folder (or --go-download, whose cache it then reads)', 'USAGE');
+      if (!options.cacheDefault) throw new UsageError('USAGE', '--sumdb-from-gomodcache needs a folder (or --go-download, whose cache it then reads)');
       cache = options.cacheDefault;
     } else {
       cache = { gomodcache: await existingFolder(args.sumdbFromGomodcache, '--sumdb-from-gomodcache'), ...(args.gopath ? { gopath: args.gopath } : {}) };
@@ -63,7 +63,7 @@ export async function chooseSumdbRoute(
     const env = await goEnv();
     const route = await routes.goProxyRoute(env);
     if (args.sumdbVkey && args.sumdbVkey !== goSumdb(env.gosumdb)?.verifierKey) {
-      throw new UsageError('--sumdb-vkey differs from the key of the database GOSUMDB names: drop it, or set GOSUMDB', 'USAGE');
+      throw new UsageError('USAGE', '--sumdb-vkey differs from the key of the database GOSUMDB names: drop it, or set GOSUMDB');
     }
     return route;
   }

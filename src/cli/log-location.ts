@@ -17,6 +17,6 @@ export async function resolveLogLocation(value: string | undefined): Promise<str
 /** The log folder for a command that writes to it (or needs its git work tree): a URL is refused. */
 export async function resolveLogFolder(value: string | undefined, command: string): Promise<string> {
   const location = await resolveLogLocation(value);
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(location)) throw new UsageError(`${command} needs the log folder (a git work tree), not a URL: --log ${location}`, 'LOG_URL_NOT_ALLOWED');
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(location)) throw new UsageError('LOG_URL_NOT_ALLOWED', `${command} needs the log folder (a git work tree), not a URL: --log ${location}`);
   return location;
 }

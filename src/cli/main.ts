@@ -13,6 +13,7 @@ import { WitnessError } from '../errors.js';
 import { DEFAULT_LOG_DIR } from '../log/layout.js';
 import { WITNESS_VERSION } from '../version.js';
 import { type CommandNode, checkArguments, flagRequested, usageFailure } from './arguments.js';
+import { exitCodeOf } from './exit-code.js';
 import { type CliIo, type CliSession, jsonText, printError, printWitnessError, processIo, runSession } from './output.js';
 import { finishProgress } from './progress.js';
 import { initCommand } from './commands/init.js';
@@ -84,7 +85,7 @@ function oneLine(text: string): string {
 /** Reports an error the way the CLI promises; returns the exit code. */
 export function reportFailure(error: unknown, current: CliSession): number {
   if (error instanceof WitnessError) {
-    const exitCode = current.errorExitCode ?? error.exitCode;
+    const exitCode = current.errorExitCode ?? exitCodeOf(error);
     printWitnessError(error, current.io.stderr);
     if (current.json) current.io.stdout.write(jsonText({ error: { code: error.code, message: oneLine(error.message), category: error.category, exitCode } }));
     return exitCode;

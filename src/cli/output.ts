@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { WitnessError } from '../errors.js';
 import { visibleText } from '../visible-text.js';
+import { isFailedCheck } from './exit-code.js';
 
 // Where the CLI writes: one session per `run(argv, io)` (src/cli/main.ts), so the command line can run
 // in-process with its own stdout, stderr and stdin (tests), or on the process's own streams (bin/witness.js).
@@ -82,7 +83,7 @@ export function printError(line: string, to: CliStream = session().io.stderr): v
 
 /** The one line the CLI prints on stderr for a WitnessError. */
 export function printWitnessError(error: WitnessError, to: CliStream = session().io.stderr): void {
-  const failed = error.category === 'verification' || error.category === 'format' ? 'FAILED: ' : '';
+  const failed = isFailedCheck(error) ? 'FAILED: ' : '';
   printError(`witness: ${failed}${error.message.replace(/\s*\n\s*/g, ' ')} [${error.code}]`, to);
 }
 

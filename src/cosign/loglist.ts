@@ -20,13 +20,12 @@ import type { WitnessedLog } from './witness.js';
 export const LOG_LIST_HEADER = 'logs/v0';
 
 /** A malformed log list; `line` is 1-based (0 when the problem is the whole file). */
-export class LogListError extends FormatError {
+export class LogListError extends FormatError<'MALFORMED_LOG_LIST'> {
   constructor(
     readonly line: number,
     message: string,
-    code = 'MALFORMED_LOG_LIST',
   ) {
-    super(code, line > 0 ? `log list line ${line}: ${message}` : `log list: ${message}`);
+    super('MALFORMED_LOG_LIST', line > 0 ? `log list line ${line}: ${message}` : `log list: ${message}`);
   }
 }
 
@@ -110,7 +109,7 @@ export function parseLogList(text: string): LogList {
       try {
         key = parseVerifierKey(value);
       } catch (error) {
-        throw new LogListError(number, (error as Error).message, 'MALFORMED_LOG_LIST');
+        throw new LogListError(number, (error as Error).message);
       }
       current = { line: number, vkey: value, keyName: key.name, seen: new Set(['vkey']) };
       try {

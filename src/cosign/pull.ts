@@ -1,19 +1,21 @@
-// Pull mode (docs/tlog-specs.md §4.3): sum.golang.org never calls witnesses, so the witness fetches the
-// signed tree head itself, proves it consistent with the last one it cosigned (from tiles), and cosigns
-// it through the same add-checkpoint path as push mode. A smaller head than the one cosigned comes from a
-// lagging cache or CDN and is skipped, not evidence; a head that provably contradicts it is evidence.
-import { VerificationError, WitnessError } from '../errors.js';
+// Pull mode, as transparency-dev/witness internal/feeder/sumdb does it: sum.golang.org never calls
+// witnesses, so the witness fetches the signed tree head itself, proves it consistent with the last one it
+// cosigned (from tiles), and cosigns it through the same add-checkpoint path as push mode. A smaller head
+// than the one cosigned comes from a lagging cache or CDN and is skipped, not evidence; a head that
+// provably contradicts it is evidence.
+import { VerificationError } from '../errors.js';
+import { InconsistentTreeError } from '../sumdb/client.js';
 import type { Checkpoint, SignedCheckpoint } from '../tlog/checkpoint.js';
 import type { Hash } from '../tlog/merkle.js';
 import type { CosignedState } from './state.js';
-import { type SplitViewEvidence, type Witness, proofToBase64 } from './witness.js';
+import type { SplitViewEvidence, Witness } from './witness.js';
 
 /** Where heads come from: a sumdb client (directly, or through a module proxy's /sumdb/ path). */
 export interface HeadSource {
   /** For messages and records: the base URL. */
   readonly location: string;
   latest(): Promise<SignedCheckpoint>;
-  /** A verified consistency proof from `old` to `next`, built from tiles. */
+  /** A verified consistency proof from `old` to `next`, built from tiles; InconsistentTreeError when there is none. */
   proveConsistency(old: Checkpoint, next: Checkpoint): Promise<{ proof: Hash[] }>;
 }
 
@@ -22,16 +24,9 @@ export type PullOutcome =
   | { readonly kind: 'lagging'; readonly source: string; readonly size: bigint; readonly cosignedSize: bigint }
   | { readonly kind: 'evidence'; readonly source: string; readonly evidence: SplitViewEvidence };
 
-/** Evidence that a HeadSource attaches to a failed proof whose tiles were authenticated (INCONSISTENT_TREE). */
-function evidenceFromError(error: WitnessError): { proof: string[]; tiles: Record<string, string> } {
-  type Tiles = Record<string, string> | ReadonlyArray<{ path: string; data: string }>;
-  const attached = (error as WitnessError & { evidence?: { proof?: readonly (Hash | string)[]; tiles?: Tiles } }).evidence;
-  const proof = (attached?.proof ?? []).map((hash) => (typeof hash === 'string' ? hash : proofToBase64([hash])[0]!));
-  const raw = attached?.tiles ?? {};
-  const tiles = Array.isArray(raw)
-    ? Object.fromEntries((raw as ReadonlyArray<{ path: string; data: string }>).map((tile) => [tile.path, tile.data]))
-    : { ...(raw as Record<string, string>) };
-  return { proof, tiles };
+/** The evidence a HeadSource attaches to a failed proof whose tiles were authenticated against the new root. */
+function evidenceFromError(error: InconsistentTreeError): { proof: string[]; tiles: Record<string, string> } {
+  return { proof: [...error.evidence.proof], tiles: Object.fromEntries(error.evidence.tiles.map((tile) => [tile.path, tile.data])) };
 }
 
 /**
@@ -51,7 +46,7 @@ export async function pullAndCosign(witness: Witness, source: HeadSource): Promi
       try {
         proof = (await source.proveConsistency(current.checkpoint, head.checkpoint)).proof;
       } catch (error) {
-        if (error instanceof VerificationError && error.code === 'INCONSISTENT_TREE') {
+        if (error instanceof InconsistentTreeError) {
           const material = evidenceFromError(error);
           const evidence: SplitViewEvidence = {
             origin,

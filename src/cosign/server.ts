@@ -1,6 +1,6 @@
 // `witness serve`: the c2sp.org/tlog-witness HTTP protocol on node:http.
 //
-//   POST /add-checkpoint                 -> Witness.addCheckpoint (status codes of docs/tlog-specs.md §4.1)
+//   POST /add-checkpoint                 -> Witness.addCheckpoint (c2sp.org/tlog-witness "add-checkpoint")
 //   GET  /<hex sha256(origin)>/checkpoint -> the latest cosigned checkpoint of a served log (monitoring)
 //
 // Requests are bounded (body size, header and request timeouts), each log's requests are budgeted by
@@ -13,7 +13,7 @@ import { folderSource } from '../log/source.js';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { WitnessError } from '../errors.js';
+import { EnvironmentError, WitnessError } from '../errors.js';
 import { parseAddCheckpointRequest, TLOG_SIZE_CONTENT_TYPE } from './protocol.js';
 import { originHash } from './state.js';
 import type { Witness } from './witness.js';
@@ -329,7 +329,7 @@ export async function startWitnessServer(options: WitnessServerOptions): Promise
       entry.code = error instanceof WitnessError ? error.code : 'INTERNAL';
       entry.message = (error as Error).message;
       // E.g. the state lock held by another process for too long: try again later.
-      if (error instanceof WitnessError && error.category === 'environment') send(res, entry, 503, 'the witness is busy; try again\n', undefined, { 'Retry-After': '5' });
+      if (error instanceof EnvironmentError) send(res, entry, 503, 'the witness is busy; try again\n', undefined, { 'Retry-After': '5' });
       else send(res, entry, 500, 'internal error\n');
     }
   }

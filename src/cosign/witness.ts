@@ -1,8 +1,9 @@
-// The witness: c2sp.org/tlog-witness add-checkpoint semantics (v1.0.0 with the main-branch status code
-// fixes, docs/tlog-specs.md §4.1), shared by pull mode (`witness sumdb cosign`) and push mode
-// (`witness serve`). It cosigns a checkpoint only if it is signed by the log's key and provably extends
-// the last checkpoint it cosigned for that origin; the state is durable before the cosignature is made.
-import { FormatError, VerificationError, WitnessError } from '../errors.js';
+// The witness: c2sp.org/tlog-witness "add-checkpoint" semantics (v1.0.0 with the main branch's status code
+// fixes: 422, not 409, for an equal size with another root, and 422 for a size-0 checkpoint whose root is
+// not the empty tree's), shared by pull mode (`witness sumdb cosign`) and push mode (`witness serve`). It
+// cosigns a checkpoint only if it is signed by the log's key and provably extends the last checkpoint it
+// cosigned for that origin; the state is durable before the cosignature is made.
+import { type ErrorCode, FormatError, VerificationError, WitnessError } from '../errors.js';
 import { type Checkpoint, parseCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, encodeBase64, utf8 } from '../tlog/encoding.js';
 import { EMPTY_TREE_HASH, type Hash, verifyConsistency } from '../tlog/merkle.js';
@@ -35,7 +36,7 @@ export type AddCheckpointOutcome =
   | { readonly status: 409; readonly size: bigint; readonly message: string }
   | {
       readonly status: 400 | 403 | 404 | 422;
-      readonly code: string;
+      readonly code: ErrorCode;
       readonly message: string;
       readonly evidence?: SplitViewEvidence;
     };

@@ -93,12 +93,12 @@ export class WitnessLog extends LogReader {
     const absolute = path.resolve(dir);
     const existing = await readdir(absolute).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
-      if (error.code === 'ENOTDIR') throw new UsageError(`${absolute} is not a folder`, 'LOG_EXISTS');
+      if (error.code === 'ENOTDIR') throw new UsageError('LOG_EXISTS', `${absolute} is not a folder`);
       throw new EnvironmentError('LOG_UNREADABLE', `cannot read ${absolute}: ${error.message}`);
     });
     const initFiles = new Set(['.git', GITATTRIBUTES_FILE, VERIFIER_KEY_FILE, ...VIEW_FILES]);
     if (existing.some((name) => !initFiles.has(name) && !name.startsWith(TEMP_PREFIX))) {
-      throw new UsageError(`${absolute} is not empty; a new log needs an empty folder`, 'LOG_EXISTS');
+      throw new UsageError('LOG_EXISTS', `${absolute} is not empty; a new log needs an empty folder`);
     }
   }
 
@@ -144,11 +144,11 @@ export class WitnessLog extends LogReader {
   ): Promise<AppendResult> {
     if (verifierKeyOf(signerKey) !== this.verifierKey.text) {
       throw new UsageError(
-        `the signing key ${signerKey.name} does not match the log's verifier key ${this.verifierKey.text}`,
         'WRONG_SIGNING_KEY',
+        `the signing key ${signerKey.name} does not match the log's verifier key ${this.verifierKey.text}`,
       );
     }
-    if (records.length === 0) throw new UsageError('nothing to append', 'EMPTY_APPEND');
+    if (records.length === 0) throw new UsageError('EMPTY_APPEND', 'nothing to append');
     const entries = records.map((record) => (record instanceof Uint8Array ? record : formatRecord(record)));
     // Every entry must be a well-formed record (verify parses them all); refuse before touching anything.
     const parsed = entries.map((entry, i) => {
@@ -161,7 +161,7 @@ export class WitnessLog extends LogReader {
     for (const attachment of options.attachments ?? []) {
       const hash = buildLogHash(attachment.path);
       if (hash === undefined || createHash('sha256').update(attachment.content).digest('hex') !== hash) {
-        throw new UsageError(`attachment ${attachment.path} is not build-logs/<sha256 of its content>.log`, 'BAD_ATTACHMENT');
+        throw new UsageError('BAD_ATTACHMENT', `attachment ${attachment.path} is not build-logs/<sha256 of its content>.log`);
       }
     }
     const location = await this.requireGit();

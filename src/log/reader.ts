@@ -113,7 +113,7 @@ export class LogReader {
   async readEntryBundle(bundle: bigint, size: bigint): Promise<Uint8Array[]> {
     const { fullCount, partialWidth } = tileCounts(size, 0);
     const ref: TileRef = { level: 'entries', index: bundle, width: bundle < fullCount ? TILE_WIDTH : partialWidth };
-    if (ref.width === 0) throw new UsageError(`entry bundle ${bundle} is beyond tree size ${size}`, 'INDEX_OUT_OF_RANGE');
+    if (ref.width === 0) throw new UsageError('INDEX_OUT_OF_RANGE', `entry bundle ${bundle} is beyond tree size ${size}`);
     try {
       return decodeEntryBundle(await this.readTileBytes(ref), ref);
     } catch (error) {
@@ -126,7 +126,7 @@ export class LogReader {
   async readEntries(start: bigint, end: bigint, size?: bigint): Promise<Uint8Array[]> {
     const treeSize = size ?? (await this.readCheckpoint()).checkpoint.size;
     if (start < 0n || start > end || end > treeSize) {
-      throw new UsageError(`entries [${start}, ${end}) are outside the log of size ${treeSize}`, 'INDEX_OUT_OF_RANGE');
+      throw new UsageError('INDEX_OUT_OF_RANGE', `entries [${start}, ${end}) are outside the log of size ${treeSize}`);
     }
     const out: Uint8Array[] = [];
     const width = BigInt(TILE_WIDTH);
@@ -173,7 +173,7 @@ export class LogReader {
     const checkpoint = await this.readCheckpoint();
     const size = checkpoint.checkpoint.size;
     if (index < 0n || index >= size) {
-      throw new UsageError(`entry ${index} is not in the log of size ${size}`, 'INDEX_OUT_OF_RANGE');
+      throw new UsageError('INDEX_OUT_OF_RANGE', `entry ${index} is not in the log of size ${size}`);
     }
     const tiles = await this.readHashTiles(tilesForInclusionProof(index, size));
     const read = tileNodeReader(size, (ref) => tiles.get(tilePath(ref))!);
@@ -187,7 +187,7 @@ export class LogReader {
   async proveConsistency(oldSize: bigint): Promise<{ checkpoint: SignedCheckpoint; proof: Hash[] }> {
     const checkpoint = await this.readCheckpoint();
     const size = checkpoint.checkpoint.size;
-    if (oldSize < 0n || oldSize > size) throw new UsageError(`size ${oldSize} is not within the log of size ${size}`);
+    if (oldSize < 0n || oldSize > size) throw new UsageError('USAGE', `size ${oldSize} is not within the log of size ${size}`);
     const tiles = await this.readHashTiles(tilesForConsistencyProof(oldSize, size));
     return { checkpoint, proof: proveConsistencyFrom(oldSize, size, tileNodeReader(size, (ref) => tiles.get(tilePath(ref))!)) };
   }

@@ -1,4 +1,4 @@
-// Log entries: UTF-8 text records, deterministic byte for byte (PRODUCT.md "The log"):
+// Log entries: UTF-8 text records, deterministic byte for byte (README.md "The log on disk"):
 //
 //   go-source-witness <type>/v<version>\n
 //   <key> <value>\n

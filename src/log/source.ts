@@ -48,9 +48,9 @@ export function httpSource(baseUrl: string, options: HttpSourceOptions = {}): Lo
   try {
     base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   } catch {
-    throw new UsageError(`${baseUrl} is not a URL`);
+    throw new UsageError('USAGE', `${baseUrl} is not a URL`);
   }
-  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new UsageError(`${baseUrl}: only http(s) URLs are supported`);
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new UsageError('USAGE', `${baseUrl}: only http(s) URLs are supported`);
   const timeoutMs = options.timeoutMs ?? 20_000;
   // A full entry bundle of 256 maximum-size entries is 256 × (2 + 65,535) bytes, just over 16 MiB.
   const maxBytes = options.maxBytes ?? 32 * 1024 * 1024;

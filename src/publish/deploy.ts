@@ -15,7 +15,7 @@ import { lstat, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Octokit, RequestError } from 'octokit';
-import { EnvironmentError, UsageError, VerificationError } from '../errors.js';
+import { EnvironmentError, type ErrorCode, UsageError, VerificationError } from '../errors.js';
 import { git } from '../log/git.js';
 
 /** The identity of deploy commits: fixed, so a deploy works with an empty HOME and no git config. */
@@ -141,12 +141,12 @@ function checkBranch(branch: string): void {
     !branch.includes('//') &&
     !branch.endsWith('.lock') &&
     branch.split('/').every((part) => part !== '' && !part.startsWith('.') && !part.endsWith('.'));
-  if (!ok) throw new UsageError(`invalid branch name ${JSON.stringify(branch)}`, 'BAD_BRANCH');
+  if (!ok) throw new UsageError('BAD_BRANCH', `invalid branch name ${JSON.stringify(branch)}`);
 }
 
 async function readSiteForDeploy(siteDir: string): Promise<SiteFile[]> {
   const files = await readSiteFolder(siteDir);
-  if (files.length === 0) throw new UsageError(`site folder ${path.resolve(siteDir)} holds no files; refusing to publish an empty site`, 'EMPTY_SITE');
+  if (files.length === 0) throw new UsageError('EMPTY_SITE', `site folder ${path.resolve(siteDir)} holds no files; refusing to publish an empty site`);
   return files;
 }
 
@@ -210,7 +210,7 @@ const ANY_EXIT = Array.from({ length: 255 }, (_, i) => i + 1);
 
 /** A URL stays as is; a local path is made absolute (git runs in a temporary folder). */
 function resolveRemote(remote: string): string {
-  if (remote === '' || remote.startsWith('-')) throw new UsageError(`invalid remote ${JSON.stringify(redactCredentials(remote))}`, 'BAD_REMOTE');
+  if (remote === '' || remote.startsWith('-')) throw new UsageError('BAD_REMOTE', `invalid remote ${JSON.stringify(redactCredentials(remote))}`);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote)) return remote; // scheme://
   if (/^[^/]*:/.test(remote)) return remote; // scp-like user@host:path
   return path.resolve(remote);
@@ -329,7 +329,7 @@ export class GitHubApiError extends EnvironmentError {
     /** GitHub's own message (`message` of the error body), redacted. */
     readonly githubMessage: string,
     message: string,
-    code = status === 0 ? 'GITHUB_UNREACHABLE' : `GITHUB_HTTP_${status}`,
+    code: ErrorCode = status === 0 ? 'GITHUB_UNREACHABLE' : `GITHUB_HTTP_${status}`,
   ) {
     super(code, message);
   }
@@ -387,10 +387,10 @@ export async function deploySiteToGitHub(options: GitHubDeployOptions): Promise<
   checkBranch(branch);
   for (const [what, value] of [['owner', options.owner], ['repo', options.repo]] as const) {
     if (!/^[A-Za-z0-9_.-]+$/.test(value) || value === '.' || value === '..') {
-      throw new UsageError(`invalid GitHub ${what} ${JSON.stringify(value)}`, 'BAD_GITHUB_REPO');
+      throw new UsageError('BAD_GITHUB_REPO', `invalid GitHub ${what} ${JSON.stringify(value)}`);
     }
   }
-  if (options.token.trim() === '') throw new UsageError('no GitHub token: set GITHUB_TOKEN', 'TOKEN_REQUIRED');
+  if (options.token.trim() === '') throw new UsageError('TOKEN_REQUIRED', 'no GitHub token: set GITHUB_TOKEN');
   const files = await readSiteForDeploy(options.siteDir);
   const tree = gitTreeSha(files);
   const { owner, repo, token } = options;

@@ -1,4 +1,4 @@
-// `witness publish`: a static site for a witness log (PRODUCT.md "Publishing"). The site root IS the log
+// `witness publish`: a static site for a witness log (README.md "Publishing the log"). The site root IS the log
 // (checkpoint, log.vkey and tiles copied byte for byte, views derived from the entries), so `witness verify --log <site URL>` and
 // `witness compare --log <site URL>` work against it; next to the log it holds pages for people
 // (index.html, releases/<version>.html, tags.html, cosigned.html, verify.html), feed.atom and api/*.json.
@@ -99,14 +99,14 @@ async function checkOutDir(logDir: string, outDir: string): Promise<void> {
     const relative = path.relative(parent, child);
     return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
   };
-  if (inside(outDir, logDir)) throw new UsageError(`--out ${outDir} is inside the log folder ${logDir}; write the site elsewhere`, 'OUT_IN_LOG');
-  if (inside(logDir, outDir)) throw new UsageError(`--out ${outDir} holds the log folder ${logDir}; write the site elsewhere`, 'OUT_IN_LOG');
+  if (inside(outDir, logDir)) throw new UsageError('OUT_IN_LOG', `--out ${outDir} is inside the log folder ${logDir}; write the site elsewhere`);
+  if (inside(logDir, outDir)) throw new UsageError('OUT_IN_LOG', `--out ${outDir} holds the log folder ${logDir}; write the site elsewhere`);
   const info = await stat(outDir).catch(() => undefined);
   if (!info) return;
-  if (!info.isDirectory()) throw new UsageError(`--out ${outDir} exists and is not a folder`, 'OUT_NOT_SITE');
+  if (!info.isDirectory()) throw new UsageError('OUT_NOT_SITE', `--out ${outDir} exists and is not a folder`);
   const names = await readdir(outDir);
   if (names.length > 0 && !names.includes(SITE_MARKER_FILE)) {
-    throw new UsageError(`--out ${outDir} is not empty and is not a site written by witness publish (no ${SITE_MARKER_FILE}); refusing to replace it`, 'OUT_NOT_SITE');
+    throw new UsageError('OUT_NOT_SITE', `--out ${outDir} is not empty and is not a site written by witness publish (no ${SITE_MARKER_FILE}); refusing to replace it`);
   }
 }
 

@@ -80,16 +80,16 @@ export function renderVerifyPage(options: VerifyPageOptions): string {
   const origin = options.origin;
   const verifierKey = options.verifierKey.trim();
   if (origin === '' || /[\u0000-\u001f]/.test(origin)) {
-    throw new UsageError(`the log origin ${JSON.stringify(origin)} is empty or has a control character`, 'BAD_ORIGIN');
+    throw new UsageError('BAD_ORIGIN', `the log origin ${JSON.stringify(origin)} is empty or has a control character`);
   }
   let key;
   try {
     key = parseVerifierKey(verifierKey);
   } catch (error) {
-    throw new UsageError(`cannot pin the verifier key into the verify page: ${(error as Error).message}`, 'BAD_VERIFIER_KEY', { cause: error });
+    throw new UsageError('BAD_VERIFIER_KEY', `cannot pin the verifier key into the verify page: ${(error as Error).message}`, { cause: error });
   }
   if (key.type !== SIGNATURE_TYPE_ED25519 || key.publicKey.length !== 32) {
-    throw new UsageError(`the verify page checks Ed25519 log keys (type 0x01) only; ${key.name}'s key is not one`, 'BAD_VERIFIER_KEY');
+    throw new UsageError('BAD_VERIFIER_KEY', `the verify page checks Ed25519 log keys (type 0x01) only; ${key.name}'s key is not one`);
   }
   const styleHash = createHash('sha256').update(STYLE, 'utf8').digest('base64');
   const csp = [

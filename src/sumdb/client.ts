@@ -1,22 +1,22 @@
-// A client for the Go checksum database (sum.golang.org), as a witness needs it (docs/tlog-specs.md §2.2,
-// §4.3, §5; golang/mod sumdb/client.go and sumdb/tlog/tile.go):
+// A client for the Go checksum database (sum.golang.org), as a witness needs it (golang.org/design/25530-sumdb
+// "Checksum Database", c2sp.org/tlog-tiles; golang/mod sumdb/client.go and sumdb/tlog/tile.go):
 //
 //   GET <base>/latest                              the signed tree head (key sum.golang.org, origin line
 //                                                  "go.sum database tree": the key name differs from the origin)
-//   GET <base>/tile/8/<L>/<N>[.p/<W>]              hash tiles of height 8 (tlog-tiles numbering, §5.1-§5.2)
-//   GET <base>/tile/8/data/<N>[.p/<W>]             data tiles: the record texts of leaves N·256 … (§5.2, §5.3)
-//   GET <base>/lookup/<escaped path>@<escaped ver> `<id>\n<text>\n` + the signed tree head (§5.3)
+//   GET <base>/tile/8/<L>/<N>[.p/<W>]              hash tiles of height 8 (c2sp.org/tlog-tiles numbering)
+//   GET <base>/tile/8/data/<N>[.p/<W>]             data tiles: the record texts of leaves N·256 … (sumdb/server.go)
+//   GET <base>/lookup/<escaped path>@<escaped ver> `<id>\n<text>\n` + the signed tree head (sumdb/server.go)
 //
-// <base> is https://sum.golang.org or a module proxy's <proxy>/sumdb/sum.golang.org (§5.2, "Go's proxy
-// protocol"). Everything the server sends is untrusted:
+// <base> is https://sum.golang.org or a module proxy's <proxy>/sumdb/sum.golang.org ("Proxying a Checksum
+// Database" in golang.org/design/25530-sumdb). Everything the server sends is untrusted:
 //
 // - Tree heads must carry a valid signature by the pinned verifier key and the expected origin line.
 // - Tiles are authenticated against a signed root before anything they hold is trusted or cached
-//   (§5.5 "Tiles are untrusted"). Every tile used is checked, not only the right edge: each full tile's
+//   (tlog.TileHashReader). Every tile used is checked, not only the right edge: each full tile's
 //   perfect-subtree hash must equal its entry in the tile one level up, recursively, until the right-edge
 //   partial tiles, which must hash to the signed root (verifyTreeHashFromTiles). golang/mod's
 //   tileHashReader.ReadHashes leaves some full tiles unchecked; this client does not.
-// - A consistency proof is built from tiles of the newer tree (§5.5, tlog.ProveTree) and verified against
+// - A consistency proof is built from tiles of the newer tree (golang/mod tlog.ProveTree) and verified against
 //   both signed roots (RFC 9162 §2.1.4.2). When the tiles authenticate against the newer root and the proof
 //   still fails, the two heads cannot both be true: that is a fork, reported as INCONSISTENT_TREE with the
 //   evidence (both notes, the proof, the tiles). Tiles that do not authenticate are a bad server or cache,
@@ -55,12 +55,12 @@ import {
 } from '../tlog/tile.js';
 import { decodeDataTile, parseRecord, recordLeafHash } from './record.js';
 
-/** The verifier key of sum.golang.org (golang/go src/cmd/go/internal/modfetch/key.go; spec §2.2). */
+/** The verifier key of sum.golang.org (golang/go src/cmd/go/internal/modfetch/key.go). */
 export const SUMDB_VERIFIER_KEY = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
-/** The origin (first) line of every Go checksum database tree note (golang/mod tlog.FormatTree; §2.2). */
+/** The origin (first) line of every Go checksum database tree note (golang/mod tlog.FormatTree). */
 export const SUMDB_ORIGIN = 'go.sum database tree';
 export const SUMDB_URL = 'https://sum.golang.org';
-/** The height in Go sumdb tile paths: `tile/8/…` (§5.2). */
+/** The height in Go sumdb tile paths: `tile/8/…` (golang.org/design/25530-sumdb "Checksum Database"). */
 export const SUMDB_TILE_HEIGHT = 8;
 
 const FULL_TILE_BYTES = TILE_WIDTH * HASH_SIZE;
@@ -68,7 +68,7 @@ const FULL_TILE_BYTES = TILE_WIDTH * HASH_SIZE;
 // ---------------------------------------------------------------------------------------------------
 // Paths.
 
-/** The Go sumdb path of a tile (§5.2): `tile/8/<L>/<N>[.p/<W>]`, or `tile/8/data/<N>[.p/<W>]` for entries. */
+/** The Go sumdb path of a tile (tlog.Tile.Path): `tile/8/<L>/<N>[.p/<W>]`, or `tile/8/data/<N>[.p/<W>]` for entries. */
 export function sumdbTilePath(tile: TileRef): string {
   const path = tilePath(tile); // tile/<L>/… or tile/entries/…
   return tile.level === 'entries'
@@ -87,13 +87,13 @@ export function parseSumdbTilePath(path: string): TileRef {
 }
 
 /**
- * Go module.EscapePath / EscapeVersion (golang/mod module/module.go; §5.3): an upper-case letter X is
+ * Go module.EscapePath / EscapeVersion (golang/mod module/module.go): an upper-case letter X is
  * written "!x". Strings holding "!" or non-ASCII characters cannot be escaped (Go: "internal error").
  */
 export function escapeModulePath(path: string): string {
   // eslint-disable-next-line no-control-regex
   if (/[!\u0000-\u001f\u007f-\uffff]/.test(path)) {
-    throw new UsageError(`${JSON.stringify(path)} cannot be escaped: it contains "!", a control or a non-ASCII character`, 'INVALID_MODULE');
+    throw new UsageError('INVALID_MODULE', `${JSON.stringify(path)} cannot be escaped: it contains "!", a control or a non-ASCII character`);
   }
   return path.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
 }
@@ -105,9 +105,9 @@ const MODULE_VERSION = /^v[0-9A-Za-z\-.+_~]+$/;
 
 function lookupPath(modulePath: string, version: string): string {
   if (!MODULE_PATH.test(modulePath) || modulePath.split('/').some((element) => element === '.' || element === '..')) {
-    throw new UsageError(`${JSON.stringify(modulePath)} is not a module path`, 'INVALID_MODULE');
+    throw new UsageError('INVALID_MODULE', `${JSON.stringify(modulePath)} is not a module path`);
   }
-  if (!MODULE_VERSION.test(version)) throw new UsageError(`${JSON.stringify(version)} is not a module version`, 'INVALID_MODULE');
+  if (!MODULE_VERSION.test(version)) throw new UsageError('INVALID_MODULE', `${JSON.stringify(version)} is not a module version`);
   return `lookup/${escapeModulePath(modulePath)}@${escapeModulePath(version)}`;
 }
 
@@ -327,12 +327,12 @@ export class SumdbClient {
     try {
       url = new URL(base);
     } catch {
-      throw new UsageError(`${JSON.stringify(base)} is not a URL`, 'INVALID_URL');
+      throw new UsageError('INVALID_URL', `${JSON.stringify(base)} is not a URL`);
     }
     // file: only with an injected fetch that knows how to read it (gocache.ts: the go command's cache).
     const fileWithFetch = url.protocol === 'file:' && options.fetch !== undefined;
-    if (url.protocol !== 'https:' && url.protocol !== 'http:' && !fileWithFetch) throw new UsageError(`${base}: only http(s) URLs are supported`, 'INVALID_URL');
-    if (url.search !== '' || url.hash !== '') throw new UsageError(`${base}: a sumdb base URL has no query or fragment`, 'INVALID_URL');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:' && !fileWithFetch) throw new UsageError('INVALID_URL', `${base}: only http(s) URLs are supported`);
+    if (url.search !== '' || url.hash !== '') throw new UsageError('INVALID_URL', `${base}: a sumdb base URL has no query or fragment`);
     this.baseUrl = url.href.replace(/\/+$/, '') + '/';
     this.origin = options.origin ?? SUMDB_ORIGIN;
     this.verifierKey = options.verifierKey ?? SUMDB_VERIFIER_KEY;
@@ -356,7 +356,7 @@ export class SumdbClient {
   // -------------------------------------------------------------------------------------------------
   // Tree heads.
 
-  /** Opens a signed tree note of this database: signature by the verifier key, origin line (§2.2). */
+  /** Opens a signed tree note of this database: signature by the verifier key, origin line (tlog.ParseTree). */
   openCheckpoint(message: string | Uint8Array): SignedCheckpoint {
     const text = typeof message === 'string' ? message : decodeUtf8(message, 'MALFORMED_NOTE');
     const signed = openCheckpoint(text, [this.verifier], this.origin);
@@ -364,7 +364,7 @@ export class SumdbClient {
     return signed;
   }
 
-  /** GET /latest: the current signed tree head, verified (spec §4.3). */
+  /** GET /latest: the current signed tree head, verified (golang.org/design/25530-sumdb "Checksum Database"). */
   async latest(): Promise<SignedCheckpoint> {
     const body = await this.get('latest', this.maxLatestBytes);
     return this.openCheckpoint(body);
@@ -386,7 +386,7 @@ export class SumdbClient {
 
   /**
    * Checks hash tiles of `checkpoint`'s tree (keyed by Go sumdb path) against its root, the way a correct
-   * TileHashReader must (§5.5): every full tile's perfect-subtree hash must equal its entry in the parent
+   * TileHashReader must (tlog/tile.go): every full tile's perfect-subtree hash must equal its entry in the parent
    * tile, recursively, up to the right-edge partial tiles, which must produce the root. Parent and edge
    * tiles missing from `tiles` are read (cache first). Returns every tile checked, `tiles` included.
    * Throws VerificationError TILE_ROOT_MISMATCH or TILE_HASH_MISMATCH when they do not authenticate
@@ -417,7 +417,7 @@ export class SumdbClient {
   async readDataTile(head: SignedCheckpoint, index: bigint): Promise<string[]> {
     const { checkpoint } = this.reopen(head);
     if (index < 0n || index * BigInt(TILE_WIDTH) >= checkpoint.size) {
-      throw new UsageError(`data tile ${index} is not in the tree of size ${checkpoint.size}`, 'TILE_NOT_IN_TREE');
+      throw new UsageError('TILE_NOT_IN_TREE', `data tile ${index} is not in the tree of size ${checkpoint.size}`);
     }
     const hashRef = tileForHash(checkpoint.size, 0, index * BigInt(TILE_WIDTH));
     const { set } = await this.authenticatedTiles(checkpoint, [hashRef], () => undefined);
@@ -449,7 +449,7 @@ export class SumdbClient {
    * (tlog-tiles: partials may be deleted); `width` says how many records the bytes hold.
    */
   async fetchDataTile(ref: TileRef): Promise<{ body: Uint8Array; width: number }> {
-    if (ref.level !== 'entries') throw new UsageError(`${sumdbTilePath(ref)} is not a data tile`, 'NOT_A_DATA_TILE');
+    if (ref.level !== 'entries') throw new UsageError('NOT_A_DATA_TILE', `${sumdbTilePath(ref)} is not a data tile`);
     const path = sumdbTilePath(ref);
     let body = await this.get(path, this.maxDataTileBytes, { notFoundOk: ref.width < TILE_WIDTH });
     let width = ref.width;
@@ -468,7 +468,7 @@ export class SumdbClient {
   // Proofs.
 
   /**
-   * Proves that `next` extends `old` (§4.3): builds PROOF(old.size, D[0:next.size]) from authenticated
+   * Proves that `next` extends `old`: builds PROOF(old.size, D[0:next.size]) from authenticated
    * tiles of next's tree and verifies it against both roots (RFC 9162 §2.1.4.2).
    *
    * - next.size < old.size: EnvironmentError OLDER_HEAD (a lagging cache or CDN; not evidence: skip).
@@ -487,7 +487,7 @@ export class SumdbClient {
     const b = headOf(next).checkpoint;
     for (const c of [a, b]) {
       if (c.origin !== this.origin) {
-        throw new UsageError(`checkpoint origin ${JSON.stringify(c.origin)} is not ${JSON.stringify(this.origin)}`, 'ORIGIN_MISMATCH');
+        throw new UsageError('ORIGIN_MISMATCH', `checkpoint origin ${JSON.stringify(c.origin)} is not ${JSON.stringify(this.origin)}`);
       }
     }
     // Only a head signed with our key may vouch for tiles we keep; a signed head must verify.
@@ -536,7 +536,7 @@ export class SumdbClient {
   }
 
   /**
-   * GET /lookup/<path>@<version> (§5.3): the record of a module version, its signed tree head verified,
+   * GET /lookup/<path>@<version> (sumdb/server.go): the record of a module version, its signed tree head verified,
    * and the record's inclusion in that tree proven from authenticated tiles (leaf hash SHA-256(0x00 ||
    * text)). A `/go.mod` suffix on the version is dropped, as the go command does. A record that the tree
    * does not hold is VerificationError INCLUSION_PROOF_FAILED; an unknown module version is
@@ -671,7 +671,7 @@ export class SumdbClient {
     const opened = this.openCheckpoint(head.message);
     const c = opened.checkpoint;
     if (c.size !== head.checkpoint.size || !bytesEqual(c.rootHash, head.checkpoint.rootHash)) {
-      throw new UsageError('the signed checkpoint given does not match its own note', 'CHECKPOINT_MISMATCH');
+      throw new UsageError('CHECKPOINT_MISMATCH', 'the signed checkpoint given does not match its own note');
     }
     return opened;
   }
@@ -818,7 +818,7 @@ function parentTile(size: bigint, ref: TileRef): TileRef {
 
 /** `ref` must be a hash tile of tree `size` at exactly the width that tree gives it. */
 function checkTileOfTree(size: bigint, ref: TileRef): TileRef {
-  if (ref.level === 'entries') throw new UsageError(`${sumdbTilePath(ref)} is a data tile, not a hash tile`, 'NOT_A_HASH_TILE');
+  if (ref.level === 'entries') throw new UsageError('NOT_A_HASH_TILE', `${sumdbTilePath(ref)} is a data tile, not a hash tile`);
   let inTree: TileRef | undefined;
   try {
     inTree = tileForHash(size, ref.level, ref.index * BigInt(TILE_WIDTH));
@@ -826,7 +826,7 @@ function checkTileOfTree(size: bigint, ref: TileRef): TileRef {
     inTree = undefined;
   }
   if (!inTree || inTree.width !== ref.width) {
-    throw new UsageError(`${sumdbTilePath(ref)} is not a tile of the tree of size ${size}`, 'TILE_NOT_IN_TREE');
+    throw new UsageError('TILE_NOT_IN_TREE', `${sumdbTilePath(ref)} is not a tile of the tree of size ${size}`);
   }
   return ref;
 }
@@ -878,18 +878,18 @@ async function readBounded(response: Response, url: string, maxBytes: number): P
 
 function nonNegative(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0) throw new UsageError(`${name} must be a non-negative number, not ${v}`, 'INVALID_OPTION');
+  if (!Number.isFinite(v) || v < 0) throw new UsageError('INVALID_OPTION', `${name} must be a non-negative number, not ${v}`);
   return v;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   const v = nonNegative(value, fallback, name);
-  if (v === 0) throw new UsageError(`${name} must be positive`, 'INVALID_OPTION');
+  if (v === 0) throw new UsageError('INVALID_OPTION', `${name} must be positive`);
   return v;
 }
 
 function nonNegativeInteger(value: number | undefined, fallback: number, name: string): number {
   const v = nonNegative(value, fallback, name);
-  if (!Number.isInteger(v)) throw new UsageError(`${name} must be an integer, not ${v}`, 'INVALID_OPTION');
+  if (!Number.isInteger(v)) throw new UsageError('INVALID_OPTION', `${name} must be an integer, not ${v}`);
   return v;
 }

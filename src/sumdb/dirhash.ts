@@ -1,4 +1,4 @@
-// Go `h1:` directory hashes (golang/mod sumdb/dirhash/hash.go `Hash1`; docs/tlog-specs.md §7).
+// Go `h1:` directory hashes (golang/mod sumdb/dirhash/hash.go `Hash1`).
 //
 //   files   = sort.Strings(copy(names))         byte-wise order of the UTF-8 names
 //   reject any name containing "\n"

@@ -56,14 +56,14 @@ export const DEFAULT_LOCATE_WINDOW = 4096;
 export async function locateRecord(client: SumdbClient, head: SignedCheckpoint, text: string, options: LocateOptions): Promise<LocateResult> {
   const window = options.window ?? DEFAULT_LOCATE_WINDOW;
   const batch = options.batch ?? 16;
-  if (!Number.isSafeInteger(window) || window < 0) throw new UsageError(`the search window must be a non-negative integer, not ${window}`, 'INVALID_OPTION');
-  if (!Number.isSafeInteger(batch) || batch < 1) throw new UsageError(`the tile batch must be a positive integer, not ${batch}`, 'INVALID_OPTION');
+  if (!Number.isSafeInteger(window) || window < 0) throw new UsageError('INVALID_OPTION', `the search window must be a non-negative integer, not ${window}`);
+  if (!Number.isSafeInteger(batch) || batch < 1) throw new UsageError('INVALID_OPTION', `the tile batch must be a positive integer, not ${batch}`);
   const leaf = recordLeafHash(text);
   // The head must be signed by the database's key: re-open its note (this also lets it vouch for tiles).
   const signed = client.openCheckpoint(head.message);
   const { checkpoint } = signed;
   const size = checkpoint.size;
-  if (options.near < 0n || options.near >= size) throw new UsageError(`record ${options.near} is not in the tree of size ${size}`, 'TILE_NOT_IN_TREE');
+  if (options.near < 0n || options.near >= size) throw new UsageError('TILE_NOT_IN_TREE', `record ${options.near} is not in the tree of size ${size}`);
   const from = options.near > BigInt(window) ? options.near - BigInt(window) : 0n;
   const to = options.near + BigInt(window) + 1n < size ? options.near + BigInt(window) + 1n : size;
   const width = BigInt(TILE_WIDTH);

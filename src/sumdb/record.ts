@@ -1,5 +1,5 @@
-// Go checksum database records (docs/tlog-specs.md §5.2-§5.4; golang/mod sumdb/tlog/note.go FormatRecord,
-// ParseRecord, isValidRecordText; sumdb/server.go).
+// Go checksum database records (golang.org/design/25530-sumdb "Checksum Database"; golang/mod
+// sumdb/tlog/note.go FormatRecord, ParseRecord, isValidRecordText; sumdb/server.go).
 //
 // A record (one tlog leaf) is the text of the go.sum lines for one module version:
 //

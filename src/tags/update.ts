@@ -138,15 +138,15 @@ export function repositoryUrlToRecord(url: string): string {
   const shown = JSON.stringify(redacted.slice(0, 200));
   const problem = recordValueProblem(url);
   if (problem || /\s/.test(url)) {
-    throw new UsageError(`repository URL ${shown} ${problem ?? 'contains white space'}; pass --remote URL`, 'BAD_REPOSITORY_URL');
+    throw new UsageError('BAD_REPOSITORY_URL', `repository URL ${shown} ${problem ?? 'contains white space'}; pass --remote URL`);
   }
   // Refuse rather than guess where a parser might see a password that these rules do not: an "@" left
   // anywhere, or an authority that is not host[:port] (e.g. "user:pa#ss@host" ends it at the "#").
   const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#\\]*)/.exec(redacted)?.[1];
   if (redacted.includes('@') || (authority !== undefined && !/^(?:\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?$/.test(authority))) {
     throw new UsageError(
-      'the repository URL has an "@" or a host that is not host[:port], where a password may hide (not shown); pass --remote with a plain URL',
       'BAD_REPOSITORY_URL',
+      'the repository URL has an "@" or a host that is not host[:port], where a password may hide (not shown); pass --remote with a plain URL',
     );
   }
   return redacted;

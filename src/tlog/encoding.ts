@@ -1,5 +1,5 @@
 // Byte and text helpers shared by the tlog formats. Pure: no I/O.
-import { FormatError } from '../errors.js';
+import { type ErrorCode, FormatError } from '../errors.js';
 
 const textEncoder = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -9,7 +9,7 @@ export function utf8(text: string): Uint8Array {
 }
 
 /** Decodes UTF-8, rejecting invalid sequences (Go's utf8.Valid rules). */
-export function decodeUtf8(bytes: Uint8Array, code = 'MALFORMED_TEXT'): string {
+export function decodeUtf8(bytes: Uint8Array, code: ErrorCode = 'MALFORMED_TEXT'): string {
   try {
     return strictUtf8.decode(bytes);
   } catch (error) {
@@ -39,7 +39,7 @@ function isPaddedBase64(text: string): boolean {
  * silently skip invalid characters, so the alphabet, padding and a canonical round trip are checked.
  * Linear in the length, and refused beyond `maxLength` characters.
  */
-export function decodeBase64(text: string, code = 'MALFORMED_BASE64', what = 'base64', maxLength = MAX_BASE64_LENGTH): Uint8Array {
+export function decodeBase64(text: string, code: ErrorCode = 'MALFORMED_BASE64', what = 'base64', maxLength = MAX_BASE64_LENGTH): Uint8Array {
   if (text.length > maxLength) {
     throw new FormatError(code, `${what} is longer than the ${maxLength} characters accepted`);
   }
@@ -63,7 +63,7 @@ export function encodeHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-export function decodeHex(text: string, code = 'MALFORMED_HEX', what = 'hex'): Uint8Array {
+export function decodeHex(text: string, code: ErrorCode = 'MALFORMED_HEX', what = 'hex'): Uint8Array {
   if (!/^(?:[0-9a-f]{2})*$/.test(text)) {
     throw new FormatError(code, `${what} is not lowercase hex`);
   }
@@ -89,7 +89,7 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Canonical decimal of a non-negative integer: no sign, no leading zeros ("0" for zero). */
-export function parseCanonicalUint(text: string, max: bigint, code: string, what: string): bigint {
+export function parseCanonicalUint(text: string, max: bigint, code: ErrorCode, what: string): bigint {
   if (!/^(?:0|[1-9][0-9]*)$/.test(text) || text.length > 20) {
     throw new FormatError(code, `${what} ${JSON.stringify(text)} is not a canonical decimal number`);
   }

@@ -2,7 +2,7 @@
 // NewVerifier, NewSigner). Ed25519 through node:crypto; @noble/ed25519 cross-checks it in the tests.
 import { createPrivateKey, createPublicKey, randomBytes, sign as edSign, verify as edVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { FormatError, VerificationError } from '../errors.js';
+import { type ErrorCode, FormatError, VerificationError } from '../errors.js';
 import { concatBytes, decodeBase64, decodeUtf8, encodeBase64, utf8 } from './encoding.js';
 import { sha256 } from './sha256.js';
 
@@ -228,7 +228,7 @@ export function noteSigner(skey: string | SignerKey): Signer {
 
 const EM_DASH_SPACE = '\u2014 ';
 
-function checkNoteCharacters(message: string, code: string): void {
+function checkNoteCharacters(message: string, code: ErrorCode): void {
   // Go note.Open: reject ASCII control characters other than newline.
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0009\u000b-\u001f]/.test(message)) {

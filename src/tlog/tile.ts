@@ -183,7 +183,7 @@ export function tileForNode(size: bigint, node: NodeRef): { tile: TileRef; offse
 /** Source of tile contents (decoded hashes), e.g. files on disk or tiles fetched over HTTP. */
 export type HashTileSource = (tile: TileRef) => Hash[];
 
-/** A NodeReader over tiles of tree `size`: node(ℓ, k) per tlog-tiles (docs/tlog-specs.md §5.5). */
+/** A NodeReader over tiles of tree `size`: node(ℓ, k) per c2sp.org/tlog-tiles "Merkle Tree". */
 export function tileNodeReader(size: bigint, source: HashTileSource): (node: NodeRef) => Hash {
   return (node) => {
     const { tile, offset, count } = tileForNode(size, node);

@@ -108,10 +108,10 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
   const concurrency = positiveInteger(options.concurrency ?? 8, '--concurrency');
   const graceDays = options.tagGraceDays ?? 14;
   const commitMs = (options.commitSeconds ?? 5) * 1000;
-  if (!Number.isFinite(commitMs) || commitMs < 0) throw new UsageError('--commit-seconds must be a non-negative number', 'BAD_OPTION');
-  if (!Number.isFinite(graceDays) || graceDays < 0) throw new UsageError('--tag-grace-days must be a non-negative number', 'BAD_OPTION');
-  if (options.from !== undefined && options.from < 0n) throw new UsageError('--from must be a record number (>= 0)', 'BAD_OPTION');
-  if (options.to !== undefined && options.to < 0n) throw new UsageError('--to must be a tree size (>= 0)', 'BAD_OPTION');
+  if (!Number.isFinite(commitMs) || commitMs < 0) throw new UsageError('BAD_OPTION', '--commit-seconds must be a non-negative number');
+  if (!Number.isFinite(graceDays) || graceDays < 0) throw new UsageError('BAD_OPTION', '--tag-grace-days must be a non-negative number');
+  if (options.from !== undefined && options.from < 0n) throw new UsageError('BAD_OPTION', '--from must be a record number (>= 0)');
+  if (options.to !== undefined && options.to < 0n) throw new UsageError('BAD_OPTION', '--to must be a tree size (>= 0)');
   const { client, log, signer } = options;
 
   const state = await ScanState.open(options.stateDir, client.verifierKey);
@@ -119,8 +119,8 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     let position: ScanPosition | undefined = state.position;
     if (position && options.from !== undefined && options.from !== position.start) {
       throw new UsageError(
-        `this scan started at record ${position.start} and is at ${position.position}; --from ${options.from} would ${options.from < position.position ? 'go back' : 'leave a gap'} (use another --state to scan another range)`,
         'SCAN_FROM_MISMATCH',
+        `this scan started at record ${position.start} and is at ${position.position}; --from ${options.from} would ${options.from < position.position ? 'go back' : 'leave a gap'} (use another --state to scan another range)`,
       );
     }
     // Validate everything before writing anything: the head, its consistency with the last one scanned.
@@ -129,8 +129,8 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     if (position && position.treeSize > 0n) {
       await client.proveConsistency({ origin: client.origin, size: position.treeSize, rootHash: decodeRoot(position.treeRoot), extensions: [] }, head);
     }
-    if (options.to !== undefined && options.to > size) throw new UsageError(`--to ${options.to} is beyond the database's signed tree head (size ${size})`, 'BAD_OPTION');
-    if (options.from !== undefined && options.from > size) throw new UsageError(`--from ${options.from} is beyond the database's signed tree head (size ${size})`, 'BAD_OPTION');
+    if (options.to !== undefined && options.to > size) throw new UsageError('BAD_OPTION', `--to ${options.to} is beyond the database's signed tree head (size ${size})`);
+    if (options.from !== undefined && options.from > size) throw new UsageError('BAD_OPTION', `--from ${options.from} is beyond the database's signed tree head (size ${size})`);
     const view = await readLogView(log);
     if (!position) position = await state.initialize(options.from ?? 0n);
     const startPosition = position.position;
@@ -422,7 +422,7 @@ function minBig(a: bigint, b: bigint): bigint {
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`${name} must be a positive integer`, 'BAD_OPTION');
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError('BAD_OPTION', `${name} must be a positive integer`);
   return value;
 }
 

@@ -69,7 +69,7 @@ export class ScanState {
   static async open(stateDir: string, verifierKey: string): Promise<ScanState> {
     const dir = ScanState.folder(stateDir, verifierKey);
     const info = await stat(stateDir).catch(() => undefined);
-    if (info && !info.isDirectory()) throw new UsageError(`--state ${stateDir} is not a folder`, 'STATE_NOT_A_FOLDER');
+    if (info && !info.isDirectory()) throw new UsageError('STATE_NOT_A_FOLDER', `--state ${stateDir} is not a folder`);
     const { mkdir } = await import('node:fs/promises');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const lock = await acquireLock(path.join(dir, LOCK_FILE), 5_000);

@@ -1,6 +1,6 @@
 // A Go checksum database for tests: a log built with our tlog code (TileBuilder for the tiles, MemoryTree
 // as a cross-check, formatCheckpoint + signNote for the tree note), served over loopback HTTP in the Go
-// sumdb layout (docs/tlog-specs.md §5.2-§5.3, golang/mod sumdb/server.go):
+// sumdb layout (golang.org/design/25530-sumdb "Checksum Database", golang/mod sumdb/server.go):
 //
 //   /latest                                    signed tree note
 //   /lookup/<escaped path>@<escaped version>   `<id>\n<text>\n` + signed tree note (404 if unknown,

@@ -42,13 +42,13 @@ export const bootstrapCommand: CommandModule = {
     assertNoKeyInEnvironment();
     const { UsageError } = await import('../../errors.js');
     const fromC = args.root === 'c';
-    if (!fromC && (args.cc !== undefined || args.acceptBranchHead)) throw new UsageError('--cc and --accept-branch-head are for --root c', 'BAD_ARGUMENTS');
+    if (!fromC && (args.cc !== undefined || args.acceptBranchHead)) throw new UsageError('BAD_ARGUMENTS', '--cc and --accept-branch-head are for --root c');
     const tagLog = await openVerifiedTagLog(args.log, args.vkey);
     if (args.dryRun) {
       // Go 1.4 from C starts the chain at go1.4 (its branch head is checked when it is built).
       const rootVersion = fromC ? 'go1.4' : await gorootVersion(args.root);
       const minor = /^go1\.([0-9]+)/.exec(rootVersion);
-      if (!minor) throw new UsageError(`the root toolchain ${args.root} has version ${rootVersion}, not go1.N`, 'BAD_BOOTSTRAP');
+      if (!minor) throw new UsageError('BAD_BOOTSTRAP', `the root toolchain ${args.root} has version ${rootVersion}, not go1.N`);
       const steps = await planBootstrapChain(args.release, Number(minor[1]), args.goRepo);
       const chain = [];
       for (const version of steps) {

@@ -38,8 +38,8 @@ export const checkCommand: CommandModule = {
         return;
       }
     }
-    if (args.downloadInto !== undefined && !args.download?.length) throw new UsageError('--download-into is the --download cache: add --download', 'USAGE');
-    if (files.length === 0 && !args.download?.length) throw new UsageError('name toolchain zips, or pass --gomodcache or --download', 'NO_FILES');
+    if (args.downloadInto !== undefined && !args.download?.length) throw new UsageError('USAGE', '--download-into is the --download cache: add --download');
+    if (files.length === 0 && !args.download?.length) throw new UsageError('NO_FILES', 'name toolchain zips, or pass --gomodcache or --download');
     const { reader, checkpoint, records } = await openVerifiedRecords(args.log, args.vkey);
     const downloads: Array<{ spec: string; outcome: import('../../build/published.js').DownloadOutcome }> = [];
     if (args.download?.length) {
@@ -63,7 +63,7 @@ export const checkCommand: CommandModule = {
         try {
           targetOfModuleVersion(version);
         } catch {
-          throw new UsageError(`--download ${JSON.stringify(spec)}: want golang.org/toolchain@v0.0.1-goX.GOOS-GOARCH or "rebuilt"`, 'USAGE');
+          throw new UsageError('USAGE', `--download ${JSON.stringify(spec)}: want golang.org/toolchain@v0.0.1-goX.GOOS-GOARCH or "rebuilt"`);
         }
         versions.add(version);
       }

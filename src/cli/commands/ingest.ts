@@ -57,14 +57,14 @@ export const ingestCommand: CommandModule = {
     const { chooseSumdbRoute, existingFolder, goEnvReader } = await import('../evidence.js');
     // Validate everything before acting.
     const results = args.results ?? [];
-    if (args.recheck !== undefined && results.length > 0) throw new UsageError('give build result files or --recheck, not both', 'USAGE');
-    if (args.recheck === undefined && results.length === 0) throw new UsageError('name build result files, or --recheck INDEX|all', 'NO_RESULTS');
+    if (args.recheck !== undefined && results.length > 0) throw new UsageError('USAGE', 'give build result files or --recheck, not both');
+    if (args.recheck === undefined && results.length === 0) throw new UsageError('NO_RESULTS', 'name build result files, or --recheck INDEX|all');
     const selection = args.recheck !== undefined ? parseRecheckSelection(args.recheck) : undefined;
     if (args.offline && (args.goDownload || args.sumdbViaGoproxy || args.sumdbUrl !== undefined)) {
-      throw new UsageError('--offline consults nothing over the network: drop --go-download, --sumdb-via-goproxy and --sumdb-url (or --offline)', 'USAGE');
+      throw new UsageError('USAGE', '--offline consults nothing over the network: drop --go-download, --sumdb-via-goproxy and --sumdb-url (or --offline)');
     }
-    if (!Number.isSafeInteger(args.locateWindow) || args.locateWindow < 0) throw new UsageError(`--locate-window ${args.locateWindow}: want a non-negative integer`, 'USAGE');
-    if (args.gomodcache !== undefined && !args.goDownload) throw new UsageError('--gomodcache is the --go-download cache: add --go-download (to read a cache for sumdb, use --sumdb-from-gomodcache DIR)', 'USAGE');
+    if (!Number.isSafeInteger(args.locateWindow) || args.locateWindow < 0) throw new UsageError('USAGE', `--locate-window ${args.locateWindow}: want a non-negative integer`);
+    if (args.gomodcache !== undefined && !args.goDownload) throw new UsageError('USAGE', '--gomodcache is the --go-download cache: add --go-download (to read a cache for sumdb, use --sumdb-from-gomodcache DIR)');
     if (args.gomodcache !== undefined) await existingFolder(args.gomodcache, '--gomodcache');
     const logDir = await resolveLogFolder(args.log, 'witness ingest');
     const log = await WitnessLog.open(logDir);

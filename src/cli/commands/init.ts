@@ -25,20 +25,20 @@ export const initCommand: CommandModule = {
     const { WitnessLog } = await import('../../log/log.js');
     const { verifierKeyOf } = await import('../../tlog/note.js');
     const dir = args.log ?? DEFAULT_LOG_DIR;
-    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(dir)) throw new UsageError(`witness init creates a log folder, not a URL: --log ${dir}`, 'LOG_URL_NOT_ALLOWED');
-    if (args.generateKey && !args.key) throw new UsageError('--generate-key needs --key FILE to write the new key to', 'KEY_REQUIRED');
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(dir)) throw new UsageError('LOG_URL_NOT_ALLOWED', `witness init creates a log folder, not a URL: --log ${dir}`);
+    if (args.generateKey && !args.key) throw new UsageError('KEY_REQUIRED', '--generate-key needs --key FILE to write the new key to');
     // Refuse a folder that already holds something before a key file is written.
     await WitnessLog.assertNewLogFolder(dir);
     const repository = await repositoryRoot(dir);
     let signerKey;
     if (args.generateKey) {
-      if (!args.key) throw new UsageError('--generate-key needs --key FILE to write the new key to');
+      if (!args.key) throw new UsageError('USAGE', '--generate-key needs --key FILE to write the new key to');
       signerKey = (await generateSignerKeyFile(args.key, args.origin, repository)).signerKey;
     } else {
       signerKey = await loadSignerKey({ file: args.key, forbiddenRepository: repository });
     }
     if (signerKey.name !== args.origin) {
-      throw new UsageError(`the key is named ${signerKey.name}, but --origin is ${args.origin}; a log's key name is its origin`, 'KEY_NAME_MISMATCH');
+      throw new UsageError('KEY_NAME_MISMATCH', `the key is named ${signerKey.name}, but --origin is ${args.origin}; a log's key name is its origin`);
     }
     const { log, commit } = await WitnessLog.init(dir, signerKey);
     const vkey = verifierKeyOf(signerKey);

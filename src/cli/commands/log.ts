@@ -25,7 +25,7 @@ export const logCommand: CommandModule = {
     const { LogReader } = await import('../../log/reader.js');
     const { parseRecord } = await import('../../log/record.js');
     if (!Number.isSafeInteger(args.from) || args.from < 0 || !Number.isSafeInteger(args.limit) || args.limit < 0) {
-      throw new UsageError('--from and --limit take whole numbers >= 0');
+      throw new UsageError('USAGE', '--from and --limit take whole numbers >= 0');
     }
     const location = await resolveLogLocation(args.log);
     const verifierKey = await resolveVerifierKey(args.vkey, location);

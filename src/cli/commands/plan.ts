@@ -36,7 +36,7 @@ export const planCommand: CommandModule = {
     const { UsageError } = await import('../../errors.js');
     const fixed = args.target?.map(parseTarget) ?? FIRST_CLASS_TARGETS;
     if (args.json && args.limit !== undefined && args.limit > MATRIX_JOBS) {
-      throw new UsageError(`--limit ${args.limit}: a GitHub Actions matrix holds at most ${MATRIX_JOBS} jobs; run plan again for the rest`, 'BAD_LIMIT');
+      throw new UsageError('BAD_LIMIT', `--limit ${args.limit}: a GitHub Actions matrix holds at most ${MATRIX_JOBS} jobs; run plan again for the rest`);
     }
     const limit = args.limit ?? (args.json ? MATRIX_JOBS : undefined);
     const plan = await planBuilds(records, {

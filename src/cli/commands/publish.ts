@@ -36,9 +36,9 @@ export const publishCommand: CommandModule = {
     let github: { owner: string; repo: string } | undefined;
     if (args.github !== undefined) {
       const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(args.github);
-      if (!match) throw new UsageError(`--github ${JSON.stringify(args.github)} is not OWNER/REPO`, 'BAD_GITHUB_REPO');
+      if (!match) throw new UsageError('BAD_GITHUB_REPO', `--github ${JSON.stringify(args.github)} is not OWNER/REPO`);
       github = { owner: match[1]!, repo: match[2]! };
-      if (!process.env.GITHUB_TOKEN) throw new UsageError('--github needs a token in the GITHUB_TOKEN environment variable', 'TOKEN_REQUIRED');
+      if (!process.env.GITHUB_TOKEN) throw new UsageError('TOKEN_REQUIRED', '--github needs a token in the GITHUB_TOKEN environment variable');
     }
     const verifierKey = await resolveVerifierKey(args.vkey, location);
     const { publishSite } = await import('../../publish/site.js');

@@ -16,7 +16,7 @@ interface ServeArgs {
 export function parseListenAddress(text: string): { host: string; port: number } {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):([0-9]{1,5})$/.exec(text);
   const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65_535) throw new UsageError(`--listen ${JSON.stringify(text)}: want HOST:PORT, e.g. 127.0.0.1:7380 or [::1]:7380`, 'BAD_LISTEN_ADDRESS');
+  if (!match || port > 65_535) throw new UsageError('BAD_LISTEN_ADDRESS', `--listen ${JSON.stringify(text)}: want HOST:PORT, e.g. 127.0.0.1:7380 or [::1]:7380`);
   return { host: (match[1] ?? match[2])!, port };
 }
 
@@ -42,7 +42,7 @@ export const serveCommand: CommandModule = {
     const { cosignatureSigner, cosignatureVerifierKey } = await import('../../tlog/cosignature.js');
     const { COSIGNER_KEY_ENV, loadSignerKey } = await import('../../keyfile.js');
 
-    if (!Number.isInteger(args.bodyLimit) || args.bodyLimit < 256) throw new UsageError('--body-limit must be an integer of at least 256 bytes');
+    if (!Number.isInteger(args.bodyLimit) || args.bodyLimit < 256) throw new UsageError('USAGE', '--body-limit must be an integer of at least 256 bytes');
     const listen = parseListenAddress(args.listen);
     const text = await readFile(args.logs, 'utf8').catch((error: Error) => {
       throw new EnvironmentError('LOGS_NOT_READABLE', `cannot read the log list ${args.logs}: ${error.message}`);
@@ -52,10 +52,10 @@ export const serveCommand: CommandModule = {
       list = parseLogList(text);
     } catch (error) {
       // A bad configuration file is a usage error (exit 2), with the file and line named.
-      if (error instanceof LogListError) throw new UsageError(`${args.logs}: ${error.message}`, error.code);
+      if (error instanceof LogListError) throw new UsageError(error.code, `${args.logs}: ${error.message}`);
       throw error;
     }
-    if (list.logs.length === 0) throw new UsageError(`${args.logs}: no log this witness can verify`, 'NO_LOGS');
+    if (list.logs.length === 0) throw new UsageError('NO_LOGS', `${args.logs}: no log this witness can verify`);
     const cosignerKey = await loadSignerKey({ file: args.cosignerKey, envName: COSIGNER_KEY_ENV, option: '--cosigner-key' });
     const store = await WitnessStateStore.open(args.state ?? defaultStateDir());
     const { saveEvidence } = await import('../../cosign/round.js');

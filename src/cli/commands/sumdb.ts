@@ -84,7 +84,7 @@ export const cosignCommand: CommandModule = {
         ? [(await chooseSumdbRoute({ sumdbFromGomodcache: args.fromGomodcache, ...(args.gopath ? { gopath: args.gopath } : {}), ...(args.sumdbVkey ? { sumdbVkey: args.sumdbVkey } : {}) }, goEnv, { direct: false }))!]
         : []),
     ];
-    for (const route of routes) if (route.client.verifierKey !== routes[0]!.client.verifierKey) throw new UsageError('the sources name different checksum databases (keys): poll one database per round', 'USAGE');
+    for (const route of routes) if (route.client.verifierKey !== routes[0]!.client.verifierKey) throw new UsageError('USAGE', 'the sources name different checksum databases (keys): poll one database per round');
     const logDir = await resolveLogFolder(args.log, 'witness sumdb cosign');
     const repository = await repositoryRoot(logDir);
     // Both keys and the log before the state: a round that cannot sign or record opens nothing for writing.
@@ -170,8 +170,8 @@ export const lookupCommand: CommandModule = {
     const { UsageError } = await import('../../errors.js');
     const { chooseSumdbRoute, goEnvReader } = await import('../evidence.js');
     const at = args.module.lastIndexOf('@');
-    if (at <= 0 || at === args.module.length - 1) throw new UsageError(`${args.module}: want module@version`);
-    if ([args.url !== undefined, args.viaGoproxy, args.fromGomodcache !== undefined].filter(Boolean).length > 1) throw new UsageError('name one source: --url, --via-goproxy or --from-gomodcache', 'USAGE');
+    if (at <= 0 || at === args.module.length - 1) throw new UsageError('USAGE', `${args.module}: want module@version`);
+    if ([args.url !== undefined, args.viaGoproxy, args.fromGomodcache !== undefined].filter(Boolean).length > 1) throw new UsageError('USAGE', 'name one source: --url, --via-goproxy or --from-gomodcache');
     const route = (await chooseSumdbRoute(
       {
         ...(args.url !== undefined ? { sumdbUrl: args.url } : {}),
@@ -240,7 +240,7 @@ const scanCommand: CommandModule = {
     const { alarmKey } = await import('../../toolchains/record.js');
     const number = (value: string | undefined, name: string): bigint | undefined => {
       if (value === undefined) return undefined;
-      if (!/^(0|[1-9][0-9]{0,17})$/.test(value)) throw new UsageError(`${name} must be a non-negative integer, not ${JSON.stringify(value)}`, 'BAD_OPTION');
+      if (!/^(0|[1-9][0-9]{0,17})$/.test(value)) throw new UsageError('BAD_OPTION', `${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
       return BigInt(value);
     };
     const from = number(args.from, '--from');

@@ -4,7 +4,8 @@
 // recomputed root with the signed root. Pure and environment-neutral: no DOM, no node built-ins; the
 // caller supplies the file fetcher (page.ts: window.fetch; tests: files on disk). It is bundled for the
 // browser by scripts/build-verify-bundle.ts, so it must not import src/tlog (node:crypto, Buffer).
-// Byte-exact rules: ../shared/docs/tlog-specs.md §1 (signed note), §2 (checkpoint), §5 (tiles), §6.1.
+// Byte-exact rules: c2sp.org/signed-note "Format", c2sp.org/tlog-checkpoint "Note text", c2sp.org/tlog-tiles
+// "Merkle Tree" and "Log entries", RFC 6962 §2.1 (hashing).
 import * as ed from '@noble/ed25519';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 
@@ -366,7 +367,7 @@ export function nextLevel(level: Uint8Array): Uint8Array {
 /**
  * MTH of a tree of `size` leaves from its tile levels: the perfect subtrees that make up [0, size),
  * largest first, each read from level ⌊ℓ/8⌋ and hashed up ℓ mod 8 levels, folded right to left
- * (tlog-specs §5.5).
+ * (golang/mod tlog.TreeHash over tiles; c2sp.org/tlog-tiles "Merkle Tree").
  */
 export function rootFromLevels(size: number, levels: TileLevels): Uint8Array {
   if (size === 0) return EMPTY_TREE_HASH;

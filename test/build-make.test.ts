@@ -1,0 +1,82 @@
+// The make.bash environment (src/build/make.ts): a scrubbed environment, no key in it, the build user,
+// and exportTree.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import {
+  assertNoKeyInEnvironment,
+  buildUserFor,
+  exportTree,
+  scrubbedEnvironment,
+  BUILD_PATH,
+} from '../src/build/make.js';
+import { prepareSandbox } from '../src/build/sandbox.js';
+import { parseTarget } from '../src/build/target.js';
+import { WitnessError } from '../src/errors.js';
+import { exitCodeOf } from '../src/cli/exit-code.js';
+import { git, tempDir } from './helpers/fixtures.js';
+import { makeGoRepo, runningAsRoot } from './helpers/go-fixture.js';
+
+const AS_ROOT = runningAsRoot();
+/** The build user: a fresh uid per build when root (sandbox.ts allocateBuildUser), else ourselves. */
+const BUILD_USER = AS_ROOT ? /^uid-(19|20)[0-9]{8}$/ : new RegExp(`^uid-${process.getuid?.()}$`);
+
+describe('the make.bash sandbox (make.ts)', () => {
+  test('the build environment is made from scratch: only these variables', () => {
+    const env = scrubbedEnvironment({ home: '/w/home', tmp: '/w/tmp', bootstrap: '/usr/lib/go-1.19', target: parseTarget('linux/arm'), extra: { GOARM: '6' } });
+    assert.deepEqual(env, {
+      HOME: '/w/home',
+      TMPDIR: '/w/tmp',
+      LANG: 'C',
+      PATH: BUILD_PATH,
+      SHELL: '/bin/sh',
+      GOROOT_BOOTSTRAP: '/usr/lib/go-1.19',
+      GOTOOLCHAIN: 'local',
+      GOOS: 'linux',
+      GOARCH: 'arm',
+      GOARM: '6',
+    });
+    assert.deepEqual(Object.keys(scrubbedEnvironment({ home: 'h', tmp: 't', bootstrap: 'b' })).sort(), ['GOROOT_BOOTSTRAP', 'GOTOOLCHAIN', 'HOME', 'LANG', 'PATH', 'SHELL', 'TMPDIR']);
+  });
+
+  test('a signing or cosigner key in the environment stops a build; the build user is a fresh uid when root', () => {
+    assert.doesNotThrow(() => assertNoKeyInEnvironment({ PATH: '/bin', GITHUB_TOKEN: 'x' }));
+    for (const name of ['WITNESS_SIGNING_KEY', 'WITNESS_COSIGNER_KEY']) {
+      assert.throws(() => assertNoKeyInEnvironment({ [name]: '' }), (error: unknown) => error instanceof WitnessError && error.code === 'KEY_IN_BUILD_ENVIRONMENT' && exitCodeOf(error) === 2 && !error.message.includes('PRIVATE'));
+    }
+    const user = buildUserFor(prepareSandbox({ noSandbox: true }));
+    if (AS_ROOT) {
+      assert.ok(user.uid !== undefined && user.uid >= 1_900_000_000 && user.gid === user.uid, `fresh uid: ${JSON.stringify(user)}`);
+      assert.equal(user.name, `uid-${user.uid}`);
+      assert.notEqual(buildUserFor(prepareSandbox({ noSandbox: true })).uid, user.uid, 'each build gets a uid of its own');
+    } else assert.match(user.name, BUILD_USER);
+  });
+
+  test('exportTree writes a tree\'s files without .git, into an empty folder only', async () => {
+    const repo = makeGoRepo({ releases: [{ version: 'go1.21.0' }] });
+    const { tree } = repo.tags.get('go1.21.0')!;
+    const dir = path.join(tempDir(), 'go');
+    await exportTree(repo.dir, tree, dir);
+    assert.equal(existsSync(path.join(dir, '.git')), false);
+    assert.equal(readFileSync(path.join(dir, 'VERSION'), 'utf8').split('\n')[0], 'go1.21.0');
+    assert.equal(readlinkSync(path.join(dir, 'misc/README.link')), '../README.md');
+    assert.equal(statSync(path.join(dir, 'src/make.bash')).mode & 0o100, 0o100);
+    await assert.rejects(exportTree(repo.dir, tree, dir), (error: unknown) => error instanceof WitnessError && error.code === 'WORK_NOT_EMPTY');
+    await assert.rejects(exportTree(repo.dir, 'f'.repeat(40), path.join(tempDir(), 'go')), (error: unknown) => error instanceof WitnessError && error.code === 'EXPORT_FAILED');
+  });
+
+  test('exportTree writes every file of the tree, whatever the tree\'s .gitattributes says', async () => {
+    const repo = tempDir();
+    git(repo, 'init', '-q');
+    writeFileSync(path.join(repo, '.gitattributes'), 'hidden.go export-ignore\nsubst.go export-subst\n');
+    writeFileSync(path.join(repo, 'hidden.go'), 'package hidden\n');
+    writeFileSync(path.join(repo, 'subst.go'), 'package subst // $Format:%H$\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-qm', 'attributes');
+    const dir = path.join(tempDir(), 'out');
+    await exportTree(repo, git(repo, 'rev-parse', 'HEAD^{tree}').trim(), dir);
+    assert.equal(readFileSync(path.join(dir, 'subst.go'), 'utf8'), 'package subst // $Format:%H$\n');
+    assert.deepEqual(readdirSync(dir).sort(), ['.gitattributes', 'hidden.go', 'subst.go']);
+  });
+});
