@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { WitnessError } from '../src/errors.js';
-import { acquireLock } from '../src/log/lock.js';
+import { acquireLock } from '../src/infra/lock.js';
 import { WitnessLog } from '../src/log/log.js';
 import { recordRepoTags, repositoryUrlToRecord } from '../src/tags/update.js';
 import { git, runWitness, tempDir, testRecords, testSignerKey, writeKeyFile } from './helpers/fixtures.js';

@@ -3,7 +3,7 @@
 // default, a given list, or every port `go tool dist list` would print for the release (read from the
 // tag's own src/cmd/dist/build.go: the cgoEnabled map's keys minus the broken map's).
 import { UsageError } from '../errors.js';
-import { git } from '../log/git.js';
+import { git } from '../infra/git.js';
 import type { LogRecord } from '../log/record.js';
 import { tagStateFromRecords } from '../tags/state.js';
 import { toolchainLedgerFromRecords } from '../toolchains/ledger.js';

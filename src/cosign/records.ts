@@ -18,7 +18,7 @@ import type { LogRecord, RecordField } from '../log/record.js';
 import { parseCheckpoint } from '../tlog/checkpoint.js';
 import { decodeBase64, encodeBase64 } from '../tlog/encoding.js';
 import { splitNote } from '../tlog/note.js';
-import { formatTime } from '../tags/record.js';
+import { formatTime } from '../infra/time.js';
 import type { CosignedState } from './state.js';
 import { originHash } from './state.js';
 import type { SplitViewEvidence } from './witness.js';

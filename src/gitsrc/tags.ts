@@ -2,7 +2,7 @@
 // one `cat-file --batch-check` for the peeled objects and trees, whatever the number of tags. (The Go
 // repo is ~400 MB; isomorphic-git was 8-70x slower there, docs/ecosystem.md §1.1.)
 import { EnvironmentError } from '../errors.js';
-import { git, gitText } from '../log/git.js';
+import { git, gitText } from '../infra/git.js';
 import { OBJECT_ID, tagRefProblem } from './refname.js';
 
 export type ObjectType = 'commit' | 'tag' | 'tree' | 'blob';

@@ -20,8 +20,8 @@ import {
   tileCounts,
   tilePath,
 } from '../tlog/tile.js';
-import { TEMP_PREFIX, writeFileAtomic } from './files.js';
-import { type GitLocation, git, gitText, headCommit, locateGit, readObjects, repositoryPath } from './git.js';
+import { TEMP_PREFIX, writeFileAtomic } from '../infra/files.js';
+import { type GitLocation, git, gitText, headCommit, locateGit, readObjects, repositoryPath } from '../infra/git.js';
 import {
   CHECKPOINT_FILE,
   GITATTRIBUTES_CONTENT,
@@ -32,7 +32,7 @@ import {
   logFile,
 } from './layout.js';
 import { crashPoint } from './crash-points.js';
-import { acquireLock, processAlive } from './lock.js';
+import { acquireLock, processAlive } from '../infra/lock.js';
 import { type OpenOptions, LogReader, openLogCheckpoint } from './reader.js';
 import { type LogRecord, formatRecord, parseRecord } from './record.js';
 import { VIEW_FILES, VIEW_RECORD_TYPES, deriveViews, isViewFile } from './views.js';

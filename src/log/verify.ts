@@ -21,8 +21,8 @@ import {
   tilePath,
   tilesForSize,
 } from '../tlog/tile.js';
-import { TEMP_PREFIX } from './files.js';
-import { gitText, headCommit, locateGit, readObjects, repositoryPath } from './git.js';
+import { TEMP_PREFIX } from '../infra/files.js';
+import { gitText, headCommit, locateGit, readObjects, repositoryPath } from '../infra/git.js';
 import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, buildLogHash } from './layout.js';
 import { isMetadataFile, listLogFiles, tryParseTilePath } from './log.js';
 import { LogReader } from './reader.js';
