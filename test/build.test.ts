@@ -3,6 +3,7 @@
 // `bootstrap`, `verify` and the builds.txt view, against a small Go-like repository whose stand-in
 // make.bash writes real distpack files in milliseconds (helpers/go-fixture.ts). Offline: the checksum
 // database is a test server on loopback, the go.dev listing a file.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';

@@ -2,6 +2,7 @@
 // random moments while the database grows. Afterwards the state parses and only grows, the witness log
 // verifies, and the state is never behind a cosignature that left a process (a cosigned record in the
 // log, or one printed by a round that finished).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';

@@ -3,6 +3,7 @@
 // renameat2 RENAME_EXCHANGE), rewrites pkg/distpack after it finished, reads another build's tree, the
 // key, the log, /proc/1/environ, or the network. Each attack must fail, root or not (the fresh-uid
 // defences only exist as root: those tests say so when skipped).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, chownSync } from 'node:fs';

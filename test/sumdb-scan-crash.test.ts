@@ -2,6 +2,7 @@
 // the two points between an append and the position commit, while the database grows. After each kill
 // the witness log verifies, the position never goes back, and at the end every toolchain record of the
 // database is in the log exactly once (no gap, no duplicate) and each alarm once.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';

@@ -2,6 +2,7 @@
 // baselines measured in the same run: Node's start-up (`node -e 0`) and `git show-ref --tags` alone.
 // Goal (issue "tags/compare"): under 0.3 s beyond Node's start-up. Uses the Go repository named by
 // $WITNESS_GO_REPO when set, else a synthetic repository with 430 lightweight tags.
+import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -10,6 +10,8 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import yargs, { type MiddlewareFunction } from 'yargs';
 import { WitnessError } from '../errors.js';
+// Installs the witness's record folds into src/log/ (before any log is opened).
+import '../witness-schema.js';
 import { DEFAULT_LOG_DIR } from '../log/layout.js';
 import { WITNESS_VERSION } from '../version.js';
 import { type CommandNode, checkArguments, flagRequested, usageFailure } from './arguments.js';
