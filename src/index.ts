@@ -46,7 +46,7 @@ export * from './cosign/loglist.js';
 export * from './cosign/server.js';
 export * from './build/distpack.js';
 export * from './build/source-check.js';
-export * from './build/target.js';
+export * from './release/target.js';
 export * from './build/result.js';
 export * from './build/record.js';
 export * from './build/make.js';

@@ -42,7 +42,7 @@ import {
   publishedArchiveName,
   requireGoVersion,
   toolchainModuleVersion,
-} from '../src/build/target.js';
+} from '../src/release/target.js';
 import { WitnessError } from '../src/errors.js';
 import { encodeBase64 } from '../src/tlog/encoding.js';
 import { WitnessLog } from '../src/log/log.js';

@@ -17,7 +17,7 @@ import { WitnessError } from '../src/errors.js';
 import { parseBuildResult, serializeBuildResult, buildResultFileName, BUILD_RESULT_SCHEMA } from '../src/build/result.js';
 import { buildRecordFromLogRecord } from '../src/build/record.js';
 import { parsePublishedListing } from '../src/build/expected.js';
-import { parseTarget, requireGoVersion } from '../src/build/target.js';
+import { parseTarget, requireGoVersion } from '../src/release/target.js';
 import { parseLogList } from '../src/cosign/loglist.js';
 import { formatAddCheckpointRequest, parseAddCheckpointRequest, parseSizeResponse } from '../src/cosign/protocol.js';
 import { cosignedRecord, evidenceRecord, noteOfCosignedRecord } from '../src/cosign/records.js';

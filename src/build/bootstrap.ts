@@ -22,7 +22,7 @@ import { GO14_BRANCH, branchVersion, cRootEnvironment, cRootId, checkBranchHead,
 import { createHash } from 'node:crypto';
 import { buildUserFor, exportTree, giveToBuildUser, runMakeBash, takeBackFromBuildUser, scrubbedEnvironment, type MakeProgress } from './make.js';
 import type { Sandbox } from './sandbox.js';
-import { bootstrapMinor, compareGoVersions, parseGoVersion, requireGoVersion, type GoVersion } from './target.js';
+import { bootstrapMinor, compareGoVersions, parseGoVersion, requireGoVersion, type GoVersion } from '../release/target.js';
 import { formatTime } from '../infra/time.js';
 
 export const BOOTSTRAP_MANIFEST_SCHEMA = 'go-source-witness/bootstrap/v1';

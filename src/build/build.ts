@@ -22,7 +22,7 @@ import { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult, type Bu
 import { checkSourceTarball } from './source-check.js';
 import { portsFromSourceTree } from './plan.js';
 import { DARWIN_STRIP } from './macho.js';
-import { distpackFileNames, extraEnvironment, formatTarget, isDistpackVersion, requireGoVersion, type Target } from './target.js';
+import { distpackFileNames, extraEnvironment, formatTarget, isDistpackVersion, requireGoVersion, type Target } from '../release/target.js';
 
 export const BUILDER_NAME = 'go-source-witness';
 

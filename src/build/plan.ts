@@ -8,7 +8,7 @@ import type { LogRecord } from '../log/record.js';
 import { tagStateFromRecords } from '../tags/state.js';
 import { toolchainLedgerFromRecords } from '../toolchains/ledger.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus } from './record.js';
-import { compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion, parseTarget, type GoVersion, type Target } from './target.js';
+import { compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion, parseTarget, type GoVersion, type Target } from '../release/target.js';
 
 export interface PlannedBuild {
   readonly version: string;

@@ -39,7 +39,7 @@ import {
 } from './record.js';
 import { ScanState, type ScanPosition, scanCrashPoint } from './state.js';
 import { type DataTileRecords, readAuthenticatedDataTiles } from './tiles.js';
-import { isPlannedVersion, parseGoVersion } from '../build/target.js';
+import { isPlannedVersion, parseGoVersion } from '../release/target.js';
 
 export interface ScanOptions {
   readonly client: SumdbClient;
