@@ -15,7 +15,7 @@ import { formatTime } from '../infra/time.js';
 import type { VerifiedTagLog } from '../tags/compare.js';
 import { describeBootstrap, formatSeconds } from './bootstrap.js';
 import { hashDistpack, hashFile } from './distpack.js';
-import { copyFilesOut } from './beneath.js';
+import { copyFilesOut } from '../infra/safe-open.js';
 import { assertNoKeyInEnvironment, buildUserFor, exportTree, giveToBuildUser, printableLine, runMakeBash, scrubbedEnvironment } from './make.js';
 import type { Sandbox } from './sandbox.js';
 import { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult, type BuildResult, type BootstrapToolchain } from './result.js';
