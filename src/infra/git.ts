@@ -1,7 +1,6 @@
 // The git binary, spawned directly: the log repo is written with plumbing (hash-object, read-tree,
 // write-tree, commit-tree, update-ref with compare-and-swap) so an append never runs hooks, never
 // depends on the user's index being clean, and becomes visible in one atomic ref update.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../errors.js';
 
@@ -34,39 +33,67 @@ function gitEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.
   return env;
 }
 
-export function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
-  if (!existsSync(options.cwd)) {
-    return Promise.reject(new EnvironmentError('NOT_FOUND', `${options.cwd} does not exist`));
+let simpleGitModule: Promise<typeof import('simple-git')> | undefined;
+
+/**
+ * simple-git refuses arguments and environment variables that make git run other programs (a pager, an
+ * editor, ssh, hooks, ...) unless each is allowed: a guard for callers that pass on what someone else
+ * typed. Every argument here is written by this project, and the environment is the user's own (their
+ * GIT_SSH_COMMAND must keep working for `publish --push`), so git sees exactly what it saw when spawned
+ * directly.
+ */
+const UNGUARDED = Object.fromEntries(
+  [
+    'Alias', 'AskPass', 'CommandBinaries', 'ConfigEnvCount', 'ConfigPaths', 'CredentialHelper', 'DiffExternal', 'DiffTextConv', 'Editor', 'Exec',
+    'Filter', 'FsMonitor', 'GitProxy', 'GpgProgram', 'HooksPath', 'Include', 'MergeDriver', 'Pack', 'Pager', 'ProtocolOverride', 'SshCommand',
+    'Submodule', 'TemplateDir', 'UrlRewrite',
+  ].map((name) => [`allowUnsafe${name}`, true]),
+);
+
+/**
+ * Runs git through simple-git (https://github.com/steveukland/git-js): one process per call, the given
+ * stdin, stdout kept as bytes (blobs are binary), and every exit code in `okCodes` a result rather than an
+ * error. simple-git strips GIT_* variables from a child's environment unless they are allowed; the
+ * environment built above is the one git must see, so all of it is allowed. Loaded on first use.
+ */
+export async function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  if (!existsSync(options.cwd)) throw new EnvironmentError('NOT_FOUND', `${options.cwd} does not exist`);
+  const { simpleGit } = await (simpleGitModule ??= import('simple-git'));
+  const env = gitEnvironment(options.env);
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  let code = -1;
+  let spawnError: NodeJS.ErrnoException | undefined;
+  const input = options.input === undefined ? undefined : typeof options.input === 'string' ? options.input : Buffer.from(options.input.buffer, options.input.byteOffset, options.input.byteLength);
+  const instance = simpleGit({
+    baseDir: options.cwd,
+    allowEnvironment: Object.keys(env),
+    unsafe: UNGUARDED,
+    // Every call writes its stdin (empty when none), as a process spawned with a closed stdin would see.
+    input: () => input ?? '',
+    errors: (error, result) => {
+      code = result.exitCode;
+      if (error instanceof Error) spawnError = error as NodeJS.ErrnoException;
+      return code === 0 || options.okCodes?.includes(code) ? undefined : (error ?? Buffer.concat(result.stdErr));
+    },
+  })
+    .env(env)
+    .outputHandler((_command, out, err) => {
+      out.on('data', (chunk: Buffer) => stdout.push(chunk));
+      err.on('data', (chunk: Buffer) => stderr.push(chunk));
+    });
+  try {
+    await instance.raw([...args]);
+  } catch (error) {
+    // A git that could not be started: simple-git reports the spawn error's errno as a negative exit code.
+    if (code < 0) {
+      const why = spawnError ?? (error as Error);
+      if (code === -2 || spawnError?.code === 'ENOENT') throw new EnvironmentError('GIT_NOT_FOUND', 'git is not installed or not on PATH', { cause: error });
+      throw new EnvironmentError('GIT_FAILED', `could not run git: ${why.message}`, { cause: error });
+    }
+    throw new EnvironmentError('GIT_FAILED', `git ${args.slice(0, 3).join(' ')} failed (exit ${code}): ${Buffer.concat(stderr).toString('utf8').trim()}`);
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: options.cwd, env: gitEnvironment(options.env), stdio: 'pipe' });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        new EnvironmentError(
-          error.code === 'ENOENT' ? 'GIT_NOT_FOUND' : 'GIT_FAILED',
-          error.code === 'ENOENT' ? 'git is not installed or not on PATH' : `could not run git: ${error.message}`,
-          { cause: error },
-        ),
-      );
-    });
-    child.on('close', (code) => {
-      const result = { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8'), code: code ?? -1 };
-      if (code === 0 || (code !== null && options.okCodes?.includes(code))) resolve(result);
-      else {
-        reject(
-          new EnvironmentError('GIT_FAILED', `git ${args.slice(0, 3).join(' ')} failed (exit ${code}): ${result.stderr.trim()}`),
-        );
-      }
-    });
-    child.stdin.on('error', () => {
-      /* reported through 'close' */
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8'), code };
 }
 
 export async function gitText(args: readonly string[], options: GitOptions): Promise<string> {
