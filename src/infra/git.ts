@@ -1,6 +1,6 @@
-// The git binary, spawned directly: the log repo is written with plumbing (hash-object, read-tree,
-// write-tree, commit-tree, update-ref with compare-and-swap) so an append never runs hooks, never
-// depends on the user's index being clean, and becomes visible in one atomic ref update.
+// The git binary, run through simple-git: the log repo is written with plumbing (read-tree, write-tree,
+// commit-tree, update-ref with compare-and-swap) so an append never runs hooks, never depends on the
+// user's index being clean, and becomes visible in one atomic ref update.
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../errors.js';
 
