@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from './errors.js';
-import { printableLine } from './build/make.js';
+import { printableLine } from './infra/text.js';
 
 /** The go command's own default checksum database key (golang/go src/cmd/go/internal/modfetch/key.go). */
 const SUM_GOLANG_ORG_KEY = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';

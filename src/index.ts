@@ -14,6 +14,12 @@ export { type LogSource, folderSource, httpSource, logSource } from './log/sourc
 export { verifyLogFolder, type VerifyOptions, type VerifyReport, type HistoryReport } from './log/verify.js';
 export { loadSignerKey, generateSignerKeyFile, SIGNING_KEY_ENV, type KeySource } from './keyfile.js';
 export * from './log/views.js';
+export { LogSchema, installLogSchema, logSchema, type RecordFold, type ViewFileSpec, type EarlierFolds, type IndexedRecord } from './log/schema.js';
+// Installs the witness's record folds into src/log/ (before any log is opened).
+export { WITNESS_LOG_SCHEMA } from './witness-schema.js';
+export { TAGS_FILE, TAGS_VIEW } from './tags/view.js';
+export { BUILDS_FILE, BUILDS_VIEW } from './build/builds-view.js';
+export { TOOLCHAINS_FILE, TOOLCHAINS_VIEW } from './toolchains/ledger.js';
 export { CRASH_POINTS, type CrashPoint } from './log/crash-points.js';
 export * from './embedded.js';
 export * from './gitsrc/refname.js';
@@ -40,7 +46,7 @@ export * from './cosign/loglist.js';
 export * from './cosign/server.js';
 export * from './build/distpack.js';
 export * from './build/source-check.js';
-export * from './build/target.js';
+export * from './release/target.js';
 export * from './build/result.js';
 export * from './build/record.js';
 export * from './build/make.js';

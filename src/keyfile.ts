@@ -3,8 +3,8 @@
 import { realpath, stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from './errors.js';
-import { createFileExclusive } from './log/files.js';
-import { locateGit } from './log/git.js';
+import { createFileExclusive } from './infra/files.js';
+import { locateGit } from './infra/git.js';
 import { type SignerKey, generateKeyPair, parseSignerKey } from './tlog/note.js';
 
 /** Environment variable that may hold the log's signer key (the key text itself, not a path). */

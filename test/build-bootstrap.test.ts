@@ -1,6 +1,7 @@
 // End to end through the CLI: `witness bootstrap` (src/build/bootstrap.ts) builds a release's bootstrap
 // chain from a root toolchain, and `witness build` uses it and refuses it when modified, against the
 // Go-like fixture repository (helpers/go-fixture.ts).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync, readdirSync, statSync } from 'node:fs';

@@ -8,6 +8,7 @@
 // and optionally WITNESS_E2E_VERSION (default go1.21.0; go1.21.9 is one whose h1 the records file has),
 // WITNESS_BOOTSTRAP (default /usr/lib/go-1.19: enough for go1.21; go1.22 and go1.23 need a go1.20, see
 // witness bootstrap), WITNESS_E2E_PUBLISHED (a go.dev/dl JSON listing file to compare the archives with).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

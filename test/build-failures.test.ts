@@ -1,6 +1,7 @@
 // End to end through the CLI: builds that fail, differ, move, or attack (a nondeterministic or failing
 // make.bash, a source tarball unlike the tree, moved tags, a hostile make.bash looking for secrets),
 // against the Go-like fixture repository (helpers/go-fixture.ts).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';

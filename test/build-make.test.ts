@@ -1,5 +1,6 @@
 // The make.bash environment (src/build/make.ts): a scrubbed environment, no key in it, the build user,
 // and exportTree.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import {
   BUILD_PATH,
 } from '../src/build/make.js';
 import { prepareSandbox } from '../src/build/sandbox.js';
-import { parseTarget } from '../src/build/target.js';
+import { parseTarget } from '../src/release/target.js';
 import { WitnessError } from '../src/errors.js';
 import { exitCodeOf } from '../src/cli/exit-code.js';
 import { git, tempDir } from './helpers/fixtures.js';

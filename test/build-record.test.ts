@@ -1,5 +1,6 @@
 // Build records (src/build/record.ts): `build/v1` in the log format, the strict parser, buildStatus, and
 // the builds.txt view.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

@@ -2,13 +2,14 @@
 // `ingest`, `verify` and the builds.txt view), against a small Go-like repository whose stand-in make.bash
 // writes real distpack files in milliseconds (helpers/go-fixture.ts). Offline: the checksum database is a
 // test server on loopback, the go.dev listing a file.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { hashDistpack } from '../src/build/distpack.js';
-import { FIRST_CLASS_TARGETS } from '../src/build/target.js';
+import { FIRST_CLASS_TARGETS } from '../src/release/target.js';
 import { encodeBase64 } from '../src/tlog/encoding.js';
 import { WitnessLog } from '../src/log/log.js';
 import { WITNESS_VERSION } from '../src/version.js';

@@ -1,4 +1,5 @@
 // Build result files (src/build/result.ts): canonical JSON, content-addressed names, strict parsing.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';

@@ -1,5 +1,6 @@
 // Go versions and targets (src/build/target.ts): parsing, ordering like go/version, gorebuild's
 // BootstrapVersion, GOARM, distpack and go.dev file names, module versions.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import {
   publishedArchiveName,
   requireGoVersion,
   toolchainModuleVersion,
-} from '../src/build/target.js';
+} from '../src/release/target.js';
 import { WitnessError } from '../src/errors.js';
 import { exitCodeOf } from '../src/cli/exit-code.js';
 import { WITNESS_VERSION } from '../src/version.js';

@@ -1,5 +1,6 @@
 // --vkey (src/cli/vkey.ts): a signing key given where a verifier key belongs is refused and never
 // printed. A regression test from code review: it reproduces the original failure.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { runWitness, testSignerKey, writeKeyFile } from './helpers/fixtures.js';

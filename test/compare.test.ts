@@ -1,5 +1,6 @@
 // `witness compare`: a developer's tags (a checkout, or `git show-ref --tags [-d]` text on stdin) against a
 // verified witness log, read from a folder or over HTTP. Exit 0 all equal, 1 any difference, 2 any error.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -2,38 +2,18 @@
 // random moments while the database grows. Afterwards the state parses and only grows, the witness log
 // verifies, and the state is never behind a cosignature that left a process (a cosigned record in the
 // log, or one printed by a round that finished).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { WitnessStateStore } from '../src/cosign/state.js';
 import { WitnessLog } from '../src/log/log.js';
-import { parseRecord } from '../src/log/record.js';
 import { verifyLogFolder } from '../src/log/verify.js';
-import { ROOT, WITNESS_BIN, tempDir, testSignerKey, writeKeyFile } from './helpers/fixtures.js';
+import { logRecords, runWitnessAndMaybeKill, verifyAfterKill } from './helpers/crash.js';
+import { tempDir, testSignerKey, writeKeyFile } from './helpers/fixtures.js';
 import { SumdbTestLog, startSumdbServer, syntheticGoSumRecord } from './helpers/sumdb-server.js';
 
 const ROUNDS = Number(process.env.WITNESS_COSIGN_CRASH_ROUNDS ?? 16);
-
-function runAndMaybeKill(args: string[], killAfterMs: number): Promise<{ finished: boolean; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WITNESS_BIN, ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, killAfterMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ finished: signal === null && code !== null, stdout });
-    });
-  });
-}
 
 test(`kill -9 during sumdb cosign rounds, ${ROUNDS} times: the state is never behind a cosignature`, { timeout: 300_000 }, async () => {
   const sumdb = new SumdbTestLog();
@@ -52,7 +32,7 @@ test(`kill -9 during sumdb cosign rounds, ${ROUNDS} times: the state is never be
   let kills = 0;
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0, n = 1 + Math.floor(Math.random() * 400); i < n; i++) sumdb.append(record(sumdb.size));
-    const run = await runAndMaybeKill(args, 250 + Math.floor(Math.random() * 900));
+    const run = await runWitnessAndMaybeKill(args, 250 + Math.floor(Math.random() * 900));
     if (!run.finished) kills++;
     for (const match of run.stdout.matchAll(/-> (\d+) from|size (\d+) from/g)) {
       const size = BigInt(match[1] ?? match[2]!);
@@ -63,13 +43,8 @@ test(`kill -9 during sumdb cosign rounds, ${ROUNDS} times: the state is never be
     assert.ok(stateSize >= lastState, `round ${round}: state went back from ${lastState} to ${stateSize}`);
     assert.ok(stateSize >= maxPrinted, `round ${round}: a cosignature for size ${maxPrinted} left a process but the state is at ${stateSize}`);
     lastState = stateSize;
-    const report = await verifyLogFolder(log.dir, { verifierKey: witnessLog.vkey }).catch((error: unknown) => {
-      throw new Error(`round ${round}: the witness log does not verify: ${String(error)}`);
-    });
-    const reader = await WitnessLog.open(log.dir);
-    const entries = await reader.readEntries(0n, report.size);
-    for (const entry of entries) {
-      const cosigned = parseRecord(entry);
+    const report = await verifyAfterKill(log.dir, witnessLog.vkey, `round ${round}`);
+    for (const { record: cosigned } of await logRecords(log.dir, report.size)) {
       if (cosigned.type !== 'cosigned') continue;
       const size = BigInt(cosigned.fields.find((f) => f.key === 'size')!.value);
       assert.ok(stateSize >= size, `round ${round}: the log records a cosignature at size ${size}, the state is at ${stateSize}`);
@@ -77,7 +52,7 @@ test(`kill -9 during sumdb cosign rounds, ${ROUNDS} times: the state is never be
   }
   assert.ok(kills >= 3, `only ${kills} of ${ROUNDS} rounds were killed mid-way`);
   // A final round completes cleanly.
-  const final = await runAndMaybeKill(args, 60_000);
+  const final = await runWitnessAndMaybeKill(args, 60_000);
   assert.ok(final.finished);
   const report = await verifyLogFolder(log.dir, { verifierKey: witnessLog.vkey });
   assert.ok((report.recordTypes.cosigned ?? 0) >= 1);

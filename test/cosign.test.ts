@@ -1,5 +1,6 @@
 // The witness core, state and pull rounds, with an in-memory head source (the sumdb client has its own
 // tests against a sumdb test server).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -7,6 +7,7 @@
 // from C with gcc:
 //
 //   WITNESS_E2E_BUILD=1 WITNESS_GO_REPO=<a Go repository with release-branch.go1.4>
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

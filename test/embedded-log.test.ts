@@ -1,5 +1,6 @@
 // The embedded log committed in witness-log/ verifies with the key pinned in the package, through the
 // library and through the README's first command.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';

@@ -5,6 +5,7 @@
 //   witness sumdb cosign --via-goproxy / --from-gomodcache DIR             (consistency-proved rounds)
 //   witness check --download golang.org/toolchain@...
 // and `witness verify` on what they wrote.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

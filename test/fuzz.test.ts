@@ -6,6 +6,7 @@
 // `npm test` runs a few hundred inputs per parser (seconds). `npm run fuzz` runs the same properties
 // with WITNESS_FUZZ_RUNS (5,000 per property: more than 100,000 inputs in all) and prints the count.
 // A failure prints fast-check's seed and path; rerun with WITNESS_FUZZ_SEED=<seed> to reproduce it.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { WitnessError } from '../src/errors.js';
 import { parseBuildResult, serializeBuildResult, buildResultFileName, BUILD_RESULT_SCHEMA } from '../src/build/result.js';
 import { buildRecordFromLogRecord } from '../src/build/record.js';
 import { parsePublishedListing } from '../src/build/expected.js';
-import { parseTarget, requireGoVersion } from '../src/build/target.js';
+import { parseTarget, requireGoVersion } from '../src/release/target.js';
 import { parseLogList } from '../src/cosign/loglist.js';
 import { formatAddCheckpointRequest, parseAddCheckpointRequest, parseSizeResponse } from '../src/cosign/protocol.js';
 import { cosignedRecord, evidenceRecord, noteOfCosignedRecord } from '../src/cosign/records.js';
@@ -25,7 +26,8 @@ import { WitnessStateStore } from '../src/cosign/state.js';
 import { Witness } from '../src/cosign/witness.js';
 import { gitTagRefProblem, printableRef, tagRefProblem } from '../src/gitsrc/refname.js';
 import { parseShowRef, parseShowRefTags } from '../src/gitsrc/show-ref.js';
-import { WitnessLog, listLogFiles } from '../src/log/log.js';
+import { WitnessLog } from '../src/log/log.js';
+import { listLogFiles } from '../src/log/layout.js';
 import { LogReader } from '../src/log/reader.js';
 import { type LogRecord, formatRecord, parseRecord } from '../src/log/record.js';
 import type { LogSource } from '../src/log/source.js';

@@ -1,5 +1,6 @@
 // Signing key files (src/keyfile.ts): --generate-key never writes a key into the log's repository, even
 // through a symlink. A regression test from code review: it reproduces the original failure.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { existsSync, symlinkSync } from 'node:fs';
 import path from 'node:path';

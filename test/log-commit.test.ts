@@ -1,5 +1,6 @@
 // Committing an append to the log's git repository (src/log/log.ts): only the log's own files are staged.
 // A regression test from code review: it reproduces the original failure.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

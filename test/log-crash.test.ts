@@ -1,5 +1,6 @@
 // Crash safety (README.md "Development"): kill -9 at random moments of an append, many times; after each,
 // the log verifies, no acknowledged record is lost and the log never shrinks.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';

@@ -1,12 +1,13 @@
 // The witness lock (src/log/lock.ts): a stale lock is taken over by one contender at a time; a lock of
 // our own pid, or from an earlier boot, is stale. Regression tests from code review: each reproduces the
 // original failure.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { acquireLock } from '../src/log/lock.js';
+import { acquireLock } from '../src/infra/lock.js';
 import { tempDir } from './helpers/fixtures.js';
 
 describe('lock takeover', () => {

@@ -1,5 +1,6 @@
 // Recovery after a killed writer (src/log/log.ts): git's HEAD.lock and index.lock left by a dead writer
 // are cleared, an older one is not. A regression test from code review: it reproduces the original failure.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';

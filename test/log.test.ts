@@ -1,3 +1,4 @@
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';

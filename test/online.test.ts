@@ -8,6 +8,7 @@
 //   4. Two cosign rounds of the real head (a scratch state; nothing recorded), the second proven
 //      consistent with the first from tiles.
 // It prints what it saw (t.diagnostic): run with --test-reporter=spec to read it.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';

@@ -1,5 +1,6 @@
 // `witness plan --per-job N`: each release's targets grouped into jobs (one `witness build` with several
 // --target), --limit counting jobs (a GitHub Actions matrix holds 256), `more` counting the pairs left out.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type PlannedBuild, planJobs } from '../src/build/plan.js';

@@ -5,6 +5,7 @@
 // (every page is well-formed XML, payloads only as text), the Atom feed, the JSON, determinism, that
 // the site is the log (`witness verify`/`compare --log http://.../sub/`), every relative link resolving
 // from a sub-path, refusals, and rendering in headless Chromium (skipped when it is not installed).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';

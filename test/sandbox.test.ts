@@ -1,15 +1,16 @@
-// The build sandbox (src/build/sandbox.ts, beneath.ts) against hostile builds: a make.bash that leaves
+// The build sandbox (src/build/sandbox.ts, src/infra/safe-open.ts) against hostile builds: a make.bash that leaves
 // a process behind (setsid), swaps folders for links while the witness walks the tree (rm, chown, with
 // renameat2 RENAME_EXCHANGE), rewrites pkg/distpack after it finished, reads another build's tree, the
 // key, the log, /proc/1/environ, or the network. Each attack must fail, root or not (the fresh-uid
 // defences only exist as root: those tests say so when skipped).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, chownSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { copyFilesOut, openBeneath, openFolder } from '../src/build/beneath.js';
+import { copyFilesOut, openBeneath, openFolder } from '../src/infra/safe-open.js';
 import { hashDistpack } from '../src/build/distpack.js';
 import { bwrapArguments, prepareSandbox, processesOf, reapBuildUser, allocateBuildUser } from '../src/build/sandbox.js';
 import { WitnessError } from '../src/errors.js';

@@ -1,6 +1,7 @@
 // `witness serve`: the c2sp.org/tlog-witness protocol over HTTP on 127.0.0.1 (every status code of the
 // spec table, an independent check of the cosignature, the add-checkpoint race, qpd budgets, limits,
 // the monitoring GET, graceful shutdown), the request parser, the log-list parser and the CLI.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';

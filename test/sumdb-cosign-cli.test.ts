@@ -1,5 +1,6 @@
 // `witness sumdb cosign` end to end against the sumdb test server: repeated rounds cosign a growing log;
 // a forked head produces an evidence record and exit 1 (issue "sumdb witness", done-when).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -2,41 +2,20 @@
 // the two points between an append and the position commit, while the database grows. After each kill
 // the witness log verifies, the position never goes back, and at the end every toolchain record of the
 // database is in the log exactly once (no gap, no duplicate) and each alarm once.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { WitnessLog } from '../src/log/log.js';
-import { parseRecord } from '../src/log/record.js';
 import { verifyLogFolder } from '../src/log/verify.js';
 import { toolchainLedgerFromRecords } from '../src/toolchains/ledger.js';
 import { alarmKey } from '../src/toolchains/record.js';
 import { SCAN_CRASH_POINTS, ScanState } from '../src/toolchains/state.js';
-import { ROOT, WITNESS_BIN, tempDir, writeKeyFile } from './helpers/fixtures.js';
+import { logRecords, runWitnessAndMaybeKill, verifyAfterKill } from './helpers/crash.js';
+import { tempDir, writeKeyFile } from './helpers/fixtures.js';
 import { SumdbTestLog, startSumdbServer, syntheticGoSumRecord } from './helpers/sumdb-server.js';
 import { toolchainText, witnessLogWithTags } from './helpers/toolchains.js';
 
 const TRIALS = Number(process.env.WITNESS_SCAN_CRASH_TRIALS ?? 20);
-
-function runAndMaybeKill(args: string[], killAfterMs: number, env: NodeJS.ProcessEnv = process.env): Promise<{ killed: boolean; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WITNESS_BIN, ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, killAfterMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ killed: signal === 'SIGKILL', code, stderr });
-    });
-  });
-}
 
 test(`kill -9 during sumdb scans, ${TRIALS} trials: no gap, no duplicate, no rollback`, { timeout: 300_000 }, async () => {
   const sumdb = new SumdbTestLog();
@@ -72,13 +51,11 @@ test(`kill -9 during sumdb scans, ${TRIALS} trials: no gap, no duplicate, no rol
     // Every third trial dies at a named point between an append and the position commit.
     const point = trial % 3 === 2 ? SCAN_CRASH_POINTS[(trial / 3) % SCAN_CRASH_POINTS.length | 0] : undefined;
     const env = point ? { ...process.env, GO_SOURCE_WITNESS_CRASH_POINT: point } : process.env;
-    const run = await runAndMaybeKill(args, point ? 60_000 : 900 + Math.floor(Math.random() * 1500), env);
+    const run = await runWitnessAndMaybeKill(args, point ? 60_000 : 900 + Math.floor(Math.random() * 1500), env);
     if (point) assert.ok(run.killed, `trial ${trial}: did not reach ${point}: ${run.stderr}`);
     if (run.killed) kills++;
     else assert.ok(run.code === 0 || run.code === 1, `trial ${trial}: exit ${run.code}: ${run.stderr}`);
-    const report = await verifyLogFolder(log.dir, { verifierKey: key.vkey }).catch((error: unknown) => {
-      throw new Error(`trial ${trial}: the witness log does not verify: ${String(error)}`);
-    });
+    const report = await verifyAfterKill(log.dir, key.vkey, `trial ${trial}`);
     assert.ok(report.size >= lastSize, `trial ${trial}: the log shrank`);
     lastSize = report.size;
     const state = await ScanState.open(stateDir, sumdb.verifierKey);
@@ -87,16 +64,14 @@ test(`kill -9 during sumdb scans, ${TRIALS} trials: no gap, no duplicate, no rol
     assert.ok(position >= lastPosition, `trial ${trial}: the position went back from ${lastPosition} to ${position}`);
     lastPosition = position;
     // Everything below the position is in the log (no gap); verify already refuses a record twice.
-    const entries = await (await WitnessLog.open(log.dir)).readEntries(0n, report.size);
-    const ledger = toolchainLedgerFromRecords(entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) })));
+    const ledger = toolchainLedgerFromRecords(await logRecords(log.dir, report.size));
     for (const record of expected) if (BigInt(record) < position) assert.ok(ledger.byRecord.has(BigInt(record)), `trial ${trial}: record ${record} below position ${position} is missing`);
   }
   assert.ok(kills >= TRIALS / 3, `only ${kills} of ${TRIALS} trials were killed`);
-  const final = await runAndMaybeKill(args, 120_000);
+  const final = await runWitnessAndMaybeKill(args, 120_000);
   assert.ok(!final.killed && (final.code === 0 || final.code === 1), final.stderr);
   const report = await verifyLogFolder(log.dir, { verifierKey: key.vkey });
-  const entries = await (await WitnessLog.open(log.dir)).readEntries(0n, report.size);
-  const ledger = toolchainLedgerFromRecords(entries.map((entry, i) => ({ index: BigInt(i), record: parseRecord(entry) })));
+  const ledger = toolchainLedgerFromRecords(await logRecords(log.dir, report.size));
   assert.deepEqual(ledger.toolchains.map(({ toolchain }) => Number(toolchain.record)), expected);
   const untagged = new Set(expected.map((_, n) => (n % 5 === 4 ? `go1.99.${n}` : undefined)).filter((v) => v !== undefined));
   assert.deepEqual(ledger.alarms.map(({ alarm }) => alarmKey(alarm)).sort(), [...untagged].map((v) => `toolchain-without-source ${v}`).sort());

@@ -1,6 +1,7 @@
 // `witness sumdb scan` against a fake checksum database on loopback: toolchain records interleaved with
 // other modules, a toolchain no tag explains, odd versions, a module version published twice, a release
 // tag with no toolchain record, tiles that do not match the signed head, cheap catch-up, and plan.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

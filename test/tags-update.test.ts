@@ -1,6 +1,7 @@
 // Recording a repository's tags (src/tags/update.ts): no credential of a repository URL is recorded; a
 // recorded tag that cannot be read is not recorded as vanished. Regression tests from code review: each
 // reproduces the original failure.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';

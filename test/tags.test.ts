@@ -1,5 +1,6 @@
 // Recording a repository's tags: readRepoTags, planTagUpdate, tag records and their invariants, the
 // tags.txt view, and `witness tags`. Every repository here is a small one made with `git init`.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

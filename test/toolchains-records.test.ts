@@ -1,4 +1,5 @@
 // Toolchain records and alarms: strict formats, the ledger's invariants, the ingest check, the index.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BuildRecord } from '../src/build/record.js';

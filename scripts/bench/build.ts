@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { hashFile } from '../../src/build/distpack.js';
 import { scrubbedEnvironment } from '../../src/build/make.js';
 import { allocateBuildUser, type BuildUser } from '../../src/build/sandbox.js';
-import { extraEnvironment, parseTarget, requireGoVersion } from '../../src/build/target.js';
+import { extraEnvironment, parseTarget, requireGoVersion } from '../../src/release/target.js';
 import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../../src/keyfile.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run.
 // Not a timed test: numbers depend on the machine. Select one with `npm run bench -- verify-log`.
+import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { benchBuild } from './build.js';
 import { benchCompare } from './compare.js';
 import { benchGitTags } from './git-tags.js';

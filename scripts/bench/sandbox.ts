@@ -8,7 +8,7 @@
 //       sandbox and bare, alternating, WITNESS_BENCH_SANDBOX_RUNS pairs (default 3): the cost inside a
 //       build (mounts, namespaces) that (1) does not see;
 //   (3) the read-back: copying a distpack folder out of the build's tree without following links
-//       (beneath.ts copyFilesOut) against a plain copy (cp), on WITNESS_BENCH_DISTPACK (a pkg/distpack
+//       (src/infra/safe-open.ts copyFilesOut) against a plain copy (cp), on WITNESS_BENCH_DISTPACK (a pkg/distpack
 //       folder of a real build, ~160 MB), if given.
 // Each is then put against a make.bash of MAKE_SECONDS (WITNESS_BENCH_MAKE_SECONDS, default 300 s: a
 // go1.21 linux/amd64 make.bash -distpack on 2 cores here).
@@ -17,7 +17,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { copyFilesOut } from '../../src/build/beneath.js';
+import { copyFilesOut } from '../../src/infra/safe-open.js';
 import { allocateBuildUser, bwrapArguments, prepareSandbox, reapBuildUser, type BuildUser } from '../../src/build/sandbox.js';
 
 function run(file: string, args: readonly string[], options: { user?: BuildUser; env?: Record<string, string>; cwd?: string } = {}): Promise<number> {

@@ -7,6 +7,7 @@
 // The folder is generated once (os.tmpdir()/go-source-witness-bench-sumdb-<records>-v1, about 1 GB) and
 // reused. Records are module versions of ~150 bytes; every 250,000 records a "release" of 25 toolchain
 // records arrives in a burst, as real releases do (each tagged in the witness log: no alarm is expected).
+import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';

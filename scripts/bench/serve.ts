@@ -8,6 +8,7 @@
 //
 // `node --import tsx scripts/bench/serve.ts --load <url> <witness|empty> <logs> <seconds>` is the
 // generator (run by the benchmark; prints one JSON line).
+import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';

@@ -1,6 +1,7 @@
 // Benchmark: build a log of N synthetic entries (default 1,000,000), then time `verify` (every entry,
 // tile, signature and the git history) against a baseline measured in the same run: hashing the same
 // leaves and all interior nodes with node:crypto alone. Goal (README.md "Measured"): verify <= 2x baseline.
+import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { createHash, hash as oneShot } from 'node:crypto';
 
 const hash256 = (data: Buffer): Buffer => oneShot('sha256', data, 'buffer');

@@ -22,6 +22,7 @@
 // build records it names (checkAgreementRecords).
 import { FormatError, VerificationError } from '../errors.js';
 import { fieldCursor, type LogRecord, type RecordField } from '../log/record.js';
+import type { RecordFold } from '../log/schema.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, type BuildRecord } from './record.js';
 import { COMPILER } from './result.js';
 import { chainRoot, chainWords } from './roots.js';
@@ -211,7 +212,7 @@ export function deriveAgreementRecords(options: {
 }
 
 /**
- * Checks every agreement record of the log (for `witness verify`, through views.ts): it must say exactly
+ * Checks every agreement record of the log (for `witness verify`, through AGREEMENT_INVARIANTS): it must say exactly
  * what its build records say: each root an earlier built record of the same group with that result and
  * chain, roots pairwise independent, and the status, files and differences recomputed from them.
  */
@@ -225,7 +226,7 @@ export function checkAgreementRecords(all: ReadonlyArray<{ index: bigint; record
       try {
         builds.set(index, buildRecordFromLogRecord(record));
       } catch {
-        /* views.ts reports malformed build records */
+        /* BUILDS_VIEW (src/build/builds-view.ts) reports malformed build records */
       }
       continue;
     }
@@ -251,3 +252,13 @@ export function checkAgreementRecords(all: ReadonlyArray<{ index: bigint; record
     }
   }
 }
+
+/**
+ * Agreement records have no view of their own; the log checks them on every append and verify
+ * (registered in src/witness-schema.ts): they must say what the build records they name say.
+ */
+export const AGREEMENT_INVARIANTS: RecordFold<void> = {
+  name: 'agreement',
+  recordTypes: [BUILD_RECORD_TYPE, AGREEMENT_RECORD_TYPE],
+  fold: (records) => checkAgreementRecords(records),
+};

@@ -22,8 +22,10 @@
 import { FormatError, VerificationError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
 import { fieldCursor, type LogRecord, type RecordField } from '../log/record.js';
+import type { RecordFold } from '../log/schema.js';
 import { tagRecordNames, type TagRecord } from '../tags/record.js';
 import type { TagState } from '../tags/state.js';
+import { TAGS_VIEW } from '../tags/view.js';
 import { BRANCH_NAME, COMPILER, type BootstrapToolchain } from './result.js';
 import { chainRoot } from './roots.js';
 
@@ -141,7 +143,7 @@ export function recordedBranchHeads(records: Iterable<{ index: bigint; record: L
 }
 
 /**
- * Checks every bootstrap record of the log (for `witness verify`, through views.ts): well formed; a
+ * Checks every bootstrap record of the log (for `witness verify`, through BOOTSTRAP_INVARIANTS): well formed; a
  * tag-index names an earlier tag record of refs/tags/<version> at the same commit and tree; a branch's
  * records name the head recorded before them exactly when it moved.
  */
@@ -247,3 +249,13 @@ export function deriveBootstrapRecords(options: {
   }
   return derived;
 }
+
+/**
+ * Bootstrap records have no view of their own; the log checks them on every append and verify
+ * (registered in src/witness-schema.ts): they must cite their tag records and fold by branch head.
+ */
+export const BOOTSTRAP_INVARIANTS: RecordFold<void> = {
+  name: 'bootstrap',
+  recordTypes: [BOOTSTRAP_RECORD_TYPE],
+  fold: (records, earlier) => checkBootstrapRecords(records, new Map(earlier.stateOf(TAGS_VIEW).history.map((entry) => [entry.index, entry.record]))),
+};

@@ -13,8 +13,8 @@ import { formatDuration } from '../format.js';
 import { mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, FormatError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../log/files.js';
-import { git } from '../log/git.js';
+import { writeFileAtomic } from '../infra/files.js';
+import { git } from '../infra/git.js';
 import { hash1FromDigests } from '../sumdb/dirhash.js';
 import { hashFile } from './distpack.js';
 import { BRANCH_NAME, COMPILER, type BootstrapToolchain } from './result.js';
@@ -22,8 +22,8 @@ import { GO14_BRANCH, branchVersion, cRootEnvironment, cRootId, checkBranchHead,
 import { createHash } from 'node:crypto';
 import { buildUserFor, exportTree, giveToBuildUser, runMakeBash, takeBackFromBuildUser, scrubbedEnvironment, type MakeProgress } from './make.js';
 import type { Sandbox } from './sandbox.js';
-import { bootstrapMinor, compareGoVersions, parseGoVersion, requireGoVersion, type GoVersion } from './target.js';
-import { formatTime } from '../tags/record.js';
+import { bootstrapMinor, compareGoVersions, parseGoVersion, requireGoVersion, type GoVersion } from '../release/target.js';
+import { formatTime } from '../infra/time.js';
 
 export const BOOTSTRAP_MANIFEST_SCHEMA = 'go-source-witness/bootstrap/v1';
 

@@ -9,20 +9,20 @@ import { appendFile, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, UsageError, VerificationError } from '../errors.js';
-import { writeFileAtomic } from '../log/files.js';
+import { writeFileAtomic } from '../infra/files.js';
 import { resolveRevision } from '../gitsrc/tree.js';
-import { formatTime } from '../tags/record.js';
+import { formatTime } from '../infra/time.js';
 import type { VerifiedTagLog } from '../tags/compare.js';
 import { describeBootstrap, formatSeconds } from './bootstrap.js';
 import { hashDistpack, hashFile } from './distpack.js';
-import { copyFilesOut } from './beneath.js';
+import { copyFilesOut } from '../infra/safe-open.js';
 import { assertNoKeyInEnvironment, buildUserFor, exportTree, giveToBuildUser, printableLine, runMakeBash, scrubbedEnvironment } from './make.js';
 import type { Sandbox } from './sandbox.js';
 import { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult, type BuildResult, type BootstrapToolchain } from './result.js';
 import { checkSourceTarball } from './source-check.js';
 import { portsFromSourceTree } from './plan.js';
 import { DARWIN_STRIP } from './macho.js';
-import { distpackFileNames, extraEnvironment, formatTarget, isDistpackVersion, requireGoVersion, type Target } from './target.js';
+import { distpackFileNames, extraEnvironment, formatTarget, isDistpackVersion, requireGoVersion, type Target } from '../release/target.js';
 
 export const BUILDER_NAME = 'go-source-witness';
 

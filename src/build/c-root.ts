@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { EnvironmentError, UsageError, VerificationError } from '../errors.js';
-import { git } from '../log/git.js';
+import { git } from '../infra/git.js';
 import { resolveRevision } from '../gitsrc/tree.js';
 import { BUILD_PATH } from './make.js';
 

@@ -10,7 +10,7 @@ import type { LogRecord } from '../log/record.js';
 import { hashFile } from './distpack.js';
 import { toolchainZipHashes } from './macho.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, moduleZipHash } from './record.js';
-import { formatTarget } from './target.js';
+import { formatTarget } from '../release/target.js';
 
 export type CheckStatus = 'rebuilt-equal' | 'rebuilt-different' | 'not-rebuilt';
 

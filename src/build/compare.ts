@@ -12,14 +12,14 @@
 // Verdicts are equal / unequal / unchecked; nothing unverified becomes equal, and a record that could
 // not be found is unchecked with what was searched, never unequal.
 import { VerificationError, WitnessError } from '../errors.js';
-import { printableLine } from './make.js';
+import { printableLine } from '../infra/text.js';
 import type { SumdbClient } from '../sumdb/client.js';
 import { DEFAULT_LOCATE_WINDOW, locateRecord, toolchainRecordText } from '../sumdb/locate.js';
 import { encodeBase64 } from '../tlog/encoding.js';
 import { lookupToolchainModule, sumdbRecordDetail, type PublishedListing, type SumdbExpectation } from './expected.js';
 import { comparePublishedModule, type DownloadOutcome, type ModuleClaim, type PublishedModule, TOOLCHAIN_MODULE } from './published.js';
 import type { BuildRecord, Evidence, Verdict } from './record.js';
-import { distpackFileNames, parseTarget, publishedArchiveName, toolchainModuleVersion } from './target.js';
+import { distpackFileNames, parseTarget, publishedArchiveName, toolchainModuleVersion } from '../release/target.js';
 
 /** Where published modules come from (GoModuleDownloader, or a test's stand-in with the same contract). */
 export interface PublishedModuleSource {

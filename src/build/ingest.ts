@@ -11,13 +11,14 @@ import { FormatError, UsageError, VerificationError } from '../errors.js';
 import { buildLogPath } from '../log/layout.js';
 import type { WitnessLog } from '../log/log.js';
 import { parseRecord, type LogRecord } from '../log/record.js';
-import { formatTime, tagRecordNames } from '../tags/record.js';
+import { formatTime } from '../infra/time.js';
+import { tagRecordNames } from '../tags/record.js';
 import { tagStateFromRecords } from '../tags/state.js';
 import type { SignerKey } from '../tlog/note.js';
 import { Comparer, type ComparisonSources } from './compare.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildRecordToLogRecord, buildStatus, type BuildRecord, type BuildStatus, type Verdict } from './record.js';
 import { environmentList, parseBuildResult, type BuildResult } from './result.js';
-import { RefusedFileError, openUntrustedFile, readBounded } from '../untrusted-file.js';
+import { RefusedFileError, openUntrustedFile, readBounded } from '../infra/safe-open.js';
 import { createHash } from 'node:crypto';
 import type { OnProgress } from '../progress.js';
 import { toolchainLedgerFromRecords } from '../toolchains/ledger.js';
@@ -68,7 +69,7 @@ interface LoadedResult {
 /** Reads and validates a result file and its build log (named in it, beside it). */
 export async function loadBuildResult(file: string): Promise<LoadedResult> {
   // Neither file is read through a symbolic link, nor unless it is a regular file (a FIFO would hang,
-  // /dev/zero never end), nor beyond its limit (src/untrusted-file.ts).
+  // /dev/zero never end), nor beyond its limit (src/infra/safe-open.ts).
   const refusedResult = (error: unknown): never => {
     if (error instanceof RefusedFileError && error.reason === 'too-large') throw new FormatError('BAD_BUILD_RESULT', `${file} is larger than ${MAX_RESULT_BYTES} bytes`);
     throw new UsageError('RESULT_UNREADABLE', `cannot read build result ${file}: ${(error as Error).message}`);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
 import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../keyfile.js';
 import { allocateBuildUser, bwrapArguments, reapBuildUser, type BuildUser, type Sandbox } from './sandbox.js';
-import { type Target } from './target.js';
+import { type Target } from '../release/target.js';
 
 export type { BuildUser } from './sandbox.js';
 
@@ -168,12 +168,8 @@ async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
   await walk(dir);
 }
 
-/** make.bash output made fit for a one-line record value: no control characters, white space collapsed. */
-export function printableLine(text: string, max = 500): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/\s+/g, ' ').trim();
-  return cleaned.slice(0, max).trim() || 'no output';
-}
+/** make.bash output made fit for a one-line record value (src/infra/text.ts). */
+export { printableLine } from '../infra/text.js';
 
 export interface MakeProgress {
   /** A phase line from make.bash (e.g. "Building Go toolchain1 using ..."), with the elapsed seconds. */

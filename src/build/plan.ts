@@ -3,12 +3,12 @@
 // default, a given list, or every port `go tool dist list` would print for the release (read from the
 // tag's own src/cmd/dist/build.go: the cgoEnabled map's keys minus the broken map's).
 import { UsageError } from '../errors.js';
-import { git } from '../log/git.js';
+import { git } from '../infra/git.js';
 import type { LogRecord } from '../log/record.js';
 import { tagStateFromRecords } from '../tags/state.js';
 import { toolchainLedgerFromRecords } from '../toolchains/ledger.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus } from './record.js';
-import { compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion, parseTarget, type GoVersion, type Target } from './target.js';
+import { compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion, parseTarget, type GoVersion, type Target } from '../release/target.js';
 
 export interface PlannedBuild {
   readonly version: string;

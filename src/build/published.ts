@@ -29,7 +29,7 @@ import { hashFile, hashModuleZip } from './distpack.js';
 import { hashModuleZipStripped } from './macho.js';
 import type { Evidence, Verdict } from './record.js';
 import type { BuildFile } from './result.js';
-import { parseTarget, toolchainModuleVersion } from './target.js';
+import { parseTarget, toolchainModuleVersion } from '../release/target.js';
 
 export const TOOLCHAIN_MODULE = 'golang.org/toolchain';
 const MAX_SMALL_FILE = 1024 * 1024;

@@ -7,7 +7,7 @@
 import { UsageError } from '../errors.js';
 import type { WitnessLog } from '../log/log.js';
 import { parseRecord, type LogRecord } from '../log/record.js';
-import { formatTime } from '../tags/record.js';
+import { formatTime } from '../infra/time.js';
 import type { SignerKey } from '../tlog/note.js';
 import { Comparer, claimOfRecord } from './compare.js';
 import { type IngestOptions, type IngestReport, type IngestedBuild, sameVerdicts } from './ingest.js';

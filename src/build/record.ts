@@ -37,7 +37,7 @@ import { FormatError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
 import { fieldCursor, type LogRecord, type RecordField } from '../log/record.js';
 import { BRANCH_NAME, COMPILER, SANDBOX_DESCRIPTION, bootstrapRootProblem, type BootstrapToolchain, type BuildFile } from './result.js';
-import { parseGoVersion, parseTarget } from './target.js';
+import { parseGoVersion, parseTarget } from '../release/target.js';
 
 export const BUILD_RECORD_TYPE = 'build';
 export const BUILD_RECORD_VERSION = 1;

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { FormatError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
 import { recordValueProblem } from '../log/record.js';
-import { formatTarget, isKnownPort, parseGoVersion, parseTarget } from './target.js';
+import { formatTarget, isKnownPort, parseGoVersion, parseTarget } from '../release/target.js';
 
 export const BUILD_RESULT_SCHEMA = 'go-source-witness/build-result/v1';
 

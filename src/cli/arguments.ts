@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import yargs, { type CommandModule } from 'yargs';
 import { type ErrorCode, UsageError, WitnessError } from '../errors.js';
-import { parseTarget, requireGoVersion } from '../build/target.js';
+import { parseTarget, requireGoVersion } from '../release/target.js';
 import { isValidKeyName, parseVerifierKey } from '../tlog/note.js';
 
 /** A command as defined for yargs, with its subcommands (the CLI's command tree). */

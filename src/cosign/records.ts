@@ -13,12 +13,13 @@
 //   origin, reason, cosigned-note <base64 of the note we had cosigned>, presented-note <base64>,
 //   proof <base64 hash> (repeatable), tile <path> <sha256 hex> (repeatable), source, time
 import { createHash } from 'node:crypto';
-import { FormatError } from '../errors.js';
+import { FormatError, VerificationError } from '../errors.js';
 import type { LogRecord, RecordField } from '../log/record.js';
+import type { RecordFold } from '../log/schema.js';
 import { parseCheckpoint } from '../tlog/checkpoint.js';
 import { decodeBase64, encodeBase64 } from '../tlog/encoding.js';
 import { splitNote } from '../tlog/note.js';
-import { formatTime } from '../tags/record.js';
+import { formatTime } from '../infra/time.js';
 import type { CosignedState } from './state.js';
 import { originHash } from './state.js';
 import type { SplitViewEvidence } from './witness.js';
@@ -82,3 +83,26 @@ export function evidenceRecord(evidence: SplitViewEvidence, options: { source: s
 export function cosignedCheckpointPath(origin: string): string {
   return `cosigned/${originHash(origin)}/checkpoint`;
 }
+
+/**
+ * The latest cosigned checkpoint of each origin, at the tlog-witness monitoring path (the log's view of its
+ * cosigned records, registered in src/witness-schema.ts).
+ */
+export const COSIGNED_VIEW: RecordFold<Map<string, string>> = {
+  name: 'cosigned',
+  recordTypes: [COSIGNED_RECORD_TYPE],
+  viewFiles: [{ name: /^cosigned\/[0-9a-f]{64}\/checkpoint$/, maxBytes: 2 * 1024 * 1024 }],
+  fold: (records) => {
+    const views = new Map<string, string>();
+    for (const { index, record } of records) {
+      try {
+        const { origin, note } = noteOfCosignedRecord(record);
+        views.set(cosignedCheckpointPath(origin), note);
+      } catch (error) {
+        throw new VerificationError('COSIGNED_RECORD_INVALID', `log index ${index}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    return views;
+  },
+  views: (views) => views,
+};

@@ -5,12 +5,12 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { WitnessError } from '../errors.js';
-import { writeFileAtomic } from '../log/files.js';
+import { writeFileAtomic } from '../infra/files.js';
 import type { AppendResult, WitnessLog } from '../log/log.js';
 import type { LogRecord } from '../log/record.js';
 import { decodeBase64 } from '../tlog/encoding.js';
 import type { SignerKey } from '../tlog/note.js';
-import { formatTime } from '../tags/record.js';
+import { formatTime } from '../infra/time.js';
 import { type HeadSource, type PullOutcome, pullAndCosign } from './pull.js';
 import { cosignedRecord, evidenceRecord } from './records.js';
 import { originHash } from './state.js';

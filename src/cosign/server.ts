@@ -8,7 +8,7 @@
 // requests signed by the log that present a checkpoint newer than the one cosigned count),
 // every request is logged as one JSON line, and close() shuts down gracefully: it stops accepting, lets
 // in-flight requests finish (their state writes always finish), then closes what is left.
-import { isMetadataFile, tryParseTilePath } from '../log/log.js';
+import { isMetadataFile, tryParseTilePath } from '../log/layout.js';
 import { folderSource } from '../log/source.js';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

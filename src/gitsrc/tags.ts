@@ -2,7 +2,7 @@
 // one `cat-file --batch-check` for the peeled objects and trees, whatever the number of tags. (For the
 // Go repository's 430 tags, isomorphic-git took 83x as long and 933 MiB: `npm run bench -- git-tags`.)
 import { EnvironmentError } from '../errors.js';
-import { git, gitText } from '../log/git.js';
+import { git, gitText } from '../infra/git.js';
 import { OBJECT_ID, tagRefProblem } from './refname.js';
 
 export type ObjectType = 'commit' | 'tag' | 'tree' | 'blob';

@@ -1,5 +1,5 @@
 // Reading objects of the Go repository by revision and tree, with the git binary.
-import { git } from '../log/git.js';
+import { git } from '../infra/git.js';
 
 /** The object id `rev` names in `repository` (`git rev-parse --verify`), or undefined if it names none. */
 export async function resolveRevision(repository: string, rev: string): Promise<string | undefined> {

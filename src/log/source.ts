@@ -2,7 +2,7 @@
 // are untrusted byte stores; everything read is verified against a pinned key by the caller.
 import path from 'node:path';
 import { EnvironmentError, FormatError, UsageError, WitnessError } from '../errors.js';
-import { readUntrustedFile } from '../untrusted-file.js';
+import { readUntrustedFile } from '../infra/safe-open.js';
 import { maxLogFileBytes } from './layout.js';
 
 export interface LogSource {
@@ -16,7 +16,7 @@ export interface LogSource {
 
 /**
  * A log in a local folder. The folder may be a hostile clone (git stores symlinks): no symbolic link inside
- * it is ever followed, only regular files are read, each at most maxLogFileBytes (src/untrusted-file.ts).
+ * it is ever followed, only regular files are read, each at most maxLogFileBytes (src/infra/safe-open.ts).
  */
 export function folderSource(dir: string): LogSource {
   const folder = path.resolve(dir);

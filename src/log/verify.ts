@@ -21,10 +21,10 @@ import {
   tilePath,
   tilesForSize,
 } from '../tlog/tile.js';
-import { TEMP_PREFIX } from './files.js';
-import { gitText, headCommit, locateGit, readObjects, repositoryPath } from './git.js';
+import { TEMP_PREFIX } from '../infra/files.js';
+import { gitText, headCommit, locateGit, readObjects, repositoryPath } from '../infra/git.js';
 import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, buildLogHash } from './layout.js';
-import { isMetadataFile, listLogFiles, tryParseTilePath } from './log.js';
+import { isMetadataFile, listLogFiles, tryParseTilePath } from './layout.js';
 import { LogReader } from './reader.js';
 import { type LogSource, logSource } from './source.js';
 import { type LogRecord, parseRecord } from './record.js';

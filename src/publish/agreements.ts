@@ -5,7 +5,7 @@ import { AGREEMENT_RECORD_TYPE, agreementRecordFromLogRecord, groupKey, type Agr
 import { BOOTSTRAP_RECORD_TYPE, bootstrapRecordFromLogRecord, type BootstrapRecord } from '../build/bootstrap-record.js';
 import type { LogRecord } from '../log/record.js';
 import { href, html, type SafeHtml } from './html.js';
-import type { Alarm } from './model.js';
+import type { Alarm } from './alarm.js';
 
 export interface IndexedAgreement {
   readonly index: bigint;

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Octokit, RequestError } from 'octokit';
 import { EnvironmentError, type ErrorCode, UsageError, VerificationError } from '../errors.js';
-import { git } from '../log/git.js';
+import { git } from '../infra/git.js';
 
 /** The identity of deploy commits: fixed, so a deploy works with an empty HOME and no git config. */
 export const DEPLOY_AUTHOR = { name: 'go-source-witness', email: 'witness@go-source-witness.invalid' } as const;

@@ -4,11 +4,12 @@
 import { parseSumdbRecordDetail } from '../build/expected.js';
 import { parsePublishedFileDetail } from '../build/published.js';
 import { type BuildRecord, type BuildStatus, buildRecordFromLogRecord, buildStatus, BUILD_RECORD_TYPE } from '../build/record.js';
-import { FIRST_CLASS_TARGETS, compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion } from '../build/target.js';
+import { FIRST_CLASS_TARGETS, compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion } from '../release/target.js';
 import { COSIGNED_RECORD_TYPE, EVIDENCE_RECORD_TYPE, cosignedCheckpointPath, noteOfCosignedRecord } from '../cosign/records.js';
 import { TAG_PREFIX } from '../gitsrc/refname.js';
 import { type LogRecord, parseRecord, recordValue } from '../log/record.js';
 import { decodeBase64 } from '../tlog/encoding.js';
+import type { Alarm } from './alarm.js';
 import { type IndexedAgreement, type IndexedBootstrap, rootRecords } from './agreements.js';
 import { type TagRecord, tagRecordNames } from '../tags/record.js';
 import { type PresentTag, type TagState, tagStateFromRecords } from '../tags/state.js';
@@ -76,21 +77,7 @@ export interface SplitView {
   readonly time: string;
 }
 
-export type AlarmKind = 'tag-moved' | 'tag-vanished' | 'build-unequal' | 'build-not-reproducible' | 'build-tag-mismatch' | 'roots-disagree' | 'branch-moved' | 'split-view' | 'malformed-record';
-
-export interface Alarm {
-  readonly kind: AlarmKind;
-  /** The log index of the record that raised it. */
-  readonly index: bigint;
-  /** Other records it concerns (e.g. the earlier build that differs). */
-  readonly related: readonly bigint[];
-  readonly title: string;
-  readonly detail: string;
-  /** The record's own time (first-seen, ingested, time), when it has one. */
-  readonly time?: string;
-  readonly version?: string;
-  readonly target?: string;
-}
+export type { Alarm, AlarmKind } from './alarm.js';
 
 export interface ReleaseRow {
   readonly version: string;

@@ -3,7 +3,7 @@
 // targets published, built, equal, pending (published, no build record), and alarms, alarms first.
 // Derived from the verified entries, like every page (site.ts).
 import { type BuildStatus } from '../build/record.js';
-import { compareGoVersions, parseGoVersion } from '../build/target.js';
+import { compareGoVersions, parseGoVersion } from '../release/target.js';
 import type { LogRecord } from '../log/record.js';
 import { type IndexedAlarm, type IndexedToolchain, toolchainLedgerFromRecords } from '../toolchains/ledger.js';
 import { type ToolchainAlarm, alarmField } from '../toolchains/record.js';

@@ -8,7 +8,7 @@ import { LogReader } from '../log/reader.js';
 import { parseRecord } from '../log/record.js';
 import type { LogSource } from '../log/source.js';
 import { CHECKPOINT_FILE } from '../log/layout.js';
-import { TAGS_FILE } from '../log/views.js';
+import { TAGS_FILE } from './view.js';
 import { type TagState, tagStateFromRecords } from './state.js';
 
 export interface WitnessTag {

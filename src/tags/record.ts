@@ -15,6 +15,7 @@ import { FormatError } from '../errors.js';
 import { OBJECT_ID, tagRefProblem } from '../gitsrc/refname.js';
 import type { ObjectType } from '../gitsrc/tags.js';
 import { type LogRecord, type RecordField } from '../log/record.js';
+import { formatTime } from '../infra/time.js';
 
 export const TAG_RECORD_TYPE = 'tag';
 export const TAG_RECORD_VERSION = 1;
@@ -44,11 +45,6 @@ export interface TagRecord {
 const EVENTS = new Set<TagEvent>(['new', 'moved', 'vanished', 'reappeared']);
 const TYPES = new Set<ObjectType>(['commit', 'tag', 'tree', 'blob']);
 const TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/;
-
-/** Timestamps in records: RFC 3339, UTC, whole seconds. */
-export function formatTime(date: Date): string {
-  return date.toISOString().replace(/\.[0-9]{3}Z$/, 'Z');
-}
 
 export function tagRecordToLogRecord(tag: TagRecord): LogRecord {
   const fields: RecordField[] = [

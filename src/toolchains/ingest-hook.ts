@@ -3,12 +3,19 @@
 // checksum database published for the same module version is a build-disagrees alarm. darwin module
 // zips are compared by their /go.mod line only: Google signs darwin binaries, so the zip's h1 of an
 // unsigned rebuild always differs (`witness check` compares them with signatures stripped).
-import type { BuildRecord } from '../build/record.js';
-import { parseTarget, toolchainModuleVersion } from '../build/target.js';
+import { parseTarget, toolchainModuleVersion } from '../release/target.js';
 import type { ToolchainLedger } from './ledger.js';
 import type { ToolchainAlarm } from './record.js';
 
-export function buildDisagreement(ledger: ToolchainLedger, buildIndex: bigint, build: BuildRecord, time: string): ToolchainAlarm | undefined {
+/** What the check reads of a build record (src/build/record.ts BuildRecord). */
+export interface BuiltModule {
+  readonly version: string;
+  readonly target: string;
+  readonly outcome: 'built' | 'failed';
+  readonly goSum?: readonly [string, string];
+}
+
+export function buildDisagreement(ledger: ToolchainLedger, buildIndex: bigint, build: BuiltModule, time: string): ToolchainAlarm | undefined {
   if (build.outcome !== 'built' || !build.goSum) return undefined;
   const target = parseTarget(build.target);
   const published = ledger.byModuleVersion.get(toolchainModuleVersion(build.version, target)) ?? [];

@@ -1,9 +1,10 @@
 // What the log says about the checksum database's toolchains: the fold of toolchain and toolchain-alarm
 // records in log order. Folding checks their invariants (`witness verify` relies on it, through
-// log/views.ts): a sumdb record number is recorded once, an alarm key once, and an alarm that names
+// TOOLCHAINS_VIEW, registered with the log in src/witness-schema.ts): a sumdb record number is recorded once, an alarm key once, and an alarm that names
 // other records names earlier ones of the right type.
 import { VerificationError } from '../errors.js';
 import type { LogRecord } from '../log/record.js';
+import type { RecordFold } from '../log/schema.js';
 import {
   TOOLCHAIN_ALARM_RECORD_TYPE,
   TOOLCHAIN_RECORD_TYPE,
@@ -102,3 +103,19 @@ export function toolchainsView(ledger: ToolchainLedger): string | undefined {
   for (const { index, alarm } of ledger.alarms) lines.push(`alarm ${index} ${alarmKey(alarm)}`);
   return `# go-source-witness toolchains in the checksum database: <log index> <sumdb record> <module version> <distpack> <zip h1>; alarm <log index> <kind> <about>\n${lines.join('\n')}\n`;
 }
+
+/** The readable index of toolchain records and their alarms (exists once there is one). */
+export const TOOLCHAINS_FILE = 'toolchains.txt';
+
+/**
+ * The log's view of its toolchain records (registered in src/witness-schema.ts). Alarms name build and
+ * tag records by log index, so the fold is given those too (their type is all it reads of them).
+ */
+export const TOOLCHAINS_VIEW: RecordFold<string | undefined> = {
+  name: 'toolchains',
+  recordTypes: [TOOLCHAIN_RECORD_TYPE, TOOLCHAIN_ALARM_RECORD_TYPE, 'tag', 'build'],
+  viewFiles: [{ name: TOOLCHAINS_FILE, maxBytes: 1024 * 1024 }],
+  // Folding toolchain records checks them (one record per sumdb record number, alarms name earlier records).
+  fold: (records) => toolchainsView(toolchainLedgerFromRecords(records)),
+  views: (content) => (content === undefined ? [] : [[TOOLCHAINS_FILE, content]]),
+};

@@ -32,7 +32,7 @@ import { FormatError } from '../errors.js';
 import type { LogRecord, RecordField } from '../log/record.js';
 import { parseGoSumRecord } from '../sumdb/record.js';
 import { decodeBase64 } from '../tlog/encoding.js';
-import { formatTarget, isDistpackVersion, parseGoVersion } from '../build/target.js';
+import { formatTarget, isDistpackVersion, parseGoVersion } from '../release/target.js';
 
 export const TOOLCHAIN_RECORD_TYPE = 'toolchain';
 export const TOOLCHAIN_ALARM_RECORD_TYPE = 'toolchain-alarm';

@@ -23,7 +23,7 @@ import type { SignedCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, decodeUtf8, encodeBase64 } from '../tlog/encoding.js';
 import type { SignerKey } from '../tlog/note.js';
 import { TILE_WIDTH } from '../tlog/tile.js';
-import { formatTime } from '../tags/record.js';
+import { formatTime } from '../infra/time.js';
 import { type TagState, tagStateFromRecords } from '../tags/state.js';
 import { type ToolchainLedger, toolchainLedgerFromRecords } from './ledger.js';
 import { moduleVersionKeyOfBytes } from './module-index.js';
@@ -39,7 +39,7 @@ import {
 } from './record.js';
 import { ScanState, type ScanPosition, scanCrashPoint } from './state.js';
 import { type DataTileRecords, readAuthenticatedDataTiles } from './tiles.js';
-import { isPlannedVersion, parseGoVersion } from '../build/target.js';
+import { isPlannedVersion, parseGoVersion } from '../release/target.js';
 
 export interface ScanOptions {
   readonly client: SumdbClient;

@@ -16,9 +16,9 @@ import { createHash } from 'node:crypto';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../log/files.js';
-import { type HeldLock, acquireLock } from '../log/lock.js';
-import { formatTime } from '../tags/record.js';
+import { writeFileAtomic } from '../infra/files.js';
+import { type HeldLock, acquireLock } from '../infra/lock.js';
+import { formatTime } from '../infra/time.js';
 import { ModuleVersionIndex } from './module-index.js';
 
 export const SCAN_STATE_SCHEMA = 'go-source-witness/sumdb-scan/v1';

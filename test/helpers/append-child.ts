@@ -1,5 +1,6 @@
 // Child process for the crash test: appends batches to a log until killed, printing "ok <size>" after
 // each append has returned (the parent then knows those records must survive any crash).
+import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { WitnessLog } from '../../src/log/log.js';
 import { parseSignerKey } from '../../src/tlog/note.js';
 import { createHash } from 'node:crypto';

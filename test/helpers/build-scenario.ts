@@ -1,5 +1,6 @@
 // Build scenarios for end-to-end tests of `witness build`, `ingest` and `bootstrap` through the CLI: a
 // Go-like repository with a stand-in make.bash (go-fixture.ts), a log with its tags recorded, a key.
+import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 // Child process for the serve crash test: a witness server on 127.0.0.1 (port 0) over a state folder,
 // for the logs of a logs/v0 file, until it is killed. Prints "listening <url>" once it accepts requests.
+import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { readFileSync } from 'node:fs';
 import { parseLogList } from '../../src/cosign/loglist.js';
 import { startWitnessServer } from '../../src/cosign/server.js';

@@ -1,5 +1,6 @@
 // Fixtures for the tag tests: small git repositories with tags, tag logs, refs git refuses to create
 // (written into packed-refs), an async CLI runner and a static HTTP server for a log folder.
+import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo } from 'node:net';

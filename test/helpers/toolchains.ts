@@ -1,5 +1,6 @@
 // Fixtures for the sumdb scan tests: toolchain records, a witness log with release tags, the CLI run
 // asynchronously (the fake database is served by the test process, so spawnSync would block it).
+import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { WitnessLog } from '../../src/log/log.js';

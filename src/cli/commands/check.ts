@@ -44,7 +44,7 @@ export const checkCommand: CommandModule = {
     const downloads: Array<{ spec: string; outcome: import('../../build/published.js').DownloadOutcome }> = [];
     if (args.download?.length) {
       const { BUILD_RECORD_TYPE, buildRecordFromLogRecord } = await import('../../build/record.js');
-      const { parseTarget, toolchainModuleVersion } = await import('../../build/target.js');
+      const { parseTarget, toolchainModuleVersion } = await import('../../release/target.js');
       const { GoModuleDownloader, TOOLCHAIN_MODULE, targetOfModuleVersion } = await import('../../build/published.js');
       const { readGoEnvironment } = await import('../../goenv.js');
       const { existingFolder } = await import('../evidence.js');
