@@ -20,7 +20,8 @@ import { LogReader } from '../src/log/reader.js';
 import { formatRecord } from '../src/log/record.js';
 import { formatCheckpoint } from '../src/tlog/checkpoint.js';
 import { MemoryTree, leafHash as nodeLeafHash } from '../src/tlog/merkle.js';
-import { type SignerKey, noteSigner, signNote } from '../src/tlog/note.js';
+import { type SignerKey, signNote } from '../src/tlog/note.js';
+import { noteSigner } from '../src/tlog-node/signer.js';
 import { cosignatureVerifierKey } from '../src/tlog/cosignature.js';
 import { TileBuilder, encodeEntryBundle, encodeHashTile, tilePath as nodeTilePath, tilesForSize } from '../src/tlog/tile.js';
 import {

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { WitnessLog } from '../../src/log/log.js';
 import { formatRecord } from '../../src/log/record.js';
 import { verifyLogFolder } from '../../src/log/verify.js';
-import { generateKeyPair, parseSignerKey } from '../../src/tlog/note.js';
+import { generateKeyPair, parseSignerKey } from '../../src/tlog-node/signer.js';
 
 const entries = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 

@@ -9,7 +9,8 @@ import { EnvironmentError, FormatError, UsageError, VerificationError } from '..
 import { type Checkpoint, formatCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
 import { EMPTY_TREE_HASH, type Hash, leafHash } from '../tlog/merkle.js';
-import { type SignerKey, type VerifierKey, noteSigner, parseVerifierKey, signNote, verifierKeyOf } from '../tlog/note.js';
+import { type SignerKey, type VerifierKey, parseVerifierKey, signNote, verifierKeyOf } from '../tlog/note.js';
+import { noteSigner } from '../tlog-node/signer.js';
 import {
   TILE_WIDTH,
   type TileRef,

@@ -1,7 +1,7 @@
 // Child process for the crash test: appends batches to a log until killed, printing "ok <size>" after
 // each append has returned (the parent then knows those records must survive any crash).
 import { WitnessLog } from '../../src/log/log.js';
-import { parseSignerKey } from '../../src/tlog/note.js';
+import { parseSignerKey } from '../../src/tlog-node/signer.js';
 import { createHash } from 'node:crypto';
 import { tagRecordToLogRecord } from '../../src/tags/record.js';
 import { testRecords } from './fixtures.js';
