@@ -3,6 +3,9 @@
 // same exports as src/tlog/crypto-noble.ts, which the tests run side by side with this one.
 import { createPublicKey, hash, verify, type KeyObject } from 'node:crypto';
 
+/** Which implementation this is (the tests check each environment gets its own). */
+export const CRYPTO_IMPLEMENTATION: string = 'node:crypto';
+
 /** SHA-256 of `data` (FIPS 180-4), as a plain Uint8Array (a view of the digest node:crypto makes). */
 export function sha256(data: Uint8Array): Uint8Array {
   const digest = hash('sha256', data, 'buffer');

@@ -8,6 +8,9 @@ import { sha256 as nobleSha256, sha512 } from '@noble/hashes/sha2.js';
 
 ed.hashes.sha512 = sha512;
 
+/** Which implementation this is (the tests check each environment gets its own). */
+export const CRYPTO_IMPLEMENTATION: string = '@noble/hashes, @noble/ed25519';
+
 /** SHA-256 of `data` (FIPS 180-4). */
 export function sha256(data: Uint8Array): Uint8Array {
   return nobleSha256(data);

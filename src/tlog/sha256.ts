@@ -1,7 +1,10 @@
 // SHA-256 for the tlog code, through the one synchronous crypto seam `#tlog-crypto` (package.json
 // `imports`): node:crypto in Node (src/tlog-node/crypto.ts), @noble/hashes elsewhere
 // (src/tlog/crypto-noble.ts). Digests are plain Uint8Arrays in both.
-import { sha256 as sha256Once } from '#tlog-crypto';
+import { CRYPTO_IMPLEMENTATION as implementation, sha256 as sha256Once } from '#tlog-crypto';
+
+/** Which implementation of the seam this environment got: 'node:crypto' or '@noble/hashes, @noble/ed25519'. */
+export const CRYPTO_IMPLEMENTATION: string = implementation;
 
 /** SHA-256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
