@@ -91,20 +91,25 @@ export async function openUntrustedFile(
   }
 }
 
-/** Reads all of an open file, refusing it (RefusedFileError) if it holds more than `maxBytes`. */
-export async function readBounded(handle: FileHandle, maxBytes: number, what: string): Promise<Uint8Array> {
+/**
+ * Reads all of an open file, refusing it (RefusedFileError) if it holds more than `maxBytes`. `sizeHint`
+ * (the size fstat gave) sizes the first read: one buffer of that size, not a MiB per file.
+ */
+export async function readBounded(handle: FileHandle, maxBytes: number, what: string, sizeHint?: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
+  let next = sizeHint === undefined ? 1 << 20 : sizeHint + 1;
   for (;;) {
-    // One byte more than allowed tells a file that grew past the limit after fstat.
-    const buffer = Buffer.allocUnsafe(Math.min(Math.max(maxBytes - total + 1, 1), 1 << 20));
+    const buffer = Buffer.allocUnsafeSlow(Math.min(Math.max(maxBytes - total + 1, 1), next, 1 << 20));
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
     if (bytesRead === 0) break;
     total += bytesRead;
     if (total > maxBytes) throw refused('too-large', what, `is more than the ${maxBytes} bytes accepted`);
     chunks.push(buffer.subarray(0, bytesRead));
+    next = 1 << 20;
   }
-  return new Uint8Array(Buffer.concat(chunks, total));
+  const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  return new Uint8Array(all.buffer, all.byteOffset, total);
 }
 
 /**
@@ -115,7 +120,7 @@ export async function readUntrustedFile(root: string, relative: string, maxBytes
   const opened = await openUntrustedFile(root, relative, maxBytes, what);
   if (!opened) return undefined;
   try {
-    return await readBounded(opened.handle, maxBytes, what);
+    return await readBounded(opened.handle, maxBytes, what, opened.size);
   } finally {
     await opened.handle.close();
   }

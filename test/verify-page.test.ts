@@ -360,7 +360,7 @@ describe('verify page: HTML, script and bundle', () => {
     assert.equal(scripts[1]![2], '');
     assert.deepEqual(JSON.parse(scripts[0]![2]!), { origin, verifierKey: vkey });
     assert.ok(!scripts[0]![2]!.includes('<'), 'config JSON must not contain <');
-    assert.ok(html.includes('<code>example.com/log &#60;b&#62;&#34;quoted&#34; &#38; &#39;single&#39;&#60;/script&#62;&#60;!--</code>'));
+    assert.ok(html.includes('<code>example.com/log &lt;b&gt;&quot;quoted&quot; &amp; &#39;single&#39;&lt;/script&gt;&lt;!--</code>'));
     assert.ok(!html.includes('<b>'));
     // Relative URLs (the site may live under a sub-path); the only absolute link is the spec's.
     for (const [, url] of html.matchAll(/(?:src|href)="([^"]*)"/g)) {
