@@ -7,7 +7,7 @@
 // O_NOFOLLOW | O_NONBLOCK (a FIFO opens at once instead of waiting for a writer) and checked with fstat on
 // the open descriptor, then read up to the limit. (A writer racing this between the lstat of a folder
 // and the open can swap that folder; such a writer can change the log folder anyway.)
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError } from './errors.js';
@@ -123,5 +123,52 @@ export async function readUntrustedFile(root: string, relative: string, maxBytes
     return await readBounded(opened.handle, maxBytes, what, opened.size);
   } finally {
     await opened.handle.close();
+  }
+}
+
+/**
+ * readUntrustedFile with synchronous system calls, the same checks in the same order. For reading many
+ * small files in a batch (verifying a log folder reads thousands of tiles): each asynchronous call costs
+ * ten to twenty times the CPU of its synchronous twin.
+ */
+export function readUntrustedFileSync(root: string, relative: string, maxBytes: number, what = relative): Uint8Array | undefined {
+  const parts = components(relative);
+  let dir = root;
+  for (const part of parts.slice(0, -1)) {
+    dir = path.join(dir, part);
+    const info = lstatSync(dir, { throwIfNoEntry: false });
+    if (!info) return undefined;
+    if (info.isSymbolicLink()) throw refused('symlink', what, `is reached through the symbolic link ${path.relative(root, dir)}; it is never followed`);
+    if (!info.isDirectory()) return undefined;
+  }
+  let fd: number;
+  try {
+    fd = openSync(path.join(dir, parts[parts.length - 1]!), OPEN_FLAGS);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'ELOOP' || code === 'EMLINK' || code === 'EFTYPE') throw refused('symlink', what, 'is a symbolic link; it is never followed');
+    throw error;
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw refused('not-regular', what, 'is not a regular file (a FIFO, device, socket or folder); refusing to read it');
+    if (info.size > maxBytes) throw refused('too-large', what, `is ${info.size} bytes, more than the ${maxBytes} accepted`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let next = info.size + 1;
+    for (;;) {
+      const buffer = Buffer.allocUnsafeSlow(Math.min(Math.max(maxBytes - total + 1, 1), next, 1 << 20));
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw refused('too-large', what, `is more than the ${maxBytes} bytes accepted`);
+      chunks.push(buffer.subarray(0, bytesRead));
+      next = 1 << 20;
+    }
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+    return new Uint8Array(all.buffer, all.byteOffset, total);
+  } finally {
+    closeSync(fd);
   }
 }

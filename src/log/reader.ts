@@ -91,6 +91,15 @@ export class LogReader {
     return openLogCheckpoint(message, this.verifier, this.origin, CHECKPOINT_FILE);
   }
 
+  /** readTileBytes, synchronously, when the source can read synchronously (a folder); else undefined. */
+  readTileBytesSync(tile: TileRef): Uint8Array | undefined {
+    if (!this.source.readSync) return undefined;
+    const relative = tilePath(tile);
+    const bytes = this.source.readSync(relative);
+    if (!bytes) throw new VerificationError('TILE_MISSING', `${relative} is missing`);
+    return bytes;
+  }
+
   async readTileBytes(tile: TileRef): Promise<Uint8Array> {
     const relative = tilePath(tile);
     const bytes = await this.source.read(relative);
@@ -142,11 +151,16 @@ export class LogReader {
   }
 
   /**
-   * Readers of this log's tiles for src/tlog's verifyTree that read ahead, `depth` files at a time, in
-   * `order` (treeReadOrder): the next files are read while the current ones are hashed. A file asked for
-   * out of that order is read on its own.
+   * Readers of this log's tiles for src/tlog's verifyTree. From a folder: synchronous reads (cheaper in
+   * CPU than anything asynchronous for thousands of small files). Over HTTP: reads ahead, `depth` files at
+   * a time, in `order` (treeReadOrder), so the next files arrive while the current ones are hashed; a
+   * file asked for out of that order is read on its own.
    */
   treeReaders(order: readonly TileRef[], depth = 32): TreeReaders {
+    if (this.source.readSync) {
+      const readSync = (tile: TileRef): Uint8Array => this.readTileBytesSync(tile)!;
+      return { readEntryBundle: readSync, readHashTile: readSync };
+    }
     const pending = new Map<number, Promise<Uint8Array>>();
     let next = 0; // next index of `order` to be asked for
     let started = 0; // reads started: order[0..started)
