@@ -1,5 +1,6 @@
-// Builds the script of the published verify page: bundles src/publish/browser/page.ts (with verify.ts,
-// @noble/hashes and @noble/ed25519) for browsers with esbuild, and writes it twice, both committed:
+// Builds the script of the published verify page: bundles src/publish/browser/page.ts (with verify.ts and
+// the tlog core in src/tlog, whose crypto seam `#tlog-crypto` is @noble/hashes and @noble/ed25519 under
+// esbuild's "browser" condition, package.json `imports`) for browsers, and writes it twice, both committed:
 //   src/publish/assets/verify.js         the asset as served (assets/verify.js next to verify.html)
 //   src/publish/assets/verify-bundle.ts  the same text as a string export, which is what
 //                                        src/publish/verify-page.ts ships: an import is bundled into

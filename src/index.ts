@@ -6,6 +6,8 @@ export * from './tlog/tile.js';
 export * from './tlog/note.js';
 export * from './tlog/checkpoint.js';
 export * from './tlog/cosignature.js';
+export * from './tlog/verify-tree.js';
+export * from './tlog-node/signer.js';
 export * from './log/record.js';
 export * from './log/layout.js';
 export { WitnessLog, type AppendResult } from './log/log.js';

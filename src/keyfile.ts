@@ -5,7 +5,8 @@ import path from 'node:path';
 import { EnvironmentError, UsageError } from './errors.js';
 import { createFileExclusive } from './infra/files.js';
 import { locateGit } from './infra/git.js';
-import { type SignerKey, generateKeyPair, parseSignerKey } from './tlog/note.js';
+import { type SignerKey } from './tlog/note.js';
+import { generateKeyPair, parseSignerKey } from './tlog-node/signer.js';
 
 /** Environment variable that may hold the log's signer key (the key text itself, not a path). */
 export const SIGNING_KEY_ENV = 'WITNESS_SIGNING_KEY';

@@ -16,9 +16,10 @@ import { Witness } from '../src/cosign/witness.js';
 import { WitnessLog } from '../src/log/log.js';
 import { verifyLogFolder } from '../src/log/verify.js';
 import { type Checkpoint, formatCheckpoint, openCheckpoint } from '../src/tlog/checkpoint.js';
-import { cosignatureSigner, cosignatureVerifier, cosignatureVerifierKey } from '../src/tlog/cosignature.js';
+import { cosignatureVerifier, cosignatureVerifierKey } from '../src/tlog/cosignature.js';
+import { cosignatureSigner, noteSigner } from '../src/tlog-node/signer.js';
 import { MemoryTree, proveConsistency } from '../src/tlog/merkle.js';
-import { noteSigner, noteVerifier, openNote, signNote } from '../src/tlog/note.js';
+import { noteVerifier, openNote, signNote } from '../src/tlog/note.js';
 import { tempDir, testSignerKey } from './helpers/fixtures.js';
 
 const ORIGIN = 'go.sum database tree';
@@ -323,7 +324,7 @@ describe('state journal', () => {
 
 test('reads during journal compaction always see every durable state', async () => {
   const { parseCosignedState } = await import('../src/cosign/state.js');
-  const { generateKeyPair } = await import('../src/tlog/note.js');
+  const { generateKeyPair } = await import('../src/tlog-node/signer.js');
   const signer = noteSigner(generateKeyPair('log.example').signerKey);
   const root = Buffer.alloc(32, 7).toString('base64');
   const note = (origin: string, size: number) => signNote(`${origin}\n${size}\n${root}\n`, [signer]);

@@ -15,7 +15,7 @@ import { BUILD_RECORD_TYPE, type BuildRecord, buildRecordFromLogRecord, buildRec
 import { WitnessLog } from '../src/log/log.js';
 import { parseRecord } from '../src/log/record.js';
 import { tagRecordToLogRecord } from '../src/tags/record.js';
-import { generateKeyPair } from '../src/tlog/note.js';
+import { generateKeyPair } from '../src/tlog-node/signer.js';
 import { type CliResult, tempDir, testSignerKey, writeKeyFile } from './helpers/fixtures.js';
 import { runWitnessAsync } from './helpers/tag-repo.js';
 import { type ToolchainModule, type ToolchainProxy, linuxEntries, startToolchainProxy, toolchainModule } from './helpers/toolchain-proxy.js';

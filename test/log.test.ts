@@ -10,7 +10,8 @@ import { verifyLogFolder } from '../src/log/verify.js';
 import { openCheckpoint, formatCheckpoint } from '../src/tlog/checkpoint.js';
 import { decodeBase64 } from '../src/tlog/encoding.js';
 import { MemoryTree, leafHash, verifyConsistency, verifyInclusion } from '../src/tlog/merkle.js';
-import { noteSigner, noteVerifier, signNote } from '../src/tlog/note.js';
+import { noteVerifier, signNote } from '../src/tlog/note.js';
+import { noteSigner } from '../src/tlog-node/signer.js';
 import { encodeHashTile, tilePath, tilesForSize } from '../src/tlog/tile.js';
 import { flipByte, git, runWitness, tempDir, testRecords, testSignerKey, writeKeyFile } from './helpers/fixtures.js';
 

@@ -22,8 +22,8 @@ import { Witness } from '../src/cosign/witness.js';
 import { runCosignRound } from '../src/cosign/round.js';
 import { readGoEnvironment } from '../src/goenv.js';
 import { goCacheRoute, goProxyRoute } from '../src/sumdb/routes.js';
-import { cosignatureSigner } from '../src/tlog/cosignature.js';
-import { generateKeyPair, noteVerifier, parseSignerKey } from '../src/tlog/note.js';
+import { cosignatureSigner, generateKeyPair, parseSignerKey } from '../src/tlog-node/signer.js';
+import { noteVerifier } from '../src/tlog/note.js';
 import { ROOT, tempDir } from './helpers/fixtures.js';
 
 const ONLINE = process.env.WITNESS_ONLINE === '1';

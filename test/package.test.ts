@@ -1,8 +1,9 @@
 // The installed package works like the checkout: `npm pack` (once per run; prepack runs `npm run build`)
 // of a copy of the checkout, its contents, then the tarball installed into a temporary prefix (from the
 // npm cache when it holds every dependency, else --prefer-offline through npm's own client) and run from
-// there: --version is package.json's, -h, verify of the bundled log, compare of its tags.txt, a typo
-// refused before acting.
+// there: --version is package.json's, -h, verify of the bundled log, compare of its tags.txt, the tlog core
+// imported as go-source-witness/tlog (node:crypto, and @noble with the browser condition), a typo refused
+// before acting.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
@@ -40,7 +41,7 @@ test('npm pack, install into a temp prefix, run: --version, -h, verify, compare'
   assert.equal(packed.code, 0, packed.stderr);
   const report = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const names = report[0]!.files.map((file) => file.path);
-  for (const name of ['LICENSE', 'README.md', 'package.json', 'bin/witness.js', 'dist/witness.mjs', 'dist/index.js', 'dist/index.d.ts', 'witness-log/checkpoint', 'witness-log/log.vkey', 'witness-log/tags.txt']) {
+  for (const name of ['LICENSE', 'README.md', 'package.json', 'bin/witness.js', 'dist/witness.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/package.json', 'dist/tlog/index.js', 'dist/tlog/index.d.ts', 'witness-log/checkpoint', 'witness-log/log.vkey', 'witness-log/tags.txt']) {
     assert.ok(names.includes(name), `the package holds ${name}`);
   }
   for (const name of names) assert.doesNotMatch(name, /^(src|test|scripts|\.github|\.ci)\/|\.key$/, `the package must not hold ${name}`);
@@ -69,6 +70,26 @@ test('npm pack, install into a temp prefix, run: --version, -h, verify, compare'
   const compare = sh(witness, ['compare', '-'], { cwd: here, input: tags });
   assert.equal(compare.code, 0, compare.stderr);
   assert.match(compare.stdout, /SAME: all \d+ tags equal the witness log\.\n$/);
+  // The tlog core as its own subpath: the installed package's log checked by verifyTree from
+  // go-source-witness/tlog, with node:crypto behind the seam, and with @noble (the "browser" condition).
+  const script = [
+    "import { readFileSync } from 'node:fs';",
+    "import { CRYPTO_IMPLEMENTATION, noteVerifier, openCheckpoint, tilePath, verifyTree } from 'go-source-witness/tlog';",
+    "import { verifyLogFolder } from 'go-source-witness';",
+    `const dir = ${JSON.stringify(path.join(prefix, 'node_modules', pkg.name, 'witness-log'))};`,
+    "const read = (tile) => new Uint8Array(readFileSync(`${dir}/${tilePath(tile)}`));",
+    "const vkey = readFileSync(`${dir}/log.vkey`, 'utf8').trim();",
+    "const { checkpoint } = openCheckpoint(readFileSync(`${dir}/checkpoint`, 'utf8'), [noteVerifier(vkey)]);",
+    'const tree = await verifyTree(checkpoint, { readEntryBundle: read, readHashTile: read });',
+    "console.log(CRYPTO_IMPLEMENTATION, String(tree.size), tree.rootMatches, tree.problems.length, tree.hashTiles, typeof verifyLogFolder);",
+  ].join('\n');
+  const size = readFileSync(path.join(prefix, 'node_modules', pkg.name, 'witness-log', 'checkpoint'), 'utf8').split('\n')[1];
+  const core = sh(process.execPath, ['--input-type=module', '-e', script], { cwd: prefix });
+  assert.equal(core.code, 0, core.stderr);
+  assert.match(core.stdout, new RegExp(`^node:crypto ${size} true 0 \\d+ function\\n$`));
+  const browser = sh(process.execPath, ['--conditions=browser', '--input-type=module', '-e', script], { cwd: prefix });
+  assert.equal(browser.code, 0, browser.stderr);
+  assert.match(browser.stdout, new RegExp(`^@noble/hashes, @noble/ed25519 ${size} true 0 \\d+ function\\n$`));
   const typo = sh(witness, ['tags', '--go-repo', here, '--dryrun'], { cwd: here });
   assert.equal(typo.code, 2);
   assert.equal(typo.stderr, 'witness: unknown option --dryrun; did you mean --dry-run? (see witness tags --help) [UNKNOWN_OPTION]\n');

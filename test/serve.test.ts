@@ -19,7 +19,8 @@ import { MAX_PROOF_LINES, formatAddCheckpointRequest, parseAddCheckpointRequest,
 import { type RequestLogEntry, type WitnessServer, startWitnessServer } from '../src/cosign/server.js';
 import { WitnessStateStore, originHash } from '../src/cosign/state.js';
 import { Witness, type WitnessedLog } from '../src/cosign/witness.js';
-import { cosignatureSigner, cosignatureVerifier, cosignatureVerifierKey } from '../src/tlog/cosignature.js';
+import { cosignatureVerifier, cosignatureVerifierKey } from '../src/tlog/cosignature.js';
+import { cosignatureSigner } from '../src/tlog-node/signer.js';
 import { EMPTY_TREE_HASH } from '../src/tlog/merkle.js';
 import { formatVerifierKey, noteVerifier, openNote } from '../src/tlog/note.js';
 import { ROOT, WITNESS_BIN, tempDir, testSignerKey, writeKeyFile } from './helpers/fixtures.js';

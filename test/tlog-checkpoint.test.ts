@@ -11,19 +11,16 @@ import { sha256 } from '../src/tlog/sha256.js';
 import { type Checkpoint, formatCheckpoint, openCheckpoint, parseCheckpoint } from '../src/tlog/checkpoint.js';
 import {
   cosignatureMessage,
-  cosignatureSigner,
   cosignatureTimestamp,
   cosignatureVerifier,
   cosignatureVerifierKey,
 } from '../src/tlog/cosignature.js';
+import { cosignatureSigner, formatSignerKey, noteSigner, parseSignerKey } from '../src/tlog-node/signer.js';
 import {
   SIGNATURE_TYPE_COSIGNATURE_V1,
   formatSignatureLine,
-  formatSignerKey,
-  noteSigner,
   noteVerifier,
   openNote,
-  parseSignerKey,
   parseVerifierKey,
   signNote,
   splitNote,

@@ -18,19 +18,16 @@ import {
   computeKeyId,
   formatKeyId,
   formatSignatureLine,
-  formatSignerKey,
   formatVerifierKey,
-  generateKeyPair,
   isValidKeyName,
-  noteSigner,
   noteVerifier,
   openNote,
-  parseSignerKey,
   parseVerifierKey,
   signNote,
   splitNote,
   verifierKeyOf,
 } from '../src/tlog/note.js';
+import { formatSignerKey, generateKeyPair, noteSigner, parseSignerKey } from '../src/tlog-node/signer.js';
 import { SHARED_KEYS, SHARED_KEYS_SKIP, TESTDATA, same } from './helpers/vectors.js';
 
 

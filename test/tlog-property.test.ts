@@ -10,14 +10,13 @@ import { type Hash, MemoryTree, leafHash, proveConsistency, proveInclusion, veri
 import { formatCheckpoint, openCheckpoint, parseCheckpoint } from '../src/tlog/checkpoint.js';
 import { cosignatureTimestamp, cosignatureVerifier } from '../src/tlog/cosignature.js';
 import {
-  formatSignerKey,
   formatVerifierKey,
   noteVerifier,
   openNote,
-  parseSignerKey,
   parseVerifierKey,
   splitNote,
 } from '../src/tlog/note.js';
+import { formatSignerKey, parseSignerKey } from '../src/tlog-node/signer.js';
 import {
   type TileRef,
   decodeEntryBundle,

@@ -2,7 +2,6 @@
 // against logs made by the project's own code, tampered in every way that matters; the page HTML
 // (src/publish/verify-page.ts); the committed bundle against a fresh esbuild build; and the real page
 // in headless Chromium, served over HTTP under a sub-path (skipped when /usr/bin/chromium is absent).
-import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,28 +19,13 @@ import { WitnessLog } from '../src/log/log.js';
 import { LogReader } from '../src/log/reader.js';
 import { formatRecord } from '../src/log/record.js';
 import { formatCheckpoint } from '../src/tlog/checkpoint.js';
-import { MemoryTree, leafHash as nodeLeafHash } from '../src/tlog/merkle.js';
-import { type SignerKey, noteSigner, signNote } from '../src/tlog/note.js';
+import { leafHash as nodeLeafHash } from '../src/tlog/merkle.js';
+import { type SignerKey, signNote } from '../src/tlog/note.js';
+import { noteSigner } from '../src/tlog-node/signer.js';
 import { cosignatureVerifierKey } from '../src/tlog/cosignature.js';
 import { TileBuilder, encodeEntryBundle, encodeHashTile, tilePath as nodeTilePath, tilesForSize } from '../src/tlog/tile.js';
-import {
-  type FetchFile,
-  type Progress,
-  type VerifyResult,
-  decodeBase64,
-  encodeBase64,
-  encodeTileIndex,
-  hashTilesForSize,
-  leafHash,
-  levelCounts,
-  nextLevel,
-  openCheckpoint,
-  parseVerifierKey,
-  rootFromLevels,
-  tilePath,
-  tilesOfLevel,
-  verifyLog,
-} from '../src/publish/browser/verify.js';
+import { encodeBase64 } from '../src/tlog/encoding.js';
+import { type FetchFile, type Progress, type VerifyResult, verifyLog } from '../src/publish/browser/verify.js';
 import { VERIFY_JS, VERIFY_PAGE_FILE, VERIFY_SCRIPT_FILE, renderVerifyPage, writeVerifyPage } from '../src/publish/verify-page.js';
 import { ROOT, flipByte, tempDir, testRecords, testSignerKey } from './helpers/fixtures.js';
 
@@ -163,97 +147,46 @@ before(async () => {
 // ------------------------------------------------------------------------------------------------
 // Formats
 
-describe('verify core: formats', () => {
-  test('tile paths and the tile set of a tree equal src/tlog/tile.ts (all levels, full and partial)', () => {
-    for (const [index, want] of [[0, '000'], [999, '999'], [1000, 'x001/000'], [97380, 'x097/380'], [1234067, 'x001/x234/067']] as const) {
-      assert.equal(encodeTileIndex(index), want);
-    }
-    assert.equal(tilePath({ level: 0, index: 1, width: 174 }), 'tile/0/001.p/174');
-    assert.equal(tilePath({ level: 'entries', index: 1000, width: 256 }), 'tile/entries/x001/000');
-    for (const size of [0, 1, 255, 256, 257, 511, 65535, 65536, 65537, 70000, 16_777_216]) {
-      const nodeTiles = tilesForSize(BigInt(size));
-      const want = nodeTiles.filter((t) => t.level !== 'entries').map(nodeTilePath);
-      const wantBundles = nodeTiles.filter((t) => t.level === 'entries').map(nodeTilePath);
-      assert.deepEqual(hashTilesForSize(size).map(tilePath), want, `size ${size}`);
-      assert.deepEqual(tilesOfLevel('entries', size).map(tilePath), wantBundles, `size ${size}`);
-    }
-    // The spec's example (c2sp.org/tlog-tiles "Partial Tiles"): s=70000 has 273 full L0 + .p/112, 1 full L1 + .p/17, L2 .p/1.
-    const paths = hashTilesForSize(70_000).map(tilePath);
-    assert.equal(paths.length, 274 + 2 + 1);
-    assert.deepEqual(paths.slice(273), ['tile/0/273.p/112', 'tile/1/000', 'tile/1/001.p/17', 'tile/2/000.p/1']);
-  });
+describe('verify page: the checkpoint and the pinned key (the core\'s checks, the page\'s words)', () => {
+  /** verifyLog over a log that is just this checkpoint (and no tiles). */
+  const verifyCheckpoint = (checkpoint: string, verifierKey: string, origin?: string) =>
+    verifyLog(async (relative) => (relative === 'checkpoint' ? { ok: true, bytes: new Uint8Array(Buffer.from(checkpoint)) } : { ok: false, status: 404 }), {
+      verifierKey,
+      ...(origin !== undefined ? { origin } : {}),
+    });
 
-  test('RFC 6962 roots: the transparency-dev vectors, and the project MemoryTree at tile boundaries', () => {
-    const leaves = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(
-      (hex) => new Uint8Array(Buffer.from(hex, 'hex')),
-    );
-    const roots = [
-      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-      '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-      'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
-      'aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77',
-      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-      '4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4',
-      '76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef',
-      'ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c',
-      '5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328',
-    ];
-    const levelsOf = (hashes: Uint8Array[]) => {
-      const level0 = new Uint8Array(hashes.length * 32);
-      hashes.forEach((hash, i) => level0.set(hash, i * 32));
-      const levels: Uint8Array[] = [level0];
-      while (levels.length < levelCounts(hashes.length).length) levels.push(nextLevel(levels.at(-1)!));
-      return levels;
-    };
-    for (let n = 0; n <= 8; n++) {
-      const root = rootFromLevels(n, levelsOf(leaves.slice(0, n).map((leaf) => leafHash(leaf))));
-      assert.equal(Buffer.from(root).toString('hex'), roots[n], `MTH(${n})`);
-    }
-    // The levels of a tree hold those of every smaller tree (full tiles only are hashed upwards).
-    const tree = new MemoryTree();
-    const hashes: Uint8Array[] = [];
-    for (let i = 0; i < 65_537; i++) {
-      const entry = new Uint8Array(Buffer.from(`entry ${i}\n`));
-      tree.append(entry);
-      hashes.push(leafHash(entry));
-    }
-    const levels = levelsOf(hashes);
-    for (const n of [1, 2, 3, 100, 255, 256, 257, 511, 512, 513, 1000, 4097, 65_535, 65_536, 65_537]) {
-      assert.deepEqual(rootFromLevels(n, levels), new Uint8Array(tree.root(BigInt(n))), `size ${n}`);
-    }
-  });
-
-  test('checkpoints: the real sum.golang.org note verifies; tampering, other keys and malformed keys do not', () => {
-    const sumdb = parseVerifierKey('sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8');
+  test('the real sum.golang.org note verifies (then is too large); tampering, other keys and malformed keys do not', async () => {
+    const sumdb = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
     const note =
       'go.sum database tree\n35225469\nvt5T6GaLCXvyHFl9VUvvItR43XZxfLgftEcTyO3eJCQ=\n\n' +
       '— sum.golang.org Az3grpukl5AXaVfYkLiDGORx/DN2nlcS5kZHR5uYOBV2KA2HgXpD+gu9HHONebHLAyaKbbTM75QTtPydhKCExixSfwQ=\n';
     // The signature verifies; only then does the size (beyond what a browser verifies) stop it.
-    assert.throws(() => openCheckpoint(note, sumdb), { code: 'TOO_LARGE' });
-    assert.throws(() => openCheckpoint(note.replace('35225469', '35225468'), sumdb), { code: 'BAD_SIGNATURE' });
-    assert.throws(() => openCheckpoint(note, parseVerifierKey(vkey)), {
-      code: 'NOT_SIGNED_BY_PINNED_KEY',
-      message: /not signed by the pinned key example\.com\/verify-page-log\+[0-9a-f]{8} \(it is signed by: sum\.golang\.org\+033de0ae\)/,
-    });
+    assertFailed(await verifyCheckpoint(note, sumdb), 'TOO_LARGE', /the log has 35225469 entries, more than this page verifies in a browser/, 'checkpoint');
+    assertFailed(await verifyCheckpoint(note.replace('35225469', '35225468'), sumdb), 'BAD_SIGNATURE', /^FAILED: the checkpoint signature of the pinned key sum\.golang\.org\+033de0ae is invalid$/);
+    assertFailed(
+      await verifyCheckpoint(note, vkey),
+      'NOT_SIGNED_BY_PINNED_KEY',
+      /not signed by the pinned key example\.com\/verify-page-log\+[0-9a-f]{8} \(it is signed by: sum\.golang\.org\+033de0ae\)/,
+    );
     // A second signature (another key, e.g. a cosigner) is ignored; the pinned one is checked.
     const text = formatCheckpoint({ origin: ORIGIN, size: 0n, rootHash: new Uint8Array(createHash('sha256').digest()), extensions: [] });
     const cosigned = signNote(text, [noteSigner(testSignerKey('example.com/other', 3).signerKey), noteSigner(signerKey)]);
-    assert.equal(openCheckpoint(cosigned, parseVerifierKey(vkey), ORIGIN).size, 0);
-    assert.throws(() => openCheckpoint(cosigned, parseVerifierKey(vkey), 'example.com/else'), { code: 'WRONG_ORIGIN' });
-    assert.throws(() => openCheckpoint(`${text}\n— ${ORIGIN} AAAA\n`, parseVerifierKey(vkey)), { code: 'MALFORMED_CHECKPOINT' });
+    const empty = await verifyCheckpoint(cosigned, vkey, ORIGIN);
+    assert.equal(empty.status, 'verified', empty.headline);
+    assert.equal(empty.size, 0);
+    assertFailed(await verifyCheckpoint(cosigned, vkey, 'example.com/else'), 'WRONG_ORIGIN', /origin "example\.com\/verify-page-log" is not the pinned origin "example\.com\/else"/);
+    assertFailed(await verifyCheckpoint(`${text}\n— ${ORIGIN} AAAA\n`, vkey), 'MALFORMED_CHECKPOINT', /^FAILED: the checkpoint is not a well-formed signed note: /);
+    assertFailed(await verifyCheckpoint(signNote(`${ORIGIN}\n01\n${encodeBase64(new Uint8Array(32))}\n`, [noteSigner(signerKey)]), vkey), 'MALFORMED_CHECKPOINT', /^FAILED: the signed checkpoint is malformed: tree size "01" is not a canonical decimal number$/);
     // Keys: Go NewVerifier rules (hash must match; Ed25519 only).
-    assert.equal(parseVerifierKey('PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW').name, 'PeterNeumann');
+    assert.equal((await verifyCheckpoint(note, 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW')).problems[0]?.code, 'NOT_SIGNED_BY_PINNED_KEY');
     for (const bad of [
       'PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW',
       'PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW',
       cosignatureVerifierKey(signerKey),
       'no-plus-signs',
     ]) {
-      assert.throws(() => parseVerifierKey(bad), { code: 'BAD_PINNED_KEY' }, bad);
+      assertFailed(await verifyCheckpoint(note, bad), 'BAD_PINNED_KEY', /^FAILED: the pinned verifier key ".*" is malformed: /);
     }
-    assert.equal(decodeBase64('AB=='), undefined, 'non-canonical base64');
-    assert.deepEqual(decodeBase64('AA=='), new Uint8Array([0]));
-    assert.equal(encodeBase64(new Uint8Array([0xfb, 0xff])), '+/8=');
   });
 });
 
@@ -427,7 +360,7 @@ describe('verify page: HTML, script and bundle', () => {
     assert.equal(scripts[1]![2], '');
     assert.deepEqual(JSON.parse(scripts[0]![2]!), { origin, verifierKey: vkey });
     assert.ok(!scripts[0]![2]!.includes('<'), 'config JSON must not contain <');
-    assert.ok(html.includes('<code>example.com/log &#60;b&#62;&#34;quoted&#34; &#38; &#39;single&#39;&#60;/script&#62;&#60;!--</code>'));
+    assert.ok(html.includes('<code>example.com/log &lt;b&gt;&quot;quoted&quot; &amp; &#39;single&#39;&lt;/script&gt;&lt;!--</code>'));
     assert.ok(!html.includes('<b>'));
     // Relative URLs (the site may live under a sub-path); the only absolute link is the spec's.
     for (const [, url] of html.matchAll(/(?:src|href)="([^"]*)"/g)) {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { WitnessLog } from '../../src/log/log.js';
 import { compareTags, localTagsFromRepository, readVerifiedTagLog } from '../../src/tags/compare.js';
 import { recordRepoTags } from '../../src/tags/update.js';
-import { generateKeyPair, parseSignerKey } from '../../src/tlog/note.js';
+import { generateKeyPair, parseSignerKey } from '../../src/tlog-node/signer.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const LOG_ENTRIES = 10_000;

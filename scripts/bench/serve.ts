@@ -21,9 +21,9 @@ import { startWitnessServer } from '../../src/cosign/server.js';
 import { WitnessStateStore } from '../../src/cosign/state.js';
 import { Witness } from '../../src/cosign/witness.js';
 import { formatCheckpoint } from '../../src/tlog/checkpoint.js';
-import { cosignatureSigner } from '../../src/tlog/cosignature.js';
+import { cosignatureSigner, generateKeyPair, noteSigner, parseSignerKey } from '../../src/tlog-node/signer.js';
 import { MemoryTree, proveConsistency } from '../../src/tlog/merkle.js';
-import { generateKeyPair, noteSigner, noteVerifier, parseSignerKey, signNote } from '../../src/tlog/note.js';
+import { noteVerifier, signNote } from '../../src/tlog/note.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SELF = fileURLToPath(import.meta.url);

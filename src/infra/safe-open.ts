@@ -12,7 +12,7 @@
 // checked with fstat on the open descriptor. Where /proc/self/fd does not exist (not Linux), each folder
 // is checked with lstat before it is entered instead, which a writer racing between the two could defeat
 // (such a writer can change the folder anyway).
-import { constants, existsSync, lstatSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, type ErrorCode, FormatError } from '../errors.js';
@@ -177,20 +177,26 @@ export async function openUntrustedFile(
   }
 }
 
-/** Reads all of an open file, refusing it (RefusedFileError) if it holds more than `maxBytes`. */
-export async function readBounded(handle: FileHandle, maxBytes: number, what: string): Promise<Uint8Array> {
+/**
+ * Reads all of an open file, refusing it (RefusedFileError) if it holds more than `maxBytes`. `sizeHint`
+ * (the size fstat gave) sizes the first read: one buffer of that size, not a MiB per file.
+ */
+export async function readBounded(handle: FileHandle, maxBytes: number, what: string, sizeHint?: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
+  let next = sizeHint === undefined ? 1 << 20 : sizeHint + 1;
   for (;;) {
     // One byte more than allowed tells a file that grew past the limit after fstat.
-    const buffer = Buffer.allocUnsafe(Math.min(Math.max(maxBytes - total + 1, 1), 1 << 20));
+    const buffer = Buffer.allocUnsafeSlow(Math.min(Math.max(maxBytes - total + 1, 1), next, 1 << 20));
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
     if (bytesRead === 0) break;
     total += bytesRead;
     if (total > maxBytes) throw refused('too-large', what, `is more than the ${maxBytes} bytes accepted`);
     chunks.push(buffer.subarray(0, bytesRead));
+    next = 1 << 20;
   }
-  return new Uint8Array(Buffer.concat(chunks, total));
+  const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  return new Uint8Array(all.buffer, all.byteOffset, total);
 }
 
 /**
@@ -201,9 +207,98 @@ export async function readUntrustedFile(root: string, relative: string, maxBytes
   const opened = await openUntrustedFile(root, relative, maxBytes, what);
   if (!opened) return undefined;
   try {
-    return await readBounded(opened.handle, maxBytes, what);
+    return await readBounded(opened.handle, maxBytes, what, opened.size);
   } finally {
     await opened.handle.close();
+  }
+}
+
+/** Opens `path` with `flags`, closing nothing; the errno code on failure. */
+function tryOpenSync(file: string, flags: number): number | NodeJS.ErrnoException {
+  try {
+    return openSync(file, flags);
+  } catch (error) {
+    return error as NodeJS.ErrnoException;
+  }
+}
+
+/**
+ * readUntrustedFile with synchronous system calls: the same walk (fd-relative where /proc/self/fd
+ * exists, else lstat), the same checks in the same order and the same refusals. For reading many small
+ * files in a batch (verifying a log folder reads thousands of tiles): each asynchronous call costs ten to
+ * twenty times the CPU of its synchronous twin.
+ */
+export function readUntrustedFileSync(root: string, relative: string, maxBytes: number, what = relative): Uint8Array | undefined {
+  const parts = components(relative);
+  const last = parts[parts.length - 1]!;
+  let fd: number;
+  if (FD_RELATIVE) {
+    const top = tryOpenSync(root, O_RDONLY | O_DIRECTORY);
+    if (typeof top !== 'number') {
+      if (missing(top)) return undefined;
+      throw top;
+    }
+    let folder = top;
+    try {
+      for (const [i, part] of parts.slice(0, -1).entries()) {
+        const next = tryOpenSync(`/proc/self/fd/${folder}/${part}`, FOLDER_FLAGS);
+        if (typeof next !== 'number') {
+          const code = next.code;
+          const link = (linkRefusal(code) || code === 'ENOTDIR') && isLink(`/proc/self/fd/${folder}/${part}`);
+          if (link) throw refused('symlink', what, `is reached through the symbolic link ${parts.slice(0, i + 1).join('/')}; it is never followed`);
+          if (missing(next)) return undefined;
+          throw next;
+        }
+        closeSync(folder);
+        folder = next;
+      }
+      const opened = tryOpenSync(`/proc/self/fd/${folder}/${last}`, FILE_FLAGS);
+      if (typeof opened !== 'number') {
+        if (missing(opened)) return undefined;
+        if (linkRefusal(opened.code)) throw refused('symlink', what, 'is a symbolic link; it is never followed');
+        throw opened;
+      }
+      fd = opened;
+    } finally {
+      closeSync(folder);
+    }
+  } else {
+    let dir = root;
+    for (const part of parts.slice(0, -1)) {
+      dir = path.join(dir, part);
+      const info = lstatSync(dir, { throwIfNoEntry: false });
+      if (!info) return undefined;
+      if (info.isSymbolicLink()) throw refused('symlink', what, `is reached through the symbolic link ${path.relative(root, dir)}; it is never followed`);
+      if (!info.isDirectory()) return undefined;
+    }
+    const opened = tryOpenSync(path.join(dir, last), FILE_FLAGS);
+    if (typeof opened !== 'number') {
+      if (missing(opened)) return undefined;
+      if (linkRefusal(opened.code)) throw refused('symlink', what, 'is a symbolic link; it is never followed');
+      throw opened;
+    }
+    fd = opened;
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw refused('not-regular', what, 'is not a regular file (a FIFO, device, socket or folder); refusing to read it');
+    if (info.size > maxBytes) throw refused('too-large', what, `is ${info.size} bytes, more than the ${maxBytes} accepted`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let next = info.size + 1;
+    for (;;) {
+      const buffer = Buffer.allocUnsafeSlow(Math.min(Math.max(maxBytes - total + 1, 1), next, 1 << 20));
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw refused('too-large', what, `is more than the ${maxBytes} bytes accepted`);
+      chunks.push(buffer.subarray(0, bytesRead));
+      next = 1 << 20;
+    }
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+    return new Uint8Array(all.buffer, all.byteOffset, total);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -7,20 +7,10 @@ import path from 'node:path';
 import { FormatError, VerificationError, WitnessError } from '../errors.js';
 import { type SignedCheckpoint, openCheckpoint, parseCheckpoint } from '../tlog/checkpoint.js';
 import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
-import { type Hash, leafHash, treeHash } from '../tlog/merkle.js';
+import type { Hash } from '../tlog/merkle.js';
 import { noteVerifier } from '../tlog/note.js';
-import {
-  TILE_WIDTH,
-  type BuiltTile,
-  type TileRef,
-  TileBuilder,
-  decodeHashTile,
-  encodeEntryBundle,
-  tileCounts,
-  tileNodeReader,
-  tilePath,
-  tilesForSize,
-} from '../tlog/tile.js';
+import { TILE_WIDTH, type TileRef, decodeHashTile, encodeEntryBundle, tileCounts, tilePath, tilesForSize } from '../tlog/tile.js';
+import { treeReadOrder, verifyTree } from '../tlog/verify-tree.js';
 import { TEMP_PREFIX } from '../infra/files.js';
 import { gitText, headCommit, locateGit, readObjects, repositoryPath } from '../infra/git.js';
 import { CHECKPOINT_FILE, VERIFIER_KEY_FILE, buildLogHash } from './layout.js';
@@ -87,68 +77,53 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
   const signed = await log.readCheckpoint();
   const { size, rootHash } = signed.checkpoint;
 
-  // 1. Entries -> leaf hashes -> every hash tile, compared with the files as they are computed.
-  const builder = new TileBuilder(0n);
-  const hashTiles = new Map<string, Hash[]>();
+  // 1. Entries -> leaf hashes -> every hash tile, compared with the files as they are computed
+  //    (src/tlog/verify-tree.ts), the files read ahead in the order the check asks for them.
   // Counted in a Map: a record type is untrusted text ("constructor" must not meet Object.prototype).
   const recordTypeCounts = new Map<string, number>();
   const viewRecords: Array<{ index: bigint; record: LogRecord }> = [];
-  const compareTile = async (built: BuiltTile): Promise<void> => {
-    const file = tilePath(built.ref);
-    const stored = await log.readHashTile(built.ref).catch((error: unknown) => wrap(error, file));
-    built.hashes.forEach((hash, i) => {
-      if (bytesEqual(hash, stored[i]!)) return;
-      if (built.ref.level === 0) {
-        const bundle = tilePath({ ...built.ref, level: 'entries' });
-        throw new VerificationError(
-          'LEAF_HASH_MISMATCH',
-          `${bundle} entry ${i} (log index ${built.ref.index * 256n + BigInt(i)}) does not match hash ${i} of ${file}: one of the two files was modified`,
-        );
-      }
-      const below = tilePath({ level: (built.ref.level as number) - 1, index: built.ref.index * 256n + BigInt(i), width: TILE_WIDTH });
-      throw new VerificationError('TILE_HASH_MISMATCH', `${file} hash ${i} does not match the root of ${below}: ${file} was modified`);
-    });
-    hashTiles.set(file, stored);
-  };
-  const { fullCount: fullBundles, partialWidth: lastBundleWidth } = tileCounts(size, 0);
-  const bundleCount = fullBundles + (lastBundleWidth > 0 ? 1n : 0n);
   const say = options.onProgress ?? (() => {});
   say({ phase: 'verifying entries', done: 0, total: Number(size), unit: 'entries' });
-  for (let index = 0n; index < bundleCount; index++) {
-    const ref: TileRef = { level: 'entries', index, width: index < fullBundles ? TILE_WIDTH : lastBundleWidth };
-    const file = tilePath(ref);
-    const entries = await log.readEntryBundle(index, size); // its errors name the file
-    entries.forEach((entry, i) => {
-      try {
-        const record = parseRecord(entry);
-        recordTypeCounts.set(record.type, (recordTypeCounts.get(record.type) ?? 0) + 1);
-        if (VIEW_RECORD_TYPES.has(record.type)) viewRecords.push({ index: index * 256n + BigInt(i), record });
-      } catch (error) {
-        wrap(error, `${file} entry ${i} (log index ${index * 256n + BigInt(i)})`);
+  const readers = log.treeReaders(treeReadOrder(size));
+  const tree = await verifyTree(signed.checkpoint, readers, {
+    onEntries(bundle, entries) {
+      const file = tilePath(bundle);
+      const first = bundle.index * 256n;
+      for (let i = 0; i < entries.length; i++) {
+        try {
+          const record = parseRecord(entries[i]!);
+          recordTypeCounts.set(record.type, (recordTypeCounts.get(record.type) ?? 0) + 1);
+          if (VIEW_RECORD_TYPES.has(record.type)) viewRecords.push({ index: first + BigInt(i), record });
+        } catch (error) {
+          wrap(error, `${file} entry ${i} (log index ${first + BigInt(i)})`);
+        }
       }
-    });
-    for (const tile of builder.append(entries.map((entry) => leafHash(entry)))) await compareTile(tile);
-    say({ phase: 'verifying entries', done: Number(index * 256n) + entries.length, total: Number(size), unit: 'entries' });
-  }
-  for (const tile of builder.partialTiles()) await compareTile(tile);
+      say({ phase: 'verifying entries', done: Number(first) + entries.length, total: Number(size), unit: 'entries' });
+    },
+    onProblem(problem) {
+      const file = tilePath(problem.tile);
+      if (problem.kind !== 'mismatch') wrap(problem.error, file);
+      const i = problem.hashes[0]!;
+      if (problem.tile.level === 0) {
+        const bundle = tilePath({ ...problem.tile, level: 'entries' });
+        throw new VerificationError(
+          'LEAF_HASH_MISMATCH',
+          `${bundle} entry ${i} (log index ${problem.tile.index * 256n + BigInt(i)}) does not match hash ${i} of ${file}: one of the two files was modified`,
+        );
+      }
+      const below = tilePath({ level: (problem.tile.level as number) - 1, index: problem.tile.index * 256n + BigInt(i), width: TILE_WIDTH });
+      throw new VerificationError('TILE_HASH_MISMATCH', `${file} hash ${i} does not match the root of ${below}: ${file} was modified`);
+    },
+  });
 
   // 2. The tree hash of the tiles must be the signed root.
-  const computedRoot = builder.root();
-  if (!bytesEqual(computedRoot, rootHash)) {
+  if (!tree.rootMatches) {
     throw new VerificationError(
       'ROOT_MISMATCH',
-      `${CHECKPOINT_FILE}: signed root ${encodeBase64(rootHash)} is not the tree hash of the entries and tiles (${encodeBase64(computedRoot)})`,
+      `${CHECKPOINT_FILE}: signed root ${encodeBase64(rootHash)} is not the tree hash of the entries and tiles (${encodeBase64(tree.root)})`,
     );
   }
-  const rootAt = (oldSize: bigint): Hash =>
-    treeHash(
-      oldSize,
-      tileNodeReader(size, (ref) => {
-        const hashes = hashTiles.get(tilePath(ref));
-        if (!hashes) throw new VerificationError('TILE_MISSING', `${tilePath(ref)} is missing`);
-        return hashes;
-      }),
-    );
+  const rootAt = (oldSize: bigint): Hash => tree.rootAt(oldSize);
 
   // 3. Every other file in the folder: stale partial tiles must be prefixes of the current tiles.
   const expected = new Set(tilesForSize(size).map(tilePath));
@@ -189,15 +164,12 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
         throw new VerificationError('STALE_TILE_MISMATCH', `${file} is not a prefix of ${tilePath(current)}: it was modified`);
       }
     } else {
-      const hashes = (() => {
-        try {
-          return decodeHashTile(bytes, ref);
-        } catch (error) {
-          return wrap(error, file);
-        }
-      })();
-      const currentHashes = hashTiles.get(tilePath(current))!;
-      if (hashes.some((hash, i) => !bytesEqual(hash, currentHashes[i]!))) {
+      try {
+        decodeHashTile(bytes, ref);
+      } catch (error) {
+        wrap(error, file);
+      }
+      if (!bytesEqual(bytes, tree.storedTile(current)!.subarray(0, bytes.length))) {
         throw new VerificationError('STALE_TILE_MISMATCH', `${file} is not a prefix of ${tilePath(current)}: it was modified`);
       }
     }
@@ -253,8 +225,8 @@ export async function verifyLog(location: string | LogSource, options: VerifyOpt
     verifierKey: log.verifierKey.text,
     verifierKeyPinned: log.verifierKeyPinned,
     recordTypes: Object.fromEntries(recordTypeCounts),
-    hashTiles: hashTiles.size,
-    entryBundles: Number(bundleCount),
+    hashTiles: tree.hashTiles,
+    entryBundles: tree.entryBundles,
     history,
     warnings,
   };

@@ -9,7 +9,7 @@
 //   - deploySiteToGitHub: the GitHub Git Data API (blobs, tree, commit, ref), uploading only blobs the
 //     branch's tip does not have yet, then makes sure GitHub Pages serves the branch.
 // Secrets: credentials in a remote URL and the GitHub token never appear in an error message.
-import { createHash } from 'node:crypto';
+import { gitBlobId, gitObjectId } from '../git-object.js';
 import { constants } from 'node:fs';
 import { lstat, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,9 +94,9 @@ async function readRegularFile(absolute: string, relative: string, root: string)
   }
 }
 
-/** Git's object id of a blob holding `data`. */
+/** Git's object id of a blob holding `data` (src/git-object.ts). */
 export function gitBlobSha(data: Uint8Array): string {
-  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+  return gitBlobId(data);
 }
 
 interface TreeNode {
@@ -127,7 +127,7 @@ export function gitTreeSha(files: ReadonlyArray<{ readonly path: string; readonl
     for (const [name, child] of node.dirs) entries.push({ key: Buffer.from(`${name}/`), mode: '40000', name, sha: hashNode(child) });
     entries.sort((a, b) => Buffer.compare(a.key, b.key));
     const body = Buffer.concat(entries.map((e) => Buffer.concat([Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.sha, 'hex')])));
-    return createHash('sha1').update(`tree ${body.length}\0`).update(body).digest('hex');
+    return gitObjectId('tree', body);
   };
   return hashNode(root);
 }

@@ -16,6 +16,22 @@ export function escapeHtml(text: string): string {
   return visibleText(text).replace(/[&<>"']/g, (char) => ESCAPES[char]!);
 }
 
+/**
+ * JSON that is safe inside HTML and for people: `<`, `>` and `&` as \u escapes (as Go's encoding/json
+ * writes them), so it can sit in a <script> data block (no `</script>`, no `<!--`) or be served as HTML
+ * harmlessly; and invisible characters (bidi controls, zero-width, line separators: INVISIBLE_CHARACTER)
+ * as \u escapes, the same value for a parser, visible to a person reading the file. `indent` as
+ * JSON.stringify's.
+ */
+export function jsonForHtml(value: unknown, indent?: number): string {
+  const escape = (char: string) =>
+    char
+      .split('')
+      .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .join('');
+  return JSON.stringify(value, null, indent).replace(/[<>&]/g, escape).replace(INVISIBLE_CHARACTER, escape);
+}
+
 /** Escapes text for element content: as escapeHtml, each invisible character's label in a marked span. */
 function escapeHtmlContent(text: string): string {
   let out = '';

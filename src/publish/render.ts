@@ -5,7 +5,7 @@ import type { BuildStatus } from '../build/record.js';
 import { bytesWithHuman, secondsWithHuman } from '../format.js';
 import { type HtmlValue, SafeHtml, href, html, join } from './html.js';
 import { type Alarm, type AlarmKind, type CosignedHead, type IndexedBuild, type ReleaseRow, type SiteModel, latestBuild, publishedEvidence, releaseVersion, tagName } from './model.js';
-import { SITE_CSS, styleHashSource } from './style.js';
+import { SITE_CSS, contentSecurityPolicy } from './style.js';
 import { renderAgreements } from './agreements.js';
 import type { TagEntry } from '../tags/state.js';
 
@@ -21,12 +21,7 @@ export interface SiteContext {
   readonly verifyPage: boolean;
 }
 
-export const CSP = [
-  "default-src 'none'",
-  `style-src ${styleHashSource()}`,
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+export const CSP = contentSecurityPolicy(SITE_CSS);
 
 type PageId = 'index' | 'tags' | 'cosigned' | 'release' | 'toolchains';
 

@@ -26,7 +26,7 @@ import { encodeBase64 } from '../tlog/encoding.js';
 import { TILE_WIDTH, tileCounts } from '../tlog/tile.js';
 import { formatTime } from '../infra/time.js';
 import { apiFiles } from './api.js';
-import { INVISIBLE_CHARACTER } from '../visible-text.js';
+import { jsonForHtml } from './html.js';
 import { renderFeed } from './feed.js';
 import { type Alarm, buildSiteModel } from './model.js';
 import { type SiteContext, renderCosigned, renderIndex, renderRelease, renderTags } from './render.js';
@@ -289,15 +289,9 @@ function parsedRecords(entries: readonly Uint8Array[]): Array<{ index: bigint; r
   return out;
 }
 
-/**
- * JSON with <, > and & as \u escapes (as Go's encoding/json does): harmless even if served as HTML; and
- * invisible characters (bidi controls, zero-width, html.ts INVISIBLE_CHARACTER) as \u escapes, the same
- * value for a parser, visible to a person reading the file.
- */
+/** The JSON files of the site (api/…): html.ts jsonForHtml, indented. */
 function jsonText(value: unknown): string {
-  return JSON.stringify(value, null, 2)
-    .replace(/[<>&]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    .replace(INVISIBLE_CHARACTER, (char) => char.split('').map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
+  return jsonForHtml(value, 2);
 }
 
 /** verify.html and its script (src/publish/verify-page.ts). */

@@ -1,6 +1,8 @@
-// The site's one stylesheet, inlined in every page under a CSP hash (no external loads, no inline style
-// attributes). Plain CSS, no framework: readable on a phone (tables scroll sideways inside their box).
-import { createHash } from 'node:crypto';
+// The site's stylesheets and the one Content-Security-Policy builder for its pages. Each stylesheet is
+// inlined in its pages under a CSP hash (no external loads, no inline style attributes). Plain CSS, no
+// framework: readable on a phone (tables scroll sideways inside their box).
+import { encodeBase64, utf8 } from '../tlog/encoding.js';
+import { sha256 } from '../tlog/sha256.js';
 
 export const SITE_CSS = `
 :root{--fg:#1f2328;--muted:#59636e;--bg:#f4f6f8;--card:#fff;--line:#d0d7de;--soft:#eaeef2;--link:#0550ae;
@@ -72,7 +74,64 @@ footer{max-width:1200px;margin:0 auto;padding:10px 16px 30px;color:var(--muted);
 @media (max-width:640px){body{font-size:14px}main{padding:10px}h1{font-size:19px}table.kv th{width:110px}}
 `.trim();
 
-/** The CSP source for the inline stylesheet. */
+/**
+ * The stylesheet of verify.html (src/publish/verify-page.ts): its own light and dark palette for the
+ * verdict box and progress bar.
+ */
+export const VERIFY_PAGE_CSS = `
+:root { color-scheme: light dark; --fg: #1b1f24; --muted: #57606a; --bg: #ffffff; --box: #f6f8fa; --line: #d0d7de;
+  --ok: #1a7f37; --ok-bg: #dafbe1; --bad: #cf222e; --bad-bg: #ffebe9; --warn: #9a6700; --warn-bg: #fff8c5; --run: #0969da; --run-bg: #ddf4ff; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #8d96a0; --bg: #0d1117; --box: #161b22; --line: #30363d;
+  --ok: #3fb950; --ok-bg: #0f2d1a; --bad: #f85149; --bad-bg: #3b1216; --warn: #d29922; --warn-bg: #2e2409; --run: #58a6ff; --run-bg: #0c2d4f; } }
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+body { margin: 0; background: var(--bg); color: var(--fg); font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+main { max-width: 50rem; margin: 0 auto; padding: 1.25rem 1rem 3rem; }
+h1 { font-size: 1.6rem; margin: 0.5rem 0 0.75rem; }
+h2 { font-size: 1.05rem; margin: 1.5rem 0 0.5rem; }
+p { margin: 0.5rem 0; }
+code { font: 0.9em/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; overflow-wrap: anywhere; }
+a { color: var(--run); }
+.muted, footer { color: var(--muted); font-size: 0.9rem; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 1rem 0; padding: 0.75rem 1rem;
+  background: var(--box); border: 1px solid var(--line); border-radius: 6px; }
+.facts dt { font-weight: 600; }
+.facts dd { margin: 0; min-width: 0; }
+.facts code, footer code { word-break: break-all; }
+@media (max-width: 36rem) { .facts { grid-template-columns: 1fr; } .facts dd { margin-bottom: 0.5rem; } }
+.status { margin: 1.25rem 0; padding: 1rem 1.25rem; border: 2px solid var(--line); border-left-width: 0.5rem; border-radius: 6px; }
+#status-text { font-size: 1.2rem; font-weight: 700; margin: 0; overflow-wrap: anywhere; }
+.status.running { border-color: var(--run); background: var(--run-bg); }
+.status.verified { border-color: var(--ok); background: var(--ok-bg); }
+.status.verified #status-text { color: var(--ok); }
+.status.failed { border-color: var(--bad); background: var(--bad-bg); }
+.status.failed #status-text { color: var(--bad); }
+.status.unavailable { border-color: var(--warn); background: var(--warn-bg); }
+progress { width: 100%; height: 0.75rem; margin-top: 0.75rem; accent-color: var(--run); }
+#progress-text { margin: 0.25rem 0 0; color: var(--muted); font-size: 0.9rem; }
+ul { margin: 0.25rem 0; padding-left: 1.25rem; }
+li { margin: 0.25rem 0; overflow-wrap: anywhere; }
+#problems li { color: var(--bad); }
+#warnings li { color: var(--warn); }
+footer { margin-top: 2rem; padding-top: 1rem; border-top: 1px solid var(--line); }
+`;
+
+/** The CSP source for an inline stylesheet (CSP Level 3 "hash-source"). */
 export function styleHashSource(css: string = SITE_CSS): string {
-  return `'sha256-${createHash('sha256').update(css, 'utf8').digest('base64')}'`;
+  return `'sha256-${encodeBase64(sha256(utf8(css)))}'`;
+}
+
+/**
+ * The Content-Security-Policy of a page of the site: nothing but its one inline stylesheet `css` (by
+ * hash); with `scripts`, also scripts and fetches from the site itself ('self') and its images.
+ */
+export function contentSecurityPolicy(css: string, options: { readonly scripts?: boolean } = {}): string {
+  return [
+    "default-src 'none'",
+    ...(options.scripts ? ["script-src 'self'", "connect-src 'self'"] : []),
+    `style-src ${styleHashSource(css)}`,
+    ...(options.scripts ? ["img-src 'self'"] : []),
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
 }

@@ -1,7 +1,8 @@
 // C2SP signed-note (c2sp.org/signed-note@v1.0.0), parsed exactly like golang/mod sumdb/note (Open, Sign,
-// NewVerifier, NewSigner). Ed25519 through node:crypto; @noble/ed25519 cross-checks it in the tests.
-import { createPrivateKey, createPublicKey, randomBytes, sign as edSign, verify as edVerify } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+// NewVerifier). Ed25519 verification through the crypto seam `#tlog-crypto` (node:crypto in Node,
+// @noble/ed25519 in a browser). Signing needs the private key and lives in Node only:
+// src/tlog-node/signer.ts (NewSigner, GenerateKey, the PRIVATE+KEY format).
+import { ed25519Verifier } from '#tlog-crypto';
 import { type ErrorCode, FormatError, VerificationError } from '../errors.js';
 import { concatBytes, decodeBase64, decodeUtf8, encodeBase64, utf8 } from './encoding.js';
 import { sha256 } from './sha256.js';
@@ -109,31 +110,6 @@ export function formatVerifierKey(name: string, type: number, publicKey: Uint8Ar
   return `${name}+${formatKeyId(computeKeyId(name, typed))}+${encodeBase64(typed)}`;
 }
 
-const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-export function ed25519PublicKeyObject(publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
-}
-
-export function ed25519PrivateKeyObject(seed: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-}
-
-export function ed25519PublicKeyFromSeed(seed: Uint8Array): Uint8Array {
-  const spki = createPublicKey(ed25519PrivateKeyObject(seed)).export({ format: 'der', type: 'spki' });
-  return new Uint8Array(spki.subarray(SPKI_ED25519_PREFIX.length));
-}
-
-export function ed25519Verify(publicKey: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.length !== 64) return false;
-  try {
-    return edVerify(null, message, publicKey, signature);
-  } catch {
-    return false;
-  }
-}
-
 /** A Verifier for an Ed25519 note key (type 0x01), as Go note.NewVerifier. */
 export function noteVerifier(vkey: string | VerifierKey): Verifier {
   const key = typeof vkey === 'string' ? parseVerifierKey(vkey) : vkey;
@@ -146,15 +122,11 @@ export function noteVerifier(vkey: string | VerifierKey): Verifier {
   if (key.publicKey.length !== 32) {
     throw new FormatError('MALFORMED_VERIFIER_KEY', `Ed25519 verifier key ${key.name} is not 32 bytes`);
   }
-  const publicKey = ed25519PublicKeyObject(key.publicKey);
-  return {
-    name: key.name,
-    keyId: key.keyId,
-    verify: (text, signature) => ed25519Verify(publicKey, text, signature),
-  };
+  return { name: key.name, keyId: key.keyId, verify: ed25519Verifier(key.publicKey) };
 }
 
-/** A parsed signer key `PRIVATE+KEY+name+hash+base64(0x01 || seed)` (Go note format). */
+/** A parsed signer key `PRIVATE+KEY+name+hash+base64(0x01 || seed)` (Go note format; parsed and used by
+ * src/tlog-node/signer.ts). */
 export interface SignerKey {
   readonly name: string;
   readonly keyId: number;
@@ -162,68 +134,9 @@ export interface SignerKey {
   readonly publicKey: Uint8Array;
 }
 
-export function parseSignerKey(skey: string): SignerKey {
-  // Never echo the key itself in an error: it is a secret.
-  const bad = (why: string): never => {
-    throw new FormatError('MALFORMED_SIGNER_KEY', `malformed signer key: ${why}`);
-  };
-  const fields: string[] = [];
-  let rest = skey.trim();
-  for (let i = 0; i < 4; i++) {
-    const plus = rest.indexOf('+');
-    if (plus < 0) bad('want PRIVATE+KEY+name+hash+key');
-    fields.push(rest.slice(0, plus));
-    rest = rest.slice(plus + 1);
-  }
-  const [privateWord, keyWord, name, hash] = fields as [string, string, string, string];
-  if (privateWord !== 'PRIVATE' || keyWord !== 'KEY') bad('does not start with PRIVATE+KEY+');
-  if (!isValidKeyName(name)) bad('invalid key name');
-  if (!/^[0-9a-f]{8}$/.test(hash)) bad('key hash is not 8 lowercase hex digits');
-  let key: Uint8Array;
-  try {
-    key = decodeBase64(rest, 'MALFORMED_SIGNER_KEY', 'signer key material');
-  } catch {
-    return bad('key material is not valid base64');
-  }
-  if (key[0] !== SIGNATURE_TYPE_ED25519) bad('unknown signature algorithm (want Ed25519, type 0x01)');
-  if (key.length !== 33) bad('Ed25519 seed is not 32 bytes');
-  const seed = key.subarray(1);
-  const publicKey = ed25519PublicKeyFromSeed(seed);
-  const keyId = computeKeyId(name, concatBytes(new Uint8Array([SIGNATURE_TYPE_ED25519]), publicKey));
-  if (formatKeyId(keyId) !== hash) bad('key hash does not match the key');
-  return { name, keyId, seed, publicKey };
-}
-
-export function formatSignerKey(name: string, seed: Uint8Array): string {
-  const typed = concatBytes(new Uint8Array([SIGNATURE_TYPE_ED25519]), ed25519PublicKeyFromSeed(seed));
-  return `PRIVATE+KEY+${name}+${formatKeyId(computeKeyId(name, typed))}+${encodeBase64(
-    concatBytes(new Uint8Array([SIGNATURE_TYPE_ED25519]), seed),
-  )}`;
-}
-
-/** Go note.GenerateKey: a new Ed25519 key as (signer key, verifier key) strings. */
-export function generateKeyPair(name: string, seed: Uint8Array = randomBytes(32)): { signerKey: string; verifierKey: string } {
-  if (!isValidKeyName(name)) throw new FormatError('MALFORMED_KEY_NAME', `invalid key name ${JSON.stringify(name)}`);
-  return {
-    signerKey: formatSignerKey(name, seed),
-    verifierKey: formatVerifierKey(name, SIGNATURE_TYPE_ED25519, ed25519PublicKeyFromSeed(seed)),
-  };
-}
-
 /** The verifier key (type 0x01) of a signer key. */
 export function verifierKeyOf(key: SignerKey): string {
   return formatVerifierKey(key.name, SIGNATURE_TYPE_ED25519, key.publicKey);
-}
-
-/** A Signer for an Ed25519 note key, as Go note.NewSigner. */
-export function noteSigner(skey: string | SignerKey): Signer {
-  const key = typeof skey === 'string' ? parseSignerKey(skey) : skey;
-  const privateKey = ed25519PrivateKeyObject(key.seed);
-  return {
-    name: key.name,
-    keyId: key.keyId,
-    sign: (text) => new Uint8Array(edSign(null, text, privateKey)),
-  };
 }
 
 const EM_DASH_SPACE = '\u2014 ';

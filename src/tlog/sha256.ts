@@ -1,12 +1,21 @@
-// SHA-256 for the tlog code. node:crypto is used for speed (`npm run bench -- sha256`, 2 loaded cores:
-// 14x @noble/hashes on 8 MiB, 1.5x on 65-byte tree nodes); the pure-JS @noble/hashes implementation is
-// used in tests as an independent cross-check.
-// Digests are returned as the Buffer node:crypto makes (a Uint8Array), without copying or wrapping.
-import { createHash, hash as oneShotHash } from 'node:crypto';
+// SHA-256 for the tlog code, through the one synchronous crypto seam `#tlog-crypto` (package.json
+// `imports`): node:crypto in Node (src/tlog-node/crypto.ts), @noble/hashes elsewhere
+// (src/tlog/crypto-noble.ts). Digests are plain Uint8Arrays in both.
+import { CRYPTO_IMPLEMENTATION as implementation, sha256 as sha256Once } from '#tlog-crypto';
 
+/** Which implementation of the seam this environment got: 'node:crypto' or '@noble/hashes, @noble/ed25519'. */
+export const CRYPTO_IMPLEMENTATION: string = implementation;
+
+/** SHA-256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return oneShotHash('sha256', parts[0]!, 'buffer');
-  const hasher = createHash('sha256');
-  for (const part of parts) hasher.update(part);
-  return hasher.digest();
+  if (parts.length === 1) return sha256Once(parts[0]!);
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return sha256Once(joined);
 }

@@ -132,22 +132,18 @@ export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
 
 export function decodeEntryBundle(data: Uint8Array, tile: TileRef): Uint8Array[] {
   const entries: Uint8Array[] = [];
+  const malformed = (why: string) => new FormatError('MALFORMED_TILE', `${tilePath(tile)} ${why}`);
   let offset = 0;
-  while (offset < data.length) {
-    if (offset + 2 > data.length) break;
+  while (offset + 2 <= data.length) {
     const length = (data[offset]! << 8) | data[offset + 1]!;
     offset += 2;
-    if (offset + length > data.length) {
-      throw new FormatError('MALFORMED_TILE', `${tilePath(tile)}: entry ${entries.length} runs past the end of the bundle`);
-    }
+    if (offset + length > data.length) throw malformed(`is malformed: entry ${entries.length} runs past the end of the bundle`);
     entries.push(data.subarray(offset, offset + length));
     offset += length;
   }
-  if (offset !== data.length) {
-    throw new FormatError('MALFORMED_TILE', `${tilePath(tile)}: trailing byte after the last entry`);
-  }
+  if (offset !== data.length) throw malformed('is malformed: a trailing byte after the last entry');
   if (entries.length !== tile.width) {
-    throw new FormatError('MALFORMED_TILE', `${tilePath(tile)} holds ${entries.length} entries, want ${tile.width}`);
+    throw malformed(`holds ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}, want ${tile.width}`);
   }
   return entries;
 }
@@ -183,7 +179,8 @@ export function tileForNode(size: bigint, node: NodeRef): { tile: TileRef; offse
 /** Source of tile contents (decoded hashes), e.g. files on disk or tiles fetched over HTTP. */
 export type HashTileSource = (tile: TileRef) => Hash[];
 
-/** A NodeReader over tiles of tree `size`: node(ℓ, k) per c2sp.org/tlog-tiles "Merkle Tree". */
+/** A NodeReader over tiles of tree `size`: the node at level ℓ, index k is hashed up from hashes of the tile
+ * at level ⌊ℓ/8⌋ (c2sp.org/tlog-tiles, "Merkle Tree"; golang/mod sumdb/tlog tile.go tileHashReader). */
 export function tileNodeReader(size: bigint, source: HashTileSource): (node: NodeRef) => Hash {
   return (node) => {
     const { tile, offset, count } = tileForNode(size, node);

@@ -2,7 +2,7 @@
 // each append has returned (the parent then knows those records must survive any crash).
 import '../../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { WitnessLog } from '../../src/log/log.js';
-import { parseSignerKey } from '../../src/tlog/note.js';
+import { parseSignerKey } from '../../src/tlog-node/signer.js';
 import { createHash } from 'node:crypto';
 import { tagRecordToLogRecord } from '../../src/tags/record.js';
 import { testRecords } from './fixtures.js';

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { LogRecord } from '../../src/log/record.js';
-import { type SignerKey, generateKeyPair, parseSignerKey } from '../../src/tlog/note.js';
+import { type SignerKey } from '../../src/tlog/note.js';
+import { generateKeyPair, parseSignerKey } from '../../src/tlog-node/signer.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const WITNESS_BIN = path.join(ROOT, 'bin', 'witness.js');

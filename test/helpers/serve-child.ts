@@ -6,7 +6,7 @@ import { parseLogList } from '../../src/cosign/loglist.js';
 import { startWitnessServer } from '../../src/cosign/server.js';
 import { WitnessStateStore } from '../../src/cosign/state.js';
 import { Witness } from '../../src/cosign/witness.js';
-import { cosignatureSigner } from '../../src/tlog/cosignature.js';
+import { cosignatureSigner } from '../../src/tlog-node/signer.js';
 
 const [stateDir, logsFile] = process.argv.slice(2);
 const list = parseLogList(readFileSync(logsFile!, 'utf8'));

@@ -3,7 +3,8 @@ import { formatAddCheckpointRequest } from '../../src/cosign/protocol.js';
 import { formatCheckpoint } from '../../src/tlog/checkpoint.js';
 import { utf8 } from '../../src/tlog/encoding.js';
 import { type Hash, MemoryTree, proveConsistency } from '../../src/tlog/merkle.js';
-import { type Signer, generateKeyPair, noteSigner, signNote } from '../../src/tlog/note.js';
+import { type Signer, signNote } from '../../src/tlog/note.js';
+import { generateKeyPair, noteSigner } from '../../src/tlog-node/signer.js';
 
 export class TestLog {
   readonly tree = new MemoryTree();

@@ -18,7 +18,8 @@ import type { AddressInfo } from 'node:net';
 import { formatCheckpoint } from '../../src/tlog/checkpoint.js';
 import { bytesEqual, concatBytes, encodeBase64, utf8 } from '../../src/tlog/encoding.js';
 import { type Hash, MemoryTree } from '../../src/tlog/merkle.js';
-import { generateKeyPair, noteSigner, parseSignerKey, type Signer, signNote, verifierKeyOf } from '../../src/tlog/note.js';
+import { type Signer, signNote, verifierKeyOf } from '../../src/tlog/note.js';
+import { generateKeyPair, noteSigner, parseSignerKey } from '../../src/tlog-node/signer.js';
 import { TILE_WIDTH, TileBuilder, type TileRef, parseTilePath, tileCounts, tilePath } from '../../src/tlog/tile.js';
 import { encodeDataTile, formatRecord, parseGoSumRecord, recordLeafHash } from '../../src/sumdb/record.js';
 

@@ -39,7 +39,8 @@ export const serveCommand: CommandModule = {
     const { Witness } = await import('../../cosign/witness.js');
     const { jsonLineLogger, startWitnessServer } = await import('../../cosign/server.js');
     const { defaultStateDir } = await import('../../cosign/paths.js');
-    const { cosignatureSigner, cosignatureVerifierKey } = await import('../../tlog/cosignature.js');
+    const { cosignatureVerifierKey } = await import('../../tlog/cosignature.js');
+    const { cosignatureSigner } = await import('../../tlog-node/signer.js');
     const { COSIGNER_KEY_ENV, loadSignerKey } = await import('../../keyfile.js');
 
     if (!Number.isInteger(args.bodyLimit) || args.bodyLimit < 256) throw new UsageError('USAGE', '--body-limit must be an integer of at least 256 bytes');
