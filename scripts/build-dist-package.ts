@@ -1,7 +1,7 @@
 // Writes dist/package.json for `npm run build`: the package scope of the compiled files, with the
 // package's `imports` mapped from src/*.ts to the compiled dist/*.js. Node resolves `#tlog-crypto` from
-// the nearest package.json, so the compiled core in dist/ gets node:crypto (src/tlog-node/crypto.ts ->
-// dist/tlog-node/crypto.js) and @noble elsewhere, by the same conditions as the sources (package.json).
+// the nearest package.json, so the compiled core in dist/ gets node:crypto (src/tlog-crypto/node.ts ->
+// dist/tlog-crypto/node.js) and @noble elsewhere, by the same conditions as the sources (package.json).
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { build } from 'esbuild';
-import * as noble from '../src/tlog/crypto-noble.js';
-import * as node from '../src/tlog-node/crypto.js';
+import * as noble from '../src/tlog-crypto/noble.js';
+import * as node from '../src/tlog-crypto/node.js';
 import { ROOT } from './helpers/fixtures.js';
 import { chromiumMissing, dumpDom } from './helpers/chromium.js';
 import { SUMDB_KEY, SUMDB_NOTE, probeCore } from './helpers/tlog-probe.js';
@@ -86,9 +86,9 @@ describe('src/tlog is pure', () => {
   test('package.json `imports`: #tlog-crypto is node:crypto for "node", @noble for "browser" and "default"', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { imports: Record<string, Record<string, string>> };
     assert.deepEqual(pkg.imports['#tlog-crypto'], {
-      browser: './src/tlog/crypto-noble.ts',
-      node: './src/tlog-node/crypto.ts',
-      default: './src/tlog/crypto-noble.ts',
+      browser: './src/tlog-crypto/noble.ts',
+      node: './src/tlog-crypto/node.ts',
+      default: './src/tlog-crypto/noble.ts',
     });
   });
 });
@@ -154,7 +154,7 @@ describe('the core gives the same results in Node, in Node with @noble, and in C
       logLevel: 'silent',
     });
     const inputs = Object.keys(bundle.metafile.inputs);
-    assert.ok(inputs.includes('src/tlog/crypto-noble.ts'), 'the browser bundle holds the @noble seam');
+    assert.ok(inputs.includes('src/tlog-crypto/noble.ts'), 'the browser bundle holds the @noble seam');
     assert.ok(!inputs.some((input) => input.startsWith('src/tlog-node/')), `no Node module in the browser bundle: ${inputs.join(', ')}`);
     const js = bundle.outputFiles[0]!.text;
     assert.doesNotMatch(js, /["']node:/);

@@ -2,6 +2,7 @@
 // against logs made by the project's own code, tampered in every way that matters; the page HTML
 // (src/publish/verify-page.ts); the committed bundle against a fresh esbuild build; and the real page
 // in headless Chromium, served over HTTP under a sub-path (skipped when /usr/bin/chromium is absent).
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';

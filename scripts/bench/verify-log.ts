@@ -64,7 +64,7 @@ function hashLeavesAndNodes(data: Uint8Array[]): number {
 }
 
 /**
- * The same hashes through the path src/tlog-node/crypto.ts takes: the digest as a latin1 string copied
+ * The same hashes through the path src/tlog-crypto/node.ts takes: the digest as a latin1 string copied
  * into a 32-byte Uint8Array, which avoids a Buffer (an off-heap allocation) per hash and is about twice
  * as fast as the Buffer path above. The fair floor for the seam's SHA-256.
  */

@@ -1,6 +1,6 @@
 // SHA-256 for the tlog code, through the one synchronous crypto seam `#tlog-crypto` (package.json
-// `imports`): node:crypto in Node (src/tlog-node/crypto.ts), @noble/hashes elsewhere
-// (src/tlog/crypto-noble.ts). Digests are plain Uint8Arrays in both.
+// `imports`): node:crypto in Node (src/tlog-crypto/node.ts), @noble/hashes elsewhere
+// (src/tlog-crypto/noble.ts). Digests are plain Uint8Arrays in both.
 import { CRYPTO_IMPLEMENTATION as implementation, sha256 as sha256Once } from '#tlog-crypto';
 
 /** Which implementation of the seam this environment got: 'node:crypto' or '@noble/hashes, @noble/ed25519'. */

@@ -1,6 +1,6 @@
 // The tlog's two primitives in pure JavaScript: SHA-256 (@noble/hashes) and Ed25519 verification
 // (@noble/ed25519, RFC 8032 §5.1.7). This is what `#tlog-crypto` resolves to outside Node (package.json
-// `imports`, condition "browser" or "default"); in Node it is src/tlog-node/crypto.ts, on node:crypto,
+// `imports`, condition "browser" or "default"); in Node it is src/tlog-crypto/node.ts, on node:crypto,
 // with the same exports. Both are synchronous: @noble/ed25519's async path needs crypto.subtle, which
 // browsers offer only in secure contexts, and a log served over plain http from a LAN address must verify.
 import * as ed from '@noble/ed25519';

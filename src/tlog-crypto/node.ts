@@ -1,6 +1,6 @@
 // The tlog's two primitives on node:crypto (OpenSSL), about ten times faster than pure JavaScript for
 // bulk hashing: what `#tlog-crypto` resolves to in Node (package.json `imports`, condition "node"). The
-// same exports as src/tlog/crypto-noble.ts, which the tests run side by side with this one.
+// same exports as src/tlog-crypto/noble.ts, which the tests run side by side with this one.
 import { createPublicKey, hash, verify, type KeyObject } from 'node:crypto';
 
 /** Which implementation this is (the tests check each environment gets its own). */
