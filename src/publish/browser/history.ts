@@ -166,7 +166,9 @@ export async function verifyGitHistory(fetchFile: StaticFetchFile, options: Hist
         object = read.object as Uint8Array;
         actualType = read.type;
       } catch (error) {
-        throw new HistoryFailure('HISTORY_OBJECT_UNREADABLE', `git object ${oid} cannot be read from the published pack: ${error instanceof Error ? error.message : String(error)}`);
+        // isomorphic-git's InternalError keeps its own words in data.message, after a paragraph of advice.
+        const why = (error as { data?: { message?: unknown } } | undefined)?.data?.message;
+        throw new HistoryFailure('HISTORY_OBJECT_UNREADABLE', `git object ${oid} cannot be read from the published pack: ${typeof why === 'string' ? why : error instanceof Error ? error.message : String(error)}`);
       }
       if (actualType !== type) throw new HistoryFailure('HISTORY_OBJECT_CORRUPT', `git object ${oid} is a ${actualType}, not a ${type}`);
       const id = gitObjectId(type, object);
