@@ -227,7 +227,7 @@ export type KeyErrorCode =
   | 'KEY_REQUIRED'
   | 'KEY_WRITE_FAILED';
 
-/** General tools no domain owns: files (src/untrusted-file.ts), the git and go processes, branch names. */
+/** General tools no domain owns: files (src/infra/safe-open.ts), the git and go processes, branch names. */
 export type InfraErrorCode =
   | 'BAD_BRANCH'
   | 'BAD_PATH'

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FormatError, VerificationError, WitnessError } from '../errors.js';
-import { type SignedCheckpoint, openCheckpoint, parseCheckpoint } from '../tlog/checkpoint.js';
+import { type SignedCheckpoint, openCheckpoint } from '../tlog/checkpoint.js';
+import { checkCheckpointHistory, checkpointsInMessage, commitMessage, signedCheckpointChecker } from './checkpoint-history.js';
 import { bytesEqual, encodeBase64 } from '../tlog/encoding.js';
 import type { Hash } from '../tlog/merkle.js';
 import { noteVerifier } from '../tlog/note.js';
@@ -261,74 +262,25 @@ async function verifyHistory(
   say({ phase: 'checking git history', total: commits.length, unit: 'commits' });
   const blobs = await readObjects(cwd, commits.map(({ commit }) => `${commit}:${checkpointPath}`));
   const objects = await readObjects(cwd, commits.map(({ commit }) => commit));
-  const verifier = noteVerifier(log.verifierKey);
-
-  // A signed checkpoint of this log, wherever it appears, must be a prefix of the current tree.
-  const checked = new Map<string, bigint>();
-  const checkSigned = (message: string, where: string): bigint => {
-    const known = checked.get(message);
-    if (known !== undefined) return known;
-    try {
-      const opened = openCheckpoint(message, [verifier], log.origin);
-      const size = opened.checkpoint.size;
-      if (size > currentSize) {
-        throw new VerificationError('LOG_ROLLED_BACK', `has size ${size}, larger than the current size ${currentSize}: the log was rolled back`);
-      }
-      const expectedRoot = rootAt(size);
-      if (!bytesEqual(expectedRoot, opened.checkpoint.rootHash)) {
-        throw new VerificationError(
-          'INCONSISTENT_CHECKPOINT',
-          `size ${size} root ${encodeBase64(opened.checkpoint.rootHash)} is not consistent with the current log (its tree at size ${size} has root ${encodeBase64(expectedRoot)})`,
-        );
-      }
-      checked.set(message, size);
-      return size;
-    } catch (error) {
-      return wrap(error, where);
-    }
-  };
-
-  const state = new Map<string, { text?: string; size?: bigint }>();
-  const checkpoints: Array<{ commit: string; size: bigint }> = [];
-  commits.forEach(({ commit, parents }, i) => {
-    const short = commit.slice(0, 12);
-    const text = blobs[i]?.toString('utf8');
-    const size = text === undefined ? undefined : checkSigned(text, `${checkpointPath} in commit ${short}`);
-    for (const parent of parents) {
-      const before = state.get(parent);
-      if (before?.size === undefined) continue;
-      if (size === undefined) throw new VerificationError('CHECKPOINT_DELETED', `commit ${short} deletes ${checkpointPath}`);
-      if (before.size > size) {
-        throw new VerificationError('LOG_ROLLED_BACK', `commit ${short} shrinks the log from size ${before.size} to ${size}: the log was rolled back`);
-      }
-    }
-    state.set(commit, { ...(text !== undefined ? { text } : {}), ...(size !== undefined ? { size } : {}) });
-    const message = commitMessage(objects[i]);
-    // Checkpoints carried in any commit message (e.g. from before the log moved folder) are evidence too.
-    for (const note of checkpointsInMessage(message, log.origin, log.verifierKey.name)) {
-      try {
-        checkSigned(note, `a checkpoint in the message of commit ${short}`);
-      } catch (error) {
-        if (error instanceof VerificationError && error.code === 'INCONSISTENT_CHECKPOINT') {
-          throw new VerificationError('FORKED_CHECKPOINT', `${error.message}: two signed views of the log`, { cause: error });
-        }
-        if (error instanceof VerificationError && error.code === 'LOG_ROLLED_BACK') throw error;
-        // A checkpoint of this log with a signature line of its key that does not verify: someone made it
-        // look like the log's, which is no accident.
-        throw new VerificationError(
-          'MESSAGE_CHECKPOINT_INVALID',
-          `${(error as Error).message}: the message of commit ${short} holds a checkpoint of this log whose signature by ${log.verifierKey.name} does not verify`,
-          { cause: error },
-        );
-      }
-    }
-    if (size !== undefined && parents.every((parent) => state.get(parent)?.text !== text)) {
-      checkpoints.push({ commit, size });
-      if (!message.endsWith(text!)) warnings.push(`commit ${short} changes the checkpoint but its message does not carry it`);
-    }
-    say({ phase: 'checking git history', done: i + 1, total: commits.length, unit: 'commits' });
+  // The rules (src/log/checkpoint-history.ts, shared with the verify page): a signed checkpoint of this
+  // log, wherever it appears, must be a prefix of the current tree.
+  const checkSigned = signedCheckpointChecker(noteVerifier(log.verifierKey), log.origin, currentSize, (size, root) => {
+    const expectedRoot = rootAt(size);
+    return bytesEqual(expectedRoot, root)
+      ? undefined
+      : `size ${size} root ${encodeBase64(root)} is not consistent with the current log (its tree at size ${size} has root ${encodeBase64(expectedRoot)})`;
   });
-  const last = state.get(commits[commits.length - 1]!.commit)?.text;
+  const { checkpoints, last } = checkCheckpointHistory(
+    commits.map(({ commit, parents }, i) => ({ commit, parents, checkpoint: blobs[i]?.toString('utf8'), message: commitMessage(objects[i]) })),
+    {
+      checkpointPath,
+      origin: log.origin,
+      keyName: log.verifierKey.name,
+      checkSigned,
+      warnings,
+      onCommit: (done) => say({ phase: 'checking git history', done, total: commits.length, unit: 'commits' }),
+    },
+  );
   if (last === undefined) {
     warnings.push(`${CHECKPOINT_FILE} is not committed yet (the next append commits it)`);
     return { checked: true, checkpoints, uncommittedCheckpoint: true };
@@ -390,42 +342,5 @@ async function checkCommittedCheckpoint(
   return { interruptedFrom: old.size };
 }
 
-/** The message of a raw commit object (after the headers). */
-function commitMessage(commitObject: Buffer | undefined): string {
-  const text = commitObject?.toString('utf8') ?? '';
-  const end = text.indexOf('\n\n');
-  return end < 0 ? '' : text.slice(end + 2);
-}
-
-/**
- * The checkpoints of this log quoted in a commit message, each cut out as a signed note of its own: an
- * origin line (at the start of a line), the checkpoint's lines up to the blank line, then the signature
- * lines after it ("— " lines, c2sp.org/signed-note), up to the first line that is not one. Text before
- * or after (a Signed-off-by trailer, a blank line, more prose) does not hide one. Text that is
- * demonstrably not a checkpoint of this log is left out: one whose lines do not parse as a checkpoint
- * (origin, size, root hash), or that no signature line of the log's key name follows.
- */
-export function checkpointsInMessage(message: string, origin: string, keyName: string): string[] {
-  const keyLine = `\u2014 ${keyName} `;
-  if (!message.includes(keyLine)) return [];
-  const lines = message.split('\n');
-  const notes: string[] = [];
-  for (let start = 0; start < lines.length; start++) {
-    if (lines[start] !== origin) continue;
-    let blank = start + 1;
-    while (blank < lines.length && lines[blank] !== '') blank++;
-    if (blank >= lines.length) break; // no blank line after it: no signatures, and none further on
-    const text = `${lines.slice(start, blank).join('\n')}\n`;
-    let end = blank + 1;
-    while (end < lines.length && lines[end]!.startsWith('\u2014 ')) end++;
-    const signatures = lines.slice(blank + 1, end);
-    if (!signatures.some((line) => line.startsWith(keyLine))) continue;
-    try {
-      parseCheckpoint(text);
-    } catch {
-      continue;
-    }
-    notes.push(`${text}\n${signatures.map((line) => `${line}\n`).join('')}`);
-  }
-  return notes;
-}
+// Re-exported: the fuzz test and older callers import it from here.
+export { checkpointsInMessage };

@@ -8,6 +8,7 @@
 // copied), and the copy is verified again; the pages are rendered from the copy's verified entries. The output is deterministic (the current time appears only when `now` is
 // passed) and written into a temporary folder next to --out that replaces --out in one rename.
 import { writeVerifyPage } from './verify-page.js';
+import { publishGitHistory } from './git-objects.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -214,6 +215,8 @@ async function writeSite(logDir: string, siteDir: string, report: VerifyReport, 
   const rootHash = encodeBase64(checkpoint.checkpoint.rootHash);
   if (rootHash !== report.rootHash) throw new VerificationError('ROOT_MISMATCH', 'the copied log does not have the verified root');
 
+  const history = await publishGitHistory(logDir, siteDir, write, { verifierKey: pinned, origin: reader.origin }); // git/ for verify.html
+  if (history.warning) warnings.push(history.warning);
   // 4. The pages, feed and API, from the copy's verified entries.
   const model = buildSiteModel(reader.origin, entries);
   const committed = await checkpointCommitTime(logDir, checkpointBytes);

@@ -106,6 +106,7 @@ a { color: var(--run); }
 .status.verified #status-text { color: var(--ok); }
 .status.failed { border-color: var(--bad); background: var(--bad-bg); }
 .status.failed #status-text { color: var(--bad); }
+#history-text { font-weight: 700; margin: 0; overflow-wrap: anywhere; } .status.verified #history-text { color: var(--ok); } .status.failed #history-text { color: var(--bad); }
 .status.unavailable { border-color: var(--warn); background: var(--warn-bg); }
 progress { width: 100%; height: 0.75rem; margin-top: 0.75rem; accent-color: var(--run); }
 #progress-text { margin: 0.25rem 0 0; color: var(--muted); font-size: 0.9rem; }

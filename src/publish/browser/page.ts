@@ -3,6 +3,7 @@
 // log that sits next to the page (relative URLs, so the site may live under a sub-path) and shows the
 // verdict of verify.ts. The page's CSP allows scripts and fetches from 'self' only.
 import { type FetchResult, type Progress, type VerifyResult, verifyLog } from './verify.js';
+import { showGitHistory } from './history-page.js';
 
 interface PageConfig {
   readonly origin: string;
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
   });
   latest = undefined;
   showResult(result);
+  await showGitHistory(fetchRelative, config); // the log's git history, when the site publishes it
 }
 
 function start(): void {
