@@ -70,8 +70,8 @@ export interface BuildOptions {
   /**
    * `full` (default): one make.bash -distpack per target. `shared-host`: the host phases once for the
    * targets that can share them (shared-host.ts), each target's phase from a copy; targets that cannot
-   * (the host itself, a release whose cmd/dist is not reproduced, a target alone in its group) are built
-   * the full way, and each result says how it was built.
+   * (the host itself, a release whose cmd/dist is not reproduced) are built the full way, and each
+   * result says how it was built. A target alone in its group costs what a full build does.
    */
   readonly method?: BuildMethod;
 }
@@ -122,7 +122,6 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
     groups.set(key, [...(groups.get(key) ?? []), target]);
   }
   for (const [key, group] of groups) {
-    if (group.length < 2) continue;
     for (const build of await buildSharedHost(options, group, key, host!, tag, bootstrap, say)) done.set(build.target, build);
   }
   const builds: TargetBuild[] = [];
