@@ -6,6 +6,7 @@ import { benchHash } from './hash.js';
 import { benchSandbox } from './sandbox.js';
 import { benchScan } from './scan.js';
 import { benchServe } from './serve.js';
+import { benchSharedHost } from './shared-host.js';
 import { benchSumdbTiles } from './sumdb-tiles.js';
 import { benchVerifyLog } from './verify-log.js';
 
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<void>> = {
   sandbox: benchSandbox,
   scan: benchScan,
   serve: benchServe,
+  'shared-host': benchSharedHost,
   'sumdb-tiles': benchSumdbTiles,
   'verify-log': benchVerifyLog,
 };
