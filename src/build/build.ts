@@ -207,7 +207,6 @@ async function buildSharedHost(
   bootstrap: BootstrapToolchain[],
   say: (message: string) => void,
 ): Promise<TargetBuild[]> {
-  const version = requireGoVersion(options.version);
   const extra = Object.fromEntries(key ? key.split(' ').map((item) => item.split('=') as [string, string]) : []);
   const parent = path.resolve(options.workDir ?? os.tmpdir());
   if (options.sandbox.freshUsers) await assertOthersMayEnter(parent);
@@ -262,7 +261,6 @@ async function buildSharedHost(
       builds.push(await buildSharedTarget(options, target, tag, bootstrap, say, { host, stateRoot, stateHash, hostLog, take: last }));
       if (last) stateTaken = true;
     }
-    void version;
     return builds;
   } finally {
     await rm(hostLog, { force: true });
@@ -342,14 +340,13 @@ async function buildSharedTarget(
  */
 async function copyTree(from: string, to: string): Promise<void> {
   if ((await readdir(path.dirname(to))).includes(path.basename(to))) throw new EnvironmentError('COPY_FAILED', `${to} exists`);
-  const code = await new Promise<number>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     const child = spawn('cp', ['-a', '--reflink=auto', '--no-target-directory', from, to], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: BUILD_PATH, LC_ALL: 'C' } });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (exit) => (exit === 0 ? resolve(0) : reject(new EnvironmentError('COPY_FAILED', `cp -a ${from} ${to} failed: ${stderr.trim().slice(0, 300)}`))));
+    child.on('close', (exit) => (exit === 0 ? resolve() : reject(new EnvironmentError('COPY_FAILED', `cp -a ${from} ${to} failed: ${stderr.trim().slice(0, 300)}`))));
   });
-  void code;
 }
 
 /** What a target's build left to finish: its tree (every process gone), its log so far, how it ran. */
