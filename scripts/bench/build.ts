@@ -34,14 +34,14 @@ const VERSION = 'go1.21.0';
 const TARGET = 'linux/amd64';
 const GOAL_PERCENT = 5;
 
-function git(repository: string, args: readonly string[]): string {
+export function git(repository: string, args: readonly string[]): string {
   const result = spawnSync('git', ['-C', repository, ...args], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`git ${args.join(' ')} in ${repository}: ${result.stderr.trim()}`);
   return result.stdout.trim();
 }
 
 /** Runs a command with inherited-nothing stdio (output to `logFd` or ignored); resolves with the exit code. */
-function runCommand(command: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string>; logFd?: number } = {}): Promise<number> {
+export function runCommand(command: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string>; logFd?: number } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const output = options.logFd ?? 'ignore';
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', output, output] });
@@ -65,17 +65,17 @@ interface Timed {
 }
 
 /** (a) The bare build, in a fresh folder under `parent` (removed if the build fails; its log is kept). */
-export async function bareBuild(repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser): Promise<Timed & { work: string }> {
+export async function bareBuild(repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser, version = VERSION, targetText = TARGET): Promise<Timed & { work: string }> {
   const work = mkdtempSync(path.join(parent, 'witness-bench-bare-'));
   try {
-    return await bareBuildIn(work, repository, tree, bootstrap, parent, user);
+    return await bareBuildIn(work, repository, tree, bootstrap, parent, user, version, targetText);
   } catch (error) {
     rmSync(work, { recursive: true, force: true });
     throw error;
   }
 }
 
-async function bareBuildIn(work: string, repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser): Promise<Timed & { work: string }> {
+async function bareBuildIn(work: string, repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser, versionText: string, targetText: string): Promise<Timed & { work: string }> {
   const goroot = path.join(work, 'go');
   const home = path.join(work, 'home');
   const tmp = path.join(work, 'tmp');
@@ -97,8 +97,8 @@ async function bareBuildIn(work: string, repository: string, tree: string, boots
     if (chowned !== 0) throw new Error(`bare: chown -R exited ${chowned}`);
     lap(`chown -R ${user.name}`);
   }
-  const version = requireGoVersion(VERSION);
-  const target = parseTarget(TARGET);
+  const version = requireGoVersion(versionText);
+  const target = parseTarget(targetText);
   const env = scrubbedEnvironment({ home, tmp, bootstrap, target, extra: extraEnvironment(version, target) });
   const envArgs = ['-i', ...Object.entries(env).map(([key, value]) => `${key}=${value}`), '/bin/bash', 'make.bash', '-distpack'];
   const asUser = user.uid !== undefined ? [which('setpriv'), `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '/usr/bin/env'] : ['/usr/bin/env'];
@@ -176,7 +176,7 @@ async function witnessBuild(repository: string, bootstrap: string, parent: strin
   return { total, parts, distpack: distpackDir ?? path.join(out, 'no-distpack-folder-reported'), out, ...(makeSeconds !== undefined ? { makeSeconds } : {}) };
 }
 
-async function sameFiles(a: string, b: string): Promise<string> {
+export async function sameFiles(a: string, b: string): Promise<string> {
   const names = readdirSync(a).filter((name) => /\.(tar\.gz|zip|mod|info)$/.test(name)).sort();
   const differ: string[] = [];
   for (const name of names) {

@@ -9,6 +9,7 @@ import { benchSandbox } from './sandbox.js';
 import { benchScan } from './scan.js';
 import { benchServe } from './serve.js';
 import { benchSha256 } from './sha256.js';
+import { benchSharedHost } from './shared-host.js';
 import { benchSumdbTiles } from './sumdb-tiles.js';
 import { benchVerifyLog } from './verify-log.js';
 
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   scan: benchScan,
   serve: benchServe,
   sha256: benchSha256,
+  'shared-host': benchSharedHost,
   'sumdb-tiles': benchSumdbTiles,
   'verify-log': benchVerifyLog,
 };

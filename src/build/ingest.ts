@@ -175,6 +175,7 @@ export async function ingestBuildResults(log: WitnessLog, files: readonly string
       result: item.sha256,
       builder: `${result.builder.name}/${result.builder.version} node/${result.builder.node} ${result.builder.platform}`,
       ...(result.sandbox !== undefined ? { sandbox: result.sandbox } : {}),
+      ...(result.method !== undefined ? { method: result.method } : {}),
       bootstrap: result.bootstrap,
       started: result.started,
       seconds: result.seconds,

@@ -197,12 +197,34 @@ export async function runMakeBash(options: {
   logFile: string;
   onProgress?: MakeProgress;
 }): Promise<{ code: number; seconds: number; lastLines: string[] }> {
+  const { goroot, args, ...rest } = options;
+  const { output: _output, ...run } = await runSandboxed({ ...rest, argv: ['/bin/bash', 'make.bash', ...args], cwd: path.join(goroot, 'src') });
+  return run;
+}
+
+/**
+ * Runs `argv` in `cwd` like runMakeBash runs make.bash (same sandbox, user, environment rules, log and
+ * reaping): for the commands of a target phase (shared-host.ts). `output` is everything it printed.
+ */
+export async function runSandboxed(options: {
+  argv: readonly string[];
+  cwd: string;
+  env: Record<string, string>;
+  user: BuildUser;
+  sandbox: Sandbox;
+  work: string;
+  readOnly: readonly string[];
+  logFile: string;
+  onProgress?: MakeProgress;
+}): Promise<{ code: number; seconds: number; lastLines: string[]; output: string }> {
   const started = Date.now();
   const log = createWriteStream(options.logFile, { flags: 'a', mode: 0o644 });
   const lastLines: string[] = [];
+  const chunks: Buffer[] = [];
   let partial = '';
   const onData = (chunk: Buffer) => {
     log.write(chunk);
+    chunks.push(chunk);
     partial += chunk.toString('utf8');
     const lines = partial.split('\n');
     partial = lines.pop() ?? '';
@@ -215,13 +237,12 @@ export async function runMakeBash(options: {
   const code = await new Promise<number>((resolve, reject) => {
     // Its own process group: once make.bash exits, anything it left running is killed with it, and the
     // build does not wait for processes that still hold its output.
-    const src = path.join(options.goroot, 'src');
     const [file, args, env] =
       options.sandbox.kind === 'bubblewrap'
-        ? [options.sandbox.bwrap!, [...bwrapArguments({ writable: [options.work], readOnly: options.readOnly, cwd: src, env: options.env }), '--', '/bin/bash', 'make.bash', ...options.args], {}]
-        : ['/bin/bash', ['make.bash', ...options.args], options.env];
+        ? [options.sandbox.bwrap!, [...bwrapArguments({ writable: [options.work], readOnly: options.readOnly, cwd: options.cwd, env: options.env }), '--', ...options.argv], {}]
+        : [options.argv[0]!, options.argv.slice(1), options.env];
     const child = spawn(file, args, {
-      cwd: src,
+      cwd: options.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -229,7 +250,7 @@ export async function runMakeBash(options: {
     });
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('error', (error) => reject(new EnvironmentError('MAKE_FAILED_TO_START', `cannot run make.bash: ${error.message}`)));
+    child.on('error', (error) => reject(new EnvironmentError('MAKE_FAILED_TO_START', `cannot run ${path.basename(options.argv[options.argv[0] === '/bin/bash' ? 1 : 0] ?? '')}: ${error.message}`)));
     child.on('exit', (exitCode, signal) => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -253,5 +274,5 @@ export async function runMakeBash(options: {
   await new Promise<void>((resolve, reject) => log.end((error?: Error | null) => (error ? reject(error) : resolve())));
   // Whatever the build detached (setsid, double fork) dies here, before anyone reads its files.
   await reapBuildUser(options.user);
-  return { code, seconds: (Date.now() - started) / 1000, lastLines };
+  return { code, seconds: (Date.now() - started) / 1000, lastLines, output: Buffer.concat(chunks).toString('utf8') };
 }

@@ -13,6 +13,9 @@
 //   result <sha256>                          the build result file (content address)
 //   builder <name>/<version> node/<v> <os>/<arch>
 //   sandbox <how make.bash was isolated>     (absent in records of builds made before sandboxes)
+//   method full | shared-host sha256:<hex>   how the target was built: one make.bash, or its target phase
+//                                            from a copy of the host state with that hash (absent in
+//                                            records made before the shared host: then full)
 //   bootstrap <go version> <h1> [<commit> <tree>]   (one per toolchain, used one first, root last)
 //   bootstrap-root binary | c <compiler> <compiler version> <branch>   how the root was obtained (absent
 //                                            in records made before roots were recorded: then binary)
@@ -36,7 +39,7 @@
 import { FormatError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';
 import { fieldCursor, type LogRecord, type RecordField } from '../log/record.js';
-import { BRANCH_NAME, COMPILER, SANDBOX_DESCRIPTION, bootstrapRootProblem, type BootstrapToolchain, type BuildFile } from './result.js';
+import { BRANCH_NAME, BUILD_METHOD, COMPILER, SANDBOX_DESCRIPTION, bootstrapRootProblem, type BootstrapToolchain, type BuildFile } from './result.js';
 import { parseGoVersion, parseTarget } from '../release/target.js';
 
 export const BUILD_RECORD_TYPE = 'build';
@@ -71,6 +74,8 @@ export interface BuildRecord {
   readonly result: string;
   readonly builder: string;
   readonly sandbox?: string;
+  /** BUILD_METHOD (result.ts); absent in records made before the shared host. */
+  readonly method?: string;
   readonly bootstrap: readonly BootstrapToolchain[];
   readonly started: string;
   readonly seconds: number;
@@ -123,6 +128,7 @@ export function buildRecordToLogRecord(build: BuildRecord): LogRecord {
   add('result', build.result);
   add('builder', build.builder);
   if (build.sandbox !== undefined) add('sandbox', build.sandbox);
+  if (build.method !== undefined) add('method', build.method);
   for (const b of build.bootstrap) add('bootstrap', [b.version, b.hash, ...(b.commit && b.tree ? [b.commit, b.tree] : [])].join(' '));
   const root = build.bootstrap[build.bootstrap.length - 1];
   if (root?.root === 'binary') add('bootstrap-root', 'binary');
@@ -172,6 +178,7 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
   const result = match(one('result'), SHA256_HEX, 'result')[0];
   const builder = match(one('builder'), /^\S{1,64} node\/\S{1,32} \S{1,32}$/, 'builder')[0];
   const sandbox = has('sandbox') ? match(one('sandbox'), SANDBOX_DESCRIPTION, 'sandbox')[0] : undefined;
+  const method = has('method') ? match(one('method'), BUILD_METHOD, 'method')[0] : undefined;
   const bootstrap: BootstrapToolchain[] = many('bootstrap').map((value) => {
     const parts = match(value, /^(go\S{1,40}) (h1:\S+)(?: (\S+) (\S+))?$/, 'bootstrap');
     if (!H1.test(parts[2]!)) bad(`bootstrap hash ${parts[2]} is malformed`);
@@ -244,6 +251,7 @@ export function buildRecordFromLogRecord(record: LogRecord): BuildRecord {
     result,
     builder,
     ...(sandbox !== undefined ? { sandbox } : {}),
+    ...(method !== undefined ? { method } : {}),
     bootstrap,
     started,
     seconds,

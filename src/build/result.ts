@@ -15,6 +15,12 @@ import { formatTarget, isKnownPort, parseGoVersion, parseTarget } from '../relea
 
 export const BUILD_RESULT_SCHEMA = 'go-source-witness/build-result/v1';
 
+/**
+ * How a target was built (build.ts): `full`, one make.bash -distpack; or `shared-host <hash>`, its target
+ * phase from a copy of the host state with that content hash (shared-host.ts hashHostState).
+ */
+export const BUILD_METHOD = /^(full|shared-host sha256:[0-9a-f]{64})$/;
+
 /** A sandbox description (sandbox.ts): one line of plain words. */
 export const SANDBOX_DESCRIPTION = /^[A-Za-z0-9][A-Za-z0-9 .,:;()=+/_-]{0,199}$/;
 
@@ -71,6 +77,8 @@ interface BuildResultCommon {
   readonly builder: { readonly name: string; readonly version: string; readonly node: string; readonly platform: string; readonly user: string };
   /** How make.bash was isolated (sandbox.ts), e.g. "bubblewrap 0.8.0: user mount pid net ipc uts cgroup namespaces"; absent in results made before sandboxes. */
   readonly sandbox?: string;
+  /** BUILD_METHOD; absent in results made before the shared host (they were full builds). */
+  readonly method?: string;
   readonly started: string;
   readonly seconds: number;
   /** The full build log, kept next to the result. */
@@ -102,7 +110,7 @@ export function serializeBuildResult(result: BuildResult): Buffer {
 
 // The one key order of each object (so that one result has one content address).
 const KEY_ORDER: Record<string, readonly string[]> = {
-  result: ['schema', 'version', 'target', 'env', 'tag', 'bootstrap', 'builder', 'sandbox', 'started', 'outcome', 'seconds', 'log', 'files', 'goSum', 'strippedH1', 'sourceCheck', 'failure'],
+  result: ['schema', 'version', 'target', 'env', 'tag', 'bootstrap', 'builder', 'sandbox', 'method', 'started', 'outcome', 'seconds', 'log', 'files', 'goSum', 'strippedH1', 'sourceCheck', 'failure'],
   tag: ['ref', 'commit', 'tree', 'logIndex', 'logOrigin'],
   bootstrap: ['version', 'hash', 'commit', 'tree', 'root', 'compiler', 'branch'],
   builder: ['name', 'version', 'node', 'platform', 'user'],
@@ -207,7 +215,7 @@ function count(value: unknown, where: string): number {
 
 /** Throws an Error naming the first problem of a result that is not well formed. */
 export function checkBuildResult(result: BuildResult): void {
-  const r = exactKeys(result, 'result', ['schema', 'outcome', 'version', 'target', 'env', 'tag', 'bootstrap', 'builder', 'started', 'seconds', 'log'], ['sandbox', 'files', 'goSum', 'strippedH1', 'sourceCheck', 'failure']);
+  const r = exactKeys(result, 'result', ['schema', 'outcome', 'version', 'target', 'env', 'tag', 'bootstrap', 'builder', 'started', 'seconds', 'log'], ['sandbox', 'method', 'files', 'goSum', 'strippedH1', 'sourceCheck', 'failure']);
   if (r.schema !== BUILD_RESULT_SCHEMA) throw new Error(`schema is not ${BUILD_RESULT_SCHEMA}`);
   const version = parseGoVersion(text(r.version, 'version'));
   if (!version) throw new Error(`version ${JSON.stringify(r.version)} is not a Go release version`);
@@ -243,6 +251,7 @@ export function checkBuildResult(result: BuildResult): void {
   const builder = exactKeys(r.builder, 'builder', ['name', 'version', 'node', 'platform', 'user']);
   for (const key of ['name', 'version', 'node', 'platform', 'user']) text(builder[key], `builder.${key}`, /^[A-Za-z0-9._/:@+-]{1,64}$/);
   if (r.sandbox !== undefined) text(r.sandbox, 'sandbox', SANDBOX_DESCRIPTION);
+  if (r.method !== undefined) text(r.method, 'method', BUILD_METHOD);
   text(r.started, 'started', TIME);
   count(r.seconds, 'seconds');
   const log = exactKeys(r.log, 'log', ['name', 'size', 'sha256']);

@@ -20,6 +20,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { DIST_FIXTURE_PACKER, distStandInMakeBash } from './dist-fixture.js';
 import { tempDir } from './fixtures.js';
 
 /**
@@ -45,10 +46,12 @@ import { tempDir } from './fixtures.js';
  *              (rm, chown) follow them
  *   network    hostile, and tries to connect to 127.0.0.1:<hostile.port> (bash /dev/tcp) and to resolve
  *              a name
+ *   dist       shaped like cmd/dist's bootstrap for a cross target (dist-fixture.ts): host phases, then the
+ *              target phase through a go_bootstrap stand-in; packs with the `ok` stand-in
  *   handshake  ok, but once started it creates $HOME/handshake-started (HOME is in the work tree) and
  *              waits (up to 60 s) for $HOME/handshake-go before it builds: the test can act meanwhile
  */
-export type FixtureMode = 'ok' | 'fail' | 'garbled' | 'empty' | 'random' | 'badsource' | 'hostile' | 'symlink' | 'daemon' | 'handshake' | 'escape' | 'network';
+export type FixtureMode = 'ok' | 'fail' | 'garbled' | 'empty' | 'random' | 'badsource' | 'hostile' | 'symlink' | 'daemon' | 'handshake' | 'escape' | 'network' | 'dist';
 
 /** How long the `escape` mode's process tries to outlive make.bash. */
 export const ESCAPE_SECONDS = 8;
@@ -536,7 +539,13 @@ function writeRelease(dir: string, release: FixtureRelease, hostile: HostileTarg
   write(dir, 'README.md', `# The Go Programming Language (test fixture at ${version})\n`);
   write(dir, '.gitignore', 'bin/\npkg/\n');
   write(dir, '.github/SUPPORT.md', 'Not part of any archive.\n');
-  write(dir, 'src/make.bash', standInMakeBash(version, release.mode ?? 'ok'), 0o755);
+  if (release.mode === 'dist') {
+    write(dir, 'src/make.bash', distStandInMakeBash(), 0o755);
+    write(dir, DIST_FIXTURE_PACKER, standInMakeBash(version, 'ok'), 0o755);
+  } else {
+    write(dir, 'src/make.bash', standInMakeBash(version, release.mode ?? 'ok'), 0o755);
+    rmSync(path.join(dir, DIST_FIXTURE_PACKER), { force: true });
+  }
   write(dir, 'src/run.bash', '#!/usr/bin/env bash\necho "run.bash: nothing to test in the fixture"\n', 0o755);
   write(dir, 'src/cmd/dist/build.go', buildGo(version));
   write(dir, 'src/runtime/proc.go', `package runtime\n\n// Gosched yields the processor (${version}).\nfunc Gosched() {}\n`);

@@ -6,7 +6,7 @@ import { bytesWithHuman, formatDuration } from '../../format.js';
 interface BuildArgs {
   release: string;
   goRepo: string;
-  target: string[];
+  target?: string[];
   bootstrap: string;
   out: string;
   work?: string;
@@ -14,6 +14,8 @@ interface BuildArgs {
   log?: string;
   vkey?: string;
   sandbox: boolean;
+  full: boolean;
+  allPorts: boolean;
   json: boolean;
 }
 
@@ -24,13 +26,19 @@ export const buildCommand: CommandModule = {
     yargs
       .positional('release', { type: 'string', demandOption: true, describe: 'The release tag, e.g. go1.21.0 (go1.21.0 and later)' })
       .option('go-repo', { type: 'string', demandOption: true, describe: 'The Go git repository holding the tag' })
-      .option('target', { type: 'string', array: true, default: ['linux/amd64'], describe: 'GOOS/GOARCH to build (repeatable)' })
+      .option('target', { type: 'string', array: true, describe: 'GOOS/GOARCH to build (repeatable; default linux/amd64)' })
       .option('bootstrap', { type: 'string', default: '/usr/lib/go-1.19', describe: 'GOROOT_BOOTSTRAP: a root toolchain, or one made by witness bootstrap' })
       .option('out', { type: 'string', demandOption: true, describe: 'Folder for build results, build logs and distpack files' })
       .option('work', { type: 'string', describe: 'Folder to export and build in (default: the system temp folder); needs ~1 GB per target' })
       .option('keep-work', { type: 'boolean', default: false, describe: 'Keep the exported tree after the build' })
       .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log (default: embedded key for the embedded log, else its log.vkey)' })
-      .option('sandbox', { type: 'boolean', default: true, describe: 'Run make.bash in the bubblewrap sandbox (--no-sandbox: without namespaces; loud, and recorded in the result)' }),
+      .option('sandbox', { type: 'boolean', default: true, describe: 'Run make.bash in the bubblewrap sandbox (--no-sandbox: without namespaces; loud, and recorded in the result)' })
+      .option('all-ports', { type: 'boolean', default: false, describe: 'Build every port `go tool dist list` prints for the release (read from its tag)' })
+      .option('full', {
+        type: 'boolean',
+        default: false,
+        describe: 'One whole make.bash -distpack per target; by default targets that can share them get the host phases once (method shared-host, byte-identical; recorded)',
+      }),
   handler: async (parsed) => {
     const args = parsed as unknown as BuildArgs;
     const { buildRelease } = await import('../../build/build.js');
@@ -39,7 +47,10 @@ export const buildCommand: CommandModule = {
     const { parseTarget } = await import('../../release/target.js');
     const { WITNESS_VERSION } = await import('../../version.js');
     const { openVerifiedTagLog } = await import('../tag-log.js');
-    const targets = args.target.map(parseTarget);
+    const { portsFromSourceTree } = await import('../../build/plan.js');
+    const { UsageError } = await import('../../errors.js');
+    if (args.allPorts && args.target) throw new UsageError('CONFLICTING_OPTIONS', '--all-ports and --target cannot be used together (see witness build --help)');
+    const targets = args.allPorts ? await portsFromSourceTree(args.goRepo, args.release) : (args.target ?? ['linux/amd64']).map(parseTarget);
     assertNoKeyInEnvironment();
     const sandbox = prepareSandbox({ noSandbox: !args.sandbox });
     if (sandbox.kind === 'none') printError(`WARNING: --no-sandbox: make.bash runs without namespaces (${sandbox.description}); the result says so`);
@@ -54,17 +65,19 @@ export const buildCommand: CommandModule = {
       ...(args.work ? { workDir: args.work } : {}),
       keepWork: args.keepWork,
       sandbox,
+      method: args.full ? 'full' : 'shared-host',
       builderVersion: WITNESS_VERSION,
       onProgress: (message) => progress().line(message),
     });
     if (builds.some((build) => build.outcome === 'failed')) setExitCode(1);
     if (args.json) {
-      printJson(builds.map(({ target, outcome, resultFile, seconds, makeSeconds, distpackDir }) => ({ target, outcome, resultFile, seconds, makeSeconds, distpackDir })));
+      printJson(builds.map(({ target, outcome, resultFile, seconds, makeSeconds, distpackDir, result }) => ({ target, outcome, method: result.method, resultFile, seconds, makeSeconds, distpackDir })));
       return;
     }
     const lines = [`${args.release}: ${builds.length} target(s)`];
     for (const build of builds) {
-      lines.push(field(build.target, `${build.outcome.toUpperCase()} in ${formatDuration(build.seconds)} (make.bash ${formatDuration(build.makeSeconds)})`));
+      const how = build.result.method?.startsWith('shared-host') ? `target phase ${formatDuration(build.makeSeconds)}, shared host ${build.result.method.slice('shared-host '.length)}` : `make.bash ${formatDuration(build.makeSeconds)}`;
+      lines.push(field(build.target, `${build.outcome.toUpperCase()} in ${formatDuration(build.seconds)} (${how})`));
       lines.push(`    result: ${build.resultFile}`);
       if (build.result.outcome === 'built') {
         const width = Math.max(...build.result.files.map((file) => file.name.length));

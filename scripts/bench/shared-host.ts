@@ -1,0 +1,158 @@
+// Benchmark (opt-in; hours on 2 cores: 1 bare make.bash, N full builds, 1 shared-host build of N
+// targets): the shared host (src/build/shared-host.ts) against full builds of the same release and
+// targets, in the same run, and every distpack file compared byte for byte (SHA-256).
+//
+//   (a) bare:   make.bash -distpack of the first target, as scripts/bench/build.ts runs it (no witness)
+//   (b) full:   node bin/witness.js build RELEASE --full --target T, once per target (wall time each)
+//   (c) shared: node bin/witness.js build RELEASE --target T1 ... --target TN, once; its progress lines
+//               time the host phases (start to "host state ... after") and each target (its "copying" or
+//               "taking the host state" line to its "result:" line)
+//
+// Prints: each target after the first as a ratio of its full build (goal <= 0.45x); the whole set
+// against the sum of the full builds (goal <= 0.5x for a release's ~40 ports; with N targets the
+// measured set and the same costs extrapolated to 40 are both printed); the first target (host phases +
+// its target phase) over the bare make.bash (goal within 5%); and whether every file is identical.
+//
+// Run: WITNESS_GO_REPO=/path/to/go npm run bench -- shared-host
+// Optional: WITNESS_BENCH_RELEASE (default go1.21.0), WITNESS_BENCH_TARGETS (comma-separated; default
+// darwin/arm64,windows/amd64,linux/arm,linux/386), WITNESS_BOOTSTRAP (default /usr/lib/go-1.19),
+// WITNESS_BENCH_WORK (parent folder of the build folders; default the system temp folder),
+// WITNESS_BENCH_NO_BARE=1 (skip (a)). `uptime`'s load is printed before and after each build.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { allocateBuildUser, type BuildUser } from '../../src/build/sandbox.js';
+import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../../src/keyfile.js';
+import { bareBuild, git, sameFiles } from './build.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const EXTRA_GOAL = 0.45;
+const SET_GOAL = 0.5;
+const FIRST_GOAL_PERCENT = 5;
+const PORTS = 40;
+
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
+
+interface Run {
+  readonly ms: number;
+  readonly lines: Array<[number, string]>;
+  readonly out: string;
+}
+
+/** `witness build` with progress on stderr (no --json), each stderr line with its time since start. */
+async function witnessBuild(args: readonly string[], out: string): Promise<Run> {
+  const env = { ...process.env };
+  delete env[SIGNING_KEY_ENV];
+  delete env[COSIGNER_KEY_ENV];
+  const start = performance.now();
+  const lines: Array<[number, string]> = [];
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'witness.js'), 'build', ...args, '--out', out], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let partial = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      const split = (partial + chunk.toString('utf8')).split('\n');
+      partial = split.pop() ?? '';
+      for (const line of split) lines.push([performance.now() - start, line]);
+    });
+    child.on('error', reject);
+    child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : -1)));
+  });
+  const ms = performance.now() - start;
+  if (code !== 0) throw new Error(`witness build ${args.join(' ')} exited ${code}:\n${lines.map(([, line]) => line).slice(-20).join('\n')}`);
+  return { ms, lines, out };
+}
+
+/** The distpack folder of the result for `target` in `out` (one build per target per folder). */
+function distpackOf(out: string, version: string, target: string): string {
+  const platform = target.replace('/', '-');
+  const result = readdirSync(out).find((name) => name.startsWith(`${version}.${platform}.`) && name.endsWith('.build.json'));
+  if (!result) throw new Error(`no result for ${target} in ${out}`);
+  const parsed = JSON.parse(readFileSync(path.join(out, result), 'utf8')) as { log: { sha256: string }; method?: string; outcome: string };
+  if (parsed.outcome !== 'built') throw new Error(`${target}: ${parsed.outcome}`);
+  return path.join(out, `${version}.${platform}.${parsed.log.sha256.slice(0, 16)}.distpack`);
+}
+
+export async function benchSharedHost(): Promise<void> {
+  const repository = process.env.WITNESS_GO_REPO;
+  if (!repository || !process.argv.slice(2).includes('shared-host')) {
+    console.log('shared-host: skipped: runs only when selected by name with WITNESS_GO_REPO set (`WITNESS_GO_REPO=go npm run bench -- shared-host`): 1 + 2N Go builds, hours on 2 cores');
+    return;
+  }
+  const version = process.env.WITNESS_BENCH_RELEASE ?? 'go1.21.0';
+  const targets = (process.env.WITNESS_BENCH_TARGETS ?? 'darwin/arm64,windows/amd64,linux/arm,linux/386').split(',').filter(Boolean);
+  const bootstrap = process.env.WITNESS_BOOTSTRAP ?? '/usr/lib/go-1.19';
+  const parent = process.env.WITNESS_BENCH_WORK ?? tmpdir();
+  if (!existsSync(path.join(bootstrap, 'bin', 'go'))) throw new Error(`no bootstrap toolchain at ${bootstrap} (set WITNESS_BOOTSTRAP)`);
+  const tree = git(repository, ['rev-parse', '--verify', `refs/tags/${version}^{tree}`]);
+  const common = ['--go-repo', repository, '--bootstrap', bootstrap, '--log', path.join(ROOT, 'witness-log'), '--work', parent];
+  const busy = spawnSync('pgrep', ['-f', 'make.bash'], { encoding: 'utf8' });
+  if (busy.status === 0) console.log(`  WARNING: make.bash is already running (pid ${busy.stdout.trim().split('\n').join(', ')}): the numbers will be meaningless`);
+  console.log(`shared-host: ${version} for ${targets.join(', ')} from ${repository}, bootstrap ${bootstrap}, in ${parent}`);
+  const outs: string[] = [];
+  let bare: number | undefined;
+  try {
+    if (!process.env.WITNESS_BENCH_NO_BARE) {
+      const user: BuildUser = process.getuid?.() === 0 ? allocateBuildUser() : { name: `uid-${process.getuid?.()}` };
+      console.log(`  (a) bare make.bash -distpack ${targets[0]} (load ${load()})`);
+      const run = await bareBuild(repository, tree, bootstrap, parent, user, version, targets[0]!);
+      rmSync(run.work, { recursive: true, force: true });
+      bare = run.total;
+      console.log(`      ${s(bare)} (load after ${load()})`);
+    }
+    const full = new Map<string, { ms: number; distpack: string }>();
+    for (const target of targets) {
+      const out = mkdtempSync(path.join(parent, 'witness-bench-full-'));
+      outs.push(out);
+      console.log(`  (b) witness build --full ${target} (load ${load()})`);
+      const run = await witnessBuild([version, '--full', '--target', target, ...common], out);
+      full.set(target, { ms: run.ms, distpack: distpackOf(out, version, target) });
+      console.log(`      ${s(run.ms)} (load after ${load()})`);
+    }
+    const out = mkdtempSync(path.join(parent, 'witness-bench-shared-'));
+    outs.push(out);
+    console.log(`  (c) witness build ${targets.map((t) => `--target ${t}`).join(' ')} (load ${load()})`);
+    const shared = await witnessBuild([version, ...targets.flatMap((t) => ['--target', t]), ...common], out);
+    console.log(`      ${s(shared.ms)} (load after ${load()})`);
+    const at = (pattern: RegExp, from = 0): number => {
+      const hit = shared.lines.find(([ms, line]) => ms >= from && pattern.test(line));
+      if (!hit) throw new Error(`no progress line ${pattern} in the shared-host build`);
+      return hit[0];
+    };
+    const host = at(/^ {2}host state sha256:/);
+    const perTarget = new Map<string, number>();
+    for (const target of targets) {
+      const begin = at(new RegExp(`^${version} ${target.replace('/', '\\/')}.*: (copying|taking) the host state`));
+      perTarget.set(target, at(/^ {2}result: /, begin) - begin);
+    }
+    console.log(`  host phases once: ${s(host)}`);
+    let allSame = true;
+    for (const [i, target] of targets.entries()) {
+      const f = full.get(target)!;
+      const t = perTarget.get(target)!;
+      const same = await sameFiles(f.distpack, distpackOf(out, version, target));
+      if (!same.startsWith('identical')) allSame = false;
+      const ratio = t / f.ms;
+      const goal = i === 0 ? '' : ` (goal <= ${EXTRA_GOAL}x) ${ratio <= EXTRA_GOAL ? 'MET' : 'NOT MET'}`;
+      console.log(`  ${target}: full ${s(f.ms)}, shared-host target phase ${s(t)} = ${ratio.toFixed(2)}x${goal}; distpack files: ${same}`);
+    }
+    const sumFull = [...full.values()].reduce((a, b) => a + b.ms, 0);
+    const setRatio = shared.ms / sumFull;
+    console.log(`  whole set: shared-host ${s(shared.ms)} vs sum of full builds ${s(sumFull)} = ${setRatio.toFixed(2)}x (goal <= ${SET_GOAL}x for a release's ports) ${setRatio <= SET_GOAL ? 'MET' : 'NOT MET'}`);
+    const meanFull = sumFull / targets.length;
+    const meanTarget = [...perTarget.values()].reduce((a, b) => a + b, 0) / targets.length;
+    const extrapolated = (host + PORTS * meanTarget) / (PORTS * meanFull);
+    console.log(`  extrapolated to ${PORTS} ports (these mean costs): ${extrapolated.toFixed(2)}x ${extrapolated <= SET_GOAL ? 'MET' : 'NOT MET'}`);
+    if (bare !== undefined) {
+      const first = host + perTarget.get(targets[0]!)!;
+      const overhead = ((first - bare) / bare) * 100;
+      console.log(`  first target (host phases + its target phase) ${s(first)} vs bare make.bash ${s(bare)}: ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)}% (goal within ${FIRST_GOAL_PERCENT}%) ${overhead <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
+    }
+    console.log(`  every distpack file identical: ${allSame ? 'yes' : 'NO: a bug in the shared host'}`);
+  } finally {
+    for (const out of outs) rmSync(out, { recursive: true, force: true });
+  }
+}
