@@ -27,7 +27,14 @@ export type HttpFailure =
    * A status that is not a success (and not one of `absent`). `retryAfter` is set when a retry was due
    * but the server asked for a longer wait than the caller accepts (maxRetryAfterMs): it is not waited for.
    */
-  | { readonly kind: 'status'; readonly url: string; readonly status: number; readonly retryAfter?: { readonly waitMs: number; readonly acceptedMs: number } };
+  | {
+      readonly kind: 'status';
+      readonly url: string;
+      readonly status: number;
+      readonly retryAfter?: { readonly waitMs: number; readonly acceptedMs: number };
+      /** The first `errorBodyBytes` bytes of the response's body, when asked for. */
+      readonly body?: Uint8Array;
+    };
 
 export interface BoundedGetOptions {
   /** The largest body accepted, in bytes. */
@@ -40,6 +47,8 @@ export interface BoundedGetOptions {
   readonly absent?: readonly number[];
   /** Any 2xx status is a success, as Response.ok says (default: only 200). */
   readonly anyOk?: boolean;
+  /** Keep the first this many bytes of the body of a failed status for the message (default 0: none). */
+  readonly errorBodyBytes?: number;
   /** Retries after the first attempt on network errors, timeouts, 5xx and 429 (default 0). */
   readonly retries?: number;
   /** First backoff delay; doubled per retry, with jitter (default 500 ms). */
@@ -122,9 +131,10 @@ async function attemptGet(url: string, options: BoundedGetOptions): Promise<Uint
     }
     const { status } = response;
     if (!(status === 200 || (options.anyOk === true && status >= 200 && status <= 299))) {
+      const body = options.errorBodyBytes && !options.absent?.includes(status) ? await readPrefix(response, options.errorBodyBytes) : undefined;
       await response.body?.cancel().catch(() => undefined);
       if (options.absent?.includes(status)) return undefined;
-      const failure: HttpFailure = { kind: 'status', url, status };
+      const failure: HttpFailure = { kind: 'status', url, status, ...(body ? { body } : {}) };
       if (status === 429 || status === 503) return new Retryable(failure, retryAfterMs(response.headers.get('retry-after')));
       if (status >= 500) return new Retryable(failure);
       throw options.error(failure);
@@ -182,6 +192,27 @@ async function readBody(response: Response, url: string, maxBytes: number): Prom
     return new Error('body', { cause: error });
   }
   return total === out.length ? out : out.subarray(0, total);
+}
+
+/** Up to `max` bytes of the body (what arrives first), the rest cancelled; empty if the body fails. */
+async function readPrefix(response: Response, max: number): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const out = new Uint8Array(max);
+  let total = 0;
+  try {
+    while (total < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.length, max - total);
+      out.set(value.subarray(0, take), total);
+      total += take;
+    }
+  } catch {
+    // The message goes without the body.
+  }
+  await reader.cancel().catch(() => undefined);
+  return out.subarray(0, total);
 }
 
 /** Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date; undefined if absent or unreadable. */
