@@ -8,8 +8,9 @@
 //   toolchain record, checked once the scan has reached the head.
 // (build-disagrees is raised by ingest: see ingest-hook.ts.)
 //
-// Order of work, per batch of tiles: read and authenticate (tiles.ts), decide, append to the log (the
-// commit point of what was found), then move the position (state.ts, compare-and-swap). On start the
+// Order of work: per batch of tiles, read and authenticate (tiles.ts) and decide; then, at most every
+// commitSeconds, append what the batches since the last commit found to the log (the commit point of
+// what was found) and move the position past them (state.ts, compare-and-swap). On start the
 // log is read: a toolchain record or alarm already there (an earlier run died between its append and its
 // position commit) is not appended again. Cheap catch-up: the first tile read is the one holding the
 // position, so a scan that starts at a configured record (say go1.21.0's first toolchain record, about
@@ -26,7 +27,6 @@ import { TILE_WIDTH } from '../tlog/tile.js';
 import { formatTime } from '../tags/record.js';
 import { type TagState, tagStateFromRecords } from '../tags/state.js';
 import { type ToolchainLedger, toolchainLedgerFromRecords } from './ledger.js';
-import { moduleVersionKeyOfBytes } from './module-index.js';
 import {
   TOOLCHAIN_MODULE,
   type ToolchainAlarm,
@@ -53,11 +53,12 @@ export interface ScanOptions {
   readonly to?: bigint;
   /** Days after a tag's first-seen time before its missing toolchain record is an alarm (default 14). */
   readonly tagGraceDays?: number;
-  /** Tiles per batch: per log append (default 64, i.e. 16,384 records). */
+  /** Tiles per batch (default 64, i.e. 16,384 records). */
   readonly batchTiles?: number;
   /**
-   * Move the durable position at most this often (default 5 s; 0: after every batch). What a batch
-   * found is in the log before; a crash only means re-reading the batches after the position.
+   * Append what was found and move the durable position at most this often (default 5 s; 0: after every
+   * batch). What the batches found is in the log before; a crash only means re-reading the batches after
+   * the position.
    */
   readonly commitSeconds?: number;
   /** Tiles fetched at once (default 8). */
@@ -137,6 +138,9 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     const end = options.to ?? size;
     const index = await state.loadIndex();
     let savedEntries = index.size;
+    // Room for every record this run may scan, at once (a resize per doubling would rehash them all).
+    if (end > position.position) index.reserve(Number(end - position.position));
+    const recordKey = new Uint32Array(2);
 
     const reconciled = view.ledger.toolchains.filter(({ toolchain }) => toolchain.record >= startPosition).length;
     const found: Array<{ index: bigint; toolchain: ToolchainRecord }> = [];
@@ -210,6 +214,16 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     pending?.catch(() => undefined);
     let lastCommit = Date.now();
     let scanned = position.position;
+    // What the batches since the last commit found: appended to the log just before the position moves
+    // past them (one log commit per position commit, not one per batch).
+    let toAppend: Array<{ kind: 'toolchain'; toolchain: ToolchainRecord } | { kind: 'alarm'; alarm: ToolchainAlarm }> = [];
+    let pendingKeys = new Set<string>();
+    const raise = (alarm: ToolchainAlarm) => {
+      const key = alarmKey(alarm);
+      if (view.ledger.alarmKeys.has(key) || pendingKeys.has(key)) return;
+      pendingKeys.add(key);
+      toAppend.push({ kind: 'alarm', alarm });
+    };
     while (pending) {
       const tiles = await pending;
       nextTile += BigInt(tiles.length);
@@ -218,14 +232,6 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
 
       const batchStart = scanned;
       const batchEnd = minBig(end, (nextTile) * BigInt(TILE_WIDTH));
-      const toAppend: Array<{ kind: 'toolchain'; toolchain: ToolchainRecord } | { kind: 'alarm'; alarm: ToolchainAlarm }> = [];
-      const pendingKeys = new Set<string>();
-      const raise = (alarm: ToolchainAlarm) => {
-        const key = alarmKey(alarm);
-        if (view.ledger.alarmKeys.has(key) || pendingKeys.has(key)) return;
-        pendingKeys.add(key);
-        toAppend.push({ kind: 'alarm', alarm });
-      };
       recent = tiles;
       for (const tile of tiles) {
         tilesRead++;
@@ -238,19 +244,17 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
         for (let i = lo; i < hi; i++) {
           const text = tile.texts[i]!;
           recordsScanned++;
-          // Every record is keyed by its module version (on the bytes); only toolchain records (and
-          // records seen twice) are parsed, strictly.
-          const end = moduleVersionEnd(text);
+          // Every record is keyed by its module version (on the bytes) and indexed; only toolchain records
+          // (and records seen twice) are parsed, strictly.
+          const end = moduleVersionKeyInto(text, recordKey);
           if (end < 0) malformedRecords++;
-          const [high, low] = end >= 0 ? moduleVersionKeyOfBytes(text, 0, end) : moduleVersionKeyOfBytes(text, 0, text.length);
+          const matches = index.findAndAdd(recordKey[0]!, recordKey[1]!);
+          if (end < 0 || (matches.length === 0 && !isToolchainRecord(text))) continue;
           let sum: { path: string; version: string } | undefined;
-          const matches = index.find(high, low);
-          if (end >= 0 && (matches.length > 0 || isToolchainRecord(text))) {
-            try {
-              sum = parseGoSumRecord(text);
-            } catch {
-              malformedRecords++;
-            }
+          try {
+            sum = parseGoSumRecord(text);
+          } catch {
+            malformedRecords++;
           }
           if (sum) {
             const record = tile.first + BigInt(i);
@@ -280,7 +284,6 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
               break;
             }
           }
-          index.add(high, low);
           if (!sum || sum.path !== TOOLCHAIN_MODULE) continue;
           const record = tile.first + BigInt(i);
           if (view.ledger.byRecord.has(record)) continue;
@@ -313,10 +316,12 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
           }
         }
       }
-      await append(toAppend);
-      if (toAppend.length > 0) scanCrashPoint('scan-after-append');
       scanned = batchEnd;
       if (!pending || Date.now() - lastCommit >= commitMs) {
+        await append(toAppend);
+        if (toAppend.length > 0) scanCrashPoint('scan-after-append');
+        toAppend = [];
+        pendingKeys = new Set();
         position = await state.commit(position, { position: batchEnd, treeSize: size, treeRoot: rootText }, index, savedEntries);
         savedEntries = index.size;
         lastCommit = Date.now();
@@ -382,25 +387,62 @@ const GO_MOD_H1 = Buffer.from('/go.mod h1:');
 const TOOLCHAIN_PREFIX = Buffer.from(`${TOOLCHAIN_MODULE} `);
 
 /**
- * Where "<path> <version>" ends in a record that looks like two go.sum lines for one module version
- * (`<path> <version> h1:<hash>` then `<path> <version>/go.mod h1:<hash>`), or -1. Cheap, on the bytes:
- * the text was checked as record text by decodeDataTile; hashes are not decoded (parseGoSumRecord does).
+ * The module-version key of a record (moduleVersionKeyOfBytes in module-index.ts) into `key` ([high, low]),
+ * and where "<path> <version>" ends, in one pass over the bytes. The key is of "<path> <version>" when
+ * the record looks like two go.sum lines for one module version (`<path> <version> h1:<hash>` then
+ * `<path> <version>/go.mod h1:<hash>`), and the return value is where it ends; otherwise the key is of
+ * the whole text and the return value -1. Cheap, on the bytes: the text was checked as record text by
+ * decodeDataTile; hashes are not decoded (parseGoSumRecord does).
  */
-export function moduleVersionEnd(text: Uint8Array): number {
-  const newline = text.indexOf(0x0a);
-  if (newline < 0 || newline === text.length - 1 || text.indexOf(0x0a, newline + 1) !== text.length - 1) return -1;
-  const first = text.indexOf(0x20);
-  const second = first < 0 ? -1 : text.indexOf(0x20, first + 1);
-  if (first <= 0 || second <= first + 1 || second > newline) return -1;
-  if (text[second + 1] !== 0x68 || text[second + 2] !== 0x31 || text[second + 3] !== 0x3a) return -1; // "h1:"
-  const third = text.indexOf(0x20, second + 1);
-  if (third >= 0 && third < newline) return -1; // three fields
-  // The second line: the same "<path> <version>", then "/go.mod h1:".
-  const line2 = newline + 1;
-  if (line2 + second + GO_MOD_H1.length > text.length) return -1;
-  for (let i = 0; i < second; i++) if (text[line2 + i] !== text[i]) return -1;
-  for (let i = 0; i < GO_MOD_H1.length; i++) if (text[line2 + second + i] !== GO_MOD_H1[i]) return -1;
-  return second;
+export function moduleVersionKeyInto(text: Uint8Array, key: Uint32Array): number {
+  const n = text.length;
+  // FNV-1a, two lanes, exactly as moduleVersionKeyOfBytes: continued over the rest of the text when the
+  // record is not two go.sum lines.
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  let first = -1;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text[i]!;
+    if (c === 0x20) {
+      if (first >= 0) break;
+      first = i;
+    } else if (c === 0x0a) {
+      break;
+    }
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  const second = i;
+  let end = -1;
+  // "<path> <version> h1:<hash>\n": a path and a version, then "h1:", no third space in the line.
+  if (first > 0 && second < n && text[second] === 0x20 && second > first + 1 && text[second + 1] === 0x68 && text[second + 2] === 0x31 && text[second + 3] === 0x3a) {
+    let newline = second + 4;
+    while (newline < n && text[newline] !== 0x0a && text[newline] !== 0x20) newline++;
+    // The second line, the last: the same "<path> <version>", then "/go.mod h1:".
+    const line2 = newline + 1;
+    if (newline < n && text[newline] === 0x0a && line2 + second + GO_MOD_H1.length <= n && text.indexOf(0x0a, line2) === n - 1) {
+      let same = true;
+      for (let j = 0; j < second; j++) {
+        if (text[line2 + j] !== text[j]) {
+          same = false;
+          break;
+        }
+      }
+      for (let j = 0; same && j < GO_MOD_H1.length; j++) if (text[line2 + second + j] !== GO_MOD_H1[j]) same = false;
+      if (same) end = second;
+    }
+  }
+  if (end < 0) {
+    for (; i < n; i++) {
+      const c = text[i]!;
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+    }
+  }
+  key[0] = a >>> 0;
+  key[1] = b >>> 0;
+  return end;
 }
 
 function isToolchainRecord(text: Uint8Array): boolean {
