@@ -5,8 +5,7 @@ import type { BuildRecord } from '../src/build/record.js';
 import { toolchainLedgerFromRecords } from '../src/toolchains/ledger.js';
 import { buildDisagreement } from '../src/toolchains/ingest-hook.js';
 import fc from 'fast-check';
-import { ModuleVersionIndex, moduleVersionKey, moduleVersionKeyOfBytes } from '../src/toolchains/module-index.js';
-import { moduleVersionKeyInto } from '../src/toolchains/scan.js';
+import { ModuleVersionIndex, moduleVersionKey, moduleVersionKeyInto, moduleVersionKeyOfBytes } from '../src/toolchains/module-index.js';
 import { parseToolchainRecord, toolchainAlarmToLogRecord, toolchainRecordToLogRecord, type ToolchainRecord } from '../src/toolchains/record.js';
 import { h1, toolchainText } from './helpers/toolchains.js';
 
