@@ -37,9 +37,14 @@ import {
   toolchainRecordToLogRecord,
   toolchainVersionParts,
 } from './record.js';
+import type { ModuleVersionIndex } from './module-index.js';
 import { ScanState, type ScanPosition, scanCrashPoint } from './state.js';
-import { type DataTileRecords, readAuthenticatedDataTiles } from './tiles.js';
+import { DataTileReader, type DataTileRecords, readAuthenticatedDataTiles } from './tiles.js';
+import { TileCheckPool, defaultTileWorkers } from './tile-workers.js';
 import { isPlannedVersion, parseGoVersion } from '../build/target.js';
+
+/** Batches read ahead of the one being indexed. */
+const BATCHES_AHEAD = 2;
 
 export interface ScanOptions {
   readonly client: SumdbClient;
@@ -63,6 +68,12 @@ export interface ScanOptions {
   readonly commitSeconds?: number;
   /** Tiles fetched at once (default 8). */
   readonly concurrency?: number;
+  /**
+   * Worker threads that check the tiles (decoding and hashing: tile-workers.ts) while this thread fetches
+   * and indexes. Default: one per CPU beyond this thread's (at least 1, at most 4) when the scan reads
+   * more than one batch of tiles, none otherwise; 0: everything in this thread.
+   */
+  readonly workers?: number;
   readonly now?: () => Date;
   readonly onProgress?: (progress: { position: bigint; end: bigint; tiles: number; records: number }) => void;
 }
@@ -113,9 +124,13 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
   if (!Number.isFinite(graceDays) || graceDays < 0) throw new UsageError('--tag-grace-days must be a non-negative number', 'BAD_OPTION');
   if (options.from !== undefined && options.from < 0n) throw new UsageError('--from must be a record number (>= 0)', 'BAD_OPTION');
   if (options.to !== undefined && options.to < 0n) throw new UsageError('--to must be a tree size (>= 0)', 'BAD_OPTION');
+  if (options.workers !== undefined && (!Number.isSafeInteger(options.workers) || options.workers < 0 || options.workers > 64)) {
+    throw new UsageError('--workers must be an integer from 0 to 64', 'BAD_OPTION');
+  }
   const { client, log, signer } = options;
 
   const state = await ScanState.open(options.stateDir, client.verifierKey);
+  let pool: TileCheckPool | undefined;
   try {
     let position: ScanPosition | undefined = state.position;
     if (position && options.from !== undefined && options.from !== position.start) {
@@ -138,9 +153,10 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     const end = options.to ?? size;
     const index = await state.loadIndex();
     let savedEntries = index.size;
+    const tilesToRead = end > position.position ? (end - 1n) / BigInt(TILE_WIDTH) - position.position / BigInt(TILE_WIDTH) + 1n : 0n;
+    pool = new TileCheckPool(options.workers ?? (tilesToRead > BigInt(batchTiles) ? defaultTileWorkers() : 0));
     // Room for every record this run may scan, at once (a resize per doubling would rehash them all).
     if (end > position.position) index.reserve(Number(end - position.position));
-    const recordKey = new Uint32Array(2);
 
     const reconciled = view.ledger.toolchains.filter(({ toolchain }) => toolchain.record >= startPosition).length;
     const found: Array<{ index: bigint; toolchain: ToolchainRecord }> = [];
@@ -195,11 +211,11 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     let recent: DataTileRecords[] = [];
     const textOf = async (record: bigint): Promise<Uint8Array> => {
       for (const tile of recent) {
-        if (record >= tile.first && record < tile.first + BigInt(tile.texts.length)) return tile.texts[Number(record - tile.first)]!;
+        if (record >= tile.first && record < tile.first + BigInt(tile.count)) return tile.text(Number(record - tile.first));
       }
       const tile = record / BigInt(TILE_WIDTH);
       const [data] = await readAuthenticatedDataTiles(client, head, [tile], 1);
-      return data!.texts[Number(record - data!.first)]!;
+      return data!.text(Number(record - data!.first));
     };
 
     let nextTile = position.position / BigInt(TILE_WIDTH);
@@ -209,9 +225,20 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
       for (let t = first; t <= lastTile && out.length < batchTiles; t++) out.push(t);
       return out;
     };
-    // One batch ahead is fetched while the current one is processed.
-    let pending: Promise<DataTileRecords[]> | undefined = position.position < end ? readAuthenticatedDataTiles(client, head, batchOf(nextTile), concurrency) : undefined;
-    pending?.catch(() => undefined);
+    // The next batches are read while one is indexed (their fetches share one limit: DataTileReader).
+    const reader = new DataTileReader(client, head, concurrency, pool);
+    const ahead: Array<Promise<DataTileRecords[]>> = [];
+    let requested = nextTile;
+    const readAhead = () => {
+      while (ahead.length < BATCHES_AHEAD && requested <= lastTile) {
+        const batch = batchOf(requested);
+        requested += BigInt(batch.length);
+        const read = reader.read(batch);
+        read.catch(() => undefined);
+        ahead.push(read);
+      }
+    };
+    if (position.position < end) readAhead();
     let lastCommit = Date.now();
     let scanned = position.position;
     // What the batches since the last commit found: appended to the log just before the position moves
@@ -224,11 +251,10 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
       pendingKeys.add(key);
       toAppend.push({ kind: 'alarm', alarm });
     };
-    while (pending) {
-      const tiles = await pending;
+    while (ahead.length > 0) {
+      const tiles = await ahead.shift()!;
       nextTile += BigInt(tiles.length);
-      pending = nextTile <= lastTile ? readAuthenticatedDataTiles(client, head, batchOf(nextTile), concurrency) : undefined;
-      pending?.catch(() => undefined);
+      readAhead();
 
       const batchStart = scanned;
       const batchEnd = minBig(end, (nextTile) * BigInt(TILE_WIDTH));
@@ -240,16 +266,14 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
       for (const tile of tiles) {
         // Records [lo, hi) of this tile are in the batch (numbers here: BigInt only where a record is kept).
         const lo = tile.first >= batchStart ? 0 : Number(batchStart - tile.first);
-        const hi = Math.min(tile.texts.length, Number(batchEnd - tile.first));
-        for (let i = lo; i < hi; i++) {
-          const text = tile.texts[i]!;
-          recordsScanned++;
-          // Every record is keyed by its module version (on the bytes) and indexed; only toolchain records
-          // (and records seen twice) are parsed, strictly.
-          const end = moduleVersionKeyInto(text, recordKey);
-          if (end < 0) malformedRecords++;
-          const matches = index.findAndAdd(recordKey[0]!, recordKey[1]!);
-          if (end < 0 || (matches.length === 0 && !isToolchainRecord(text))) continue;
+        const hi = Math.min(tile.count, Number(batchEnd - tile.first));
+        recordsScanned += Math.max(0, hi - lo);
+        // Every record is keyed by its module version (on the bytes) and indexed; only toolchain records
+        // (and records seen twice) are parsed, strictly.
+        const looks = indexRecords(tile, lo, hi, index);
+        malformedRecords += looks.malformed;
+        for (const { i, matches } of looks.closer) {
+          const text = tile.text(i);
           let sum: { path: string; version: string } | undefined;
           try {
             sum = parseGoSumRecord(text);
@@ -317,7 +341,7 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
         }
       }
       scanned = batchEnd;
-      if (!pending || Date.now() - lastCommit >= commitMs) {
+      if (ahead.length === 0 || Date.now() - lastCommit >= commitMs) {
         await append(toAppend);
         if (toAppend.length > 0) scanCrashPoint('scan-after-append');
         toAppend = [];
@@ -379,76 +403,34 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
+    await pool?.close();
     await state.close();
   }
 }
 
-const GO_MOD_H1 = Buffer.from('/go.mod h1:');
-const TOOLCHAIN_PREFIX = Buffer.from(`${TOOLCHAIN_MODULE} `);
-
 /**
- * The module-version key of a record (moduleVersionKeyOfBytes in module-index.ts) into `key` ([high, low]),
- * and where "<path> <version>" ends, in one pass over the bytes. The key is of "<path> <version>" when
- * the record looks like two go.sum lines for one module version (`<path> <version> h1:<hash>` then
- * `<path> <version>/go.mod h1:<hash>`), and the return value is where it ends; otherwise the key is of
- * the whole text and the return value -1. Cheap, on the bytes: the text was checked as record text by
- * decodeDataTile; hashes are not decoded (parseGoSumRecord does).
+ * Indexes records [lo, hi) of a tile (their module-version keys, in record order) and returns the ones
+ * that need a closer look: two go.sum lines that are a toolchain record or whose key was seen before (with
+ * the earlier records of that key). Synchronous, so that the loop over every record stays tight.
  */
-export function moduleVersionKeyInto(text: Uint8Array, key: Uint32Array): number {
-  const n = text.length;
-  // FNV-1a, two lanes, exactly as moduleVersionKeyOfBytes: continued over the rest of the text when the
-  // record is not two go.sum lines.
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  let first = -1;
-  let i = 0;
-  for (; i < n; i++) {
-    const c = text[i]!;
-    if (c === 0x20) {
-      if (first >= 0) break;
-      first = i;
-    } else if (c === 0x0a) {
-      break;
-    }
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+function indexRecords(
+  tile: DataTileRecords,
+  lo: number,
+  hi: number,
+  index: ModuleVersionIndex,
+): { malformed: number; closer: Array<{ i: number; matches: readonly bigint[] }> } {
+  const { keys, ends } = tile;
+  let malformed = 0;
+  const closer: Array<{ i: number; matches: readonly bigint[] }> = [];
+  for (let i = lo; i < hi; i++) {
+    const matches = index.findAndAdd(keys[2 * i]!, keys[2 * i + 1]!);
+    if (ends[i]! < 0) malformed++;
+    else if (matches.length > 0 || tile.startsWith(i, TOOLCHAIN_PREFIX)) closer.push({ i, matches });
   }
-  const second = i;
-  let end = -1;
-  // "<path> <version> h1:<hash>\n": a path and a version, then "h1:", no third space in the line.
-  if (first > 0 && second < n && text[second] === 0x20 && second > first + 1 && text[second + 1] === 0x68 && text[second + 2] === 0x31 && text[second + 3] === 0x3a) {
-    let newline = second + 4;
-    while (newline < n && text[newline] !== 0x0a && text[newline] !== 0x20) newline++;
-    // The second line, the last: the same "<path> <version>", then "/go.mod h1:".
-    const line2 = newline + 1;
-    if (newline < n && text[newline] === 0x0a && line2 + second + GO_MOD_H1.length <= n && text.indexOf(0x0a, line2) === n - 1) {
-      let same = true;
-      for (let j = 0; j < second; j++) {
-        if (text[line2 + j] !== text[j]) {
-          same = false;
-          break;
-        }
-      }
-      for (let j = 0; same && j < GO_MOD_H1.length; j++) if (text[line2 + second + j] !== GO_MOD_H1[j]) same = false;
-      if (same) end = second;
-    }
-  }
-  if (end < 0) {
-    for (; i < n; i++) {
-      const c = text[i]!;
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
-    }
-  }
-  key[0] = a >>> 0;
-  key[1] = b >>> 0;
-  return end;
+  return { malformed, closer };
 }
 
-function isToolchainRecord(text: Uint8Array): boolean {
-  for (let i = 0; i < TOOLCHAIN_PREFIX.length; i++) if (text[i] !== TOOLCHAIN_PREFIX[i]) return false;
-  return true;
-}
+const TOOLCHAIN_PREFIX = Buffer.from(`${TOOLCHAIN_MODULE} `);
 
 function goSumLines(text: Uint8Array): [string, string] {
   const lines = decodeUtf8(text).slice(0, -1).split('\n');
