@@ -102,6 +102,7 @@ test('a worker thread answers exactly as this thread, and gives the bytes back',
   const pool = new TileCheckPool(1);
   try {
     const answers = await Promise.all(cases.map((job) => pool.check(copy(job))));
+    assert.equal(pool.threaded, true);
     answers.forEach(({ result, body }, i) => {
       assert.deepEqual(latin1(body), latin1(cases[i]!.body), `case ${i}: the bytes come back`);
       assert.deepEqual(outcome(result, body), outcome(checkDataTile(copy(cases[i]!)), cases[i]!.body), `case ${i}`);
@@ -109,6 +110,19 @@ test('a worker thread answers exactly as this thread, and gives the bytes back',
     // A job the worker cannot run (expected hashes of the wrong length) fails that job, typed.
     await assert.rejects(pool.check(copy(full, { expected: new Uint8Array(5) })), (error: Error & { code?: string }) => error.code === 'SCAN_WORKER_FAILED');
     assert.ok((await pool.check(copy(partial))).result.ok, 'the worker serves on');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('workers that cannot load their module: the pool checks in this thread instead', async () => {
+  const { full, partial } = jobs();
+  const pool = new TileCheckPool(2, new URL('./no-such-tile-worker.js', import.meta.url).href);
+  try {
+    const answers = await Promise.all([full, partial, full].map((job) => pool.check(copy(job))));
+    assert.ok(answers.every(({ result }) => result.ok));
+    assert.equal(pool.threaded, false);
+    assert.ok((await pool.check(copy(partial))).result.ok);
   } finally {
     await pool.close();
   }

@@ -51,15 +51,30 @@ export function defaultTileWorkers(): number {
 
 /** Checks tiles in `size` worker threads (in this thread when size is 0), as checkDataTile does. */
 export class TileCheckPool {
+  /** Workers started and not yet gone (ready or starting). */
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly queue: Array<{ request: Request; resolve: (reply: Reply) => void }> = [];
   private readonly waiting = new Map<number, { resolve: (reply: Reply) => void }>();
   private nextId = 0;
   private failure: Error | undefined;
+  /** No worker could start (e.g. a bundle without the compiled module beside it): check in this thread. */
+  private inThread: boolean;
+  /** A worker ended before it served: no more are started. */
+  private startFailed = false;
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    /** The module the workers load (default: this one; tests give one that cannot load). */
+    private readonly moduleUrl: string = workerModuleUrl(),
+  ) {
     if (!Number.isSafeInteger(size) || size < 0) throw new Error(`internal: ${size} tile workers`);
+    this.inThread = size === 0;
+  }
+
+  /** Whether the checks run in worker threads (false before the first check, or after none could start). */
+  get threaded(): boolean {
+    return !this.inThread && this.workers.length > 0;
   }
 
   /**
@@ -67,7 +82,7 @@ export class TileCheckPool {
    * buffer is transferred there and back, so it must not be used meanwhile).
    */
   async check(job: TileCheckJob): Promise<{ result: TileCheckResult; body: Uint8Array }> {
-    if (this.size === 0) return { result: checkDataTile(job), body: job.body };
+    if (this.inThread) return { result: checkDataTile(job), body: job.body };
     if (this.failure) throw this.failure;
     // The bytes go to the worker by transferring their buffer: a view of a larger one is copied first.
     const body = job.body.byteOffset === 0 && job.body.byteLength === job.body.buffer.byteLength ? job.body : job.body.slice();
@@ -76,7 +91,8 @@ export class TileCheckPool {
       this.dispatch();
     });
     if (reply.error !== undefined) throw new EnvironmentError('SCAN_WORKER_FAILED', `a tile-checking worker failed: ${reply.error}`);
-    return { result: reply.result!, body: reply.body };
+    if (reply.result === undefined) return { result: checkDataTile({ ...job, body: reply.body }), body: reply.body }; // no worker could start
+    return { result: reply.result, body: reply.body };
   }
 
   async close(): Promise<void> {
@@ -86,9 +102,14 @@ export class TileCheckPool {
   }
 
   private dispatch(): void {
+    while (!this.inThread && !this.startFailed && this.workers.length < this.size && this.workers.length < this.queue.length + this.waiting.size) this.start();
     while (this.queue.length > 0) {
-      let worker = this.idle.pop();
-      if (!worker && this.workers.length < this.size) worker = this.start();
+      if (this.inThread) {
+        // Jobs queued while the workers failed to start: given back, to be checked here.
+        for (const { request, resolve } of this.queue.splice(0)) resolve({ id: request.id, body: request.job.body });
+        return;
+      }
+      const worker = this.idle.pop();
       if (!worker) return;
       // Everything queued (up to a limit) in one message: a message costs a thread wake-up each way.
       const batch = this.queue.splice(0, MAX_JOBS_PER_MESSAGE);
@@ -101,22 +122,39 @@ export class TileCheckPool {
     }
   }
 
-  private start(): Worker {
-    const module = import.meta.url;
+  private start(): void {
+    const module = this.moduleUrl;
     const tsx = module.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : undefined;
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { [MARKER]: true, module, tsx }, execArgv: [], stdout: false, stderr: false });
     this.workers.push(worker);
-    worker.on('message', (replies: Reply[]) => {
-      busy.delete(worker);
-      this.idle.push(worker);
-      for (const reply of replies) {
-        const waiter = this.waiting.get(reply.id);
-        this.waiting.delete(reply.id);
-        waiter?.resolve(reply);
+    let ready = false;
+    worker.on('message', (message: Reply[] | 'ready') => {
+      if (message === 'ready') {
+        ready = true;
+      } else {
+        busy.delete(worker);
+        for (const reply of message) {
+          const waiter = this.waiting.get(reply.id);
+          this.waiting.delete(reply.id);
+          waiter?.resolve(reply);
+        }
       }
+      this.idle.push(worker);
       this.dispatch();
     });
-    const fail = (why: string) => {
+    const gone = (why: string) => {
+      const at = this.workers.indexOf(worker);
+      if (at < 0) return; // closed
+      this.workers.splice(at, 1);
+      const idleAt = this.idle.indexOf(worker);
+      if (idleAt >= 0) this.idle.splice(idleAt, 1);
+      if (!ready) {
+        // It never served: the module could not be loaded here. Without any worker, check in this thread.
+        this.startFailed = true;
+        if (this.workers.length === 0) this.inThread = true;
+        this.dispatch();
+        return;
+      }
       this.failure = new EnvironmentError('SCAN_WORKER_FAILED', `a tile-checking worker ${why}`);
       for (const id of busy.get(worker) ?? []) {
         const waiter = this.waiting.get(id);
@@ -126,20 +164,29 @@ export class TileCheckPool {
       busy.delete(worker);
       for (const { request, resolve } of this.queue.splice(0)) resolve({ id: request.id, body: new Uint8Array(0), error: why });
     };
-    worker.on('error', (error) => fail(`failed: ${error.message}`));
-    worker.on('exit', (code) => {
-      if (this.workers.includes(worker)) fail(`exited (code ${code})`);
-    });
-    return worker;
+    worker.on('error', (error) => gone(`failed: ${error.message}`));
+    worker.on('exit', (code) => gone(`exited (code ${code})`));
   }
 }
 
 /** The ids of the jobs each worker holds. */
 const busy = new WeakMap<Worker, number[]>();
 
+/**
+ * The URL of this module for a worker to load: this file (TypeScript under tsx, or compiled), or from the
+ * single-file bundle (dist/witness.mjs, which cannot start one module of its own alone) the compiled
+ * module that `npm run build` writes beside it (dist/toolchains/tile-workers.js). If that is missing, the
+ * worker cannot start and the pool checks in this thread.
+ */
+function workerModuleUrl(): string {
+  const here = import.meta.url;
+  return /\/tile-workers\.[jt]s$/.test(here) ? here : new URL('./toolchains/tile-workers.js', here).href;
+}
+
 // The worker side: serve jobs when this module is loaded as a tile-checking worker.
 if (!isMainThread && parentPort && (workerData as Record<string, unknown> | undefined)?.[MARKER] === true) {
   const port = parentPort;
+  port.postMessage('ready');
   port.on('message', (requests: Request[]) => {
     const replies: Reply[] = [];
     const transfer: ArrayBuffer[] = [];
