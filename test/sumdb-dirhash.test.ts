@@ -2,6 +2,7 @@
 // tiles (src/sumdb/record.ts; golang/mod sumdb/server.go), including real sum.golang.org toolchain records.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FormatError } from '../src/errors.js';
@@ -9,6 +10,7 @@ import { fileDigest, goModHash, hash1, hash1FromDigests } from '../src/sumdb/dir
 import {
   checkRecordText,
   decodeDataTile,
+  decodeDataTileByteByByte,
   encodeDataTile,
   formatGoSumRecord,
   formatRecord,
@@ -230,6 +232,39 @@ describe('data tiles', () => {
     assert.throws(() => decodeDataTile(utf8(two), 0), formatError('MALFORMED_DATA_TILE'));
     assert.throws(() => decodeDataTile(utf8(two), 257), formatError('MALFORMED_DATA_TILE'));
     assert.throws(() => decodeDataTile(new Uint8Array([0x61, 0xff, 0x0a]), 1), formatError('MALFORMED_DATA_TILE'));
+  });
+
+  test('the fast decoder accepts exactly what the byte-by-byte decoder accepts, with the same records', () => {
+    // Tiles made of few characters, mostly newlines and letters (control and multi-byte ones among
+    // them), so that blank lines, "\n\n\n", empty records and bad UTF-8 come up often; and tiles of 250
+    // to 260 one-letter records, around the 256-record bound, with one byte inserted or not.
+    const alphabet = [0x0a, 0x0a, 0x0a, 0x0a, 0x61, 0x61, 0x61, 0x62, 0x20, 0x7f, 0xc3, 0xa9, 0x09, 0x00, 0xff];
+    const outcome = (decode: () => Uint8Array[]) => {
+      try {
+        return decode().map((text) => Array.from(text).join(','));
+      } catch (error) {
+        assert.ok(error instanceof FormatError && error.code === 'MALFORMED_DATA_TILE', String(error));
+        return error.message;
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.array(fc.constantFrom(...alphabet), { maxLength: 24 }),
+          fc.tuple(fc.integer({ min: 250, max: 260 }), fc.option(fc.tuple(fc.nat(2000), fc.constantFrom(...alphabet)), { nil: undefined })).map(([count, insert]) => {
+            const bytes = [...utf8(Array.from({ length: count }, (_, i) => (i % 2 ? 'a\n' : 'b b\n')).join('\n'))];
+            if (insert) bytes.splice(insert[0] % (bytes.length + 1), 0, insert[1]);
+            return bytes;
+          }),
+        ),
+        fc.option(fc.integer({ min: -1, max: 258 }), { nil: undefined }),
+        (bytes, width) => {
+          const data = Uint8Array.from(bytes);
+          assert.deepEqual(outcome(() => decodeDataTile(data, width)), outcome(() => decodeDataTileByteByByte(data, width)));
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 
   test('encoding refuses bad input', () => {

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import type { BuildRecord } from '../src/build/record.js';
 import { toolchainLedgerFromRecords } from '../src/toolchains/ledger.js';
 import { buildDisagreement } from '../src/toolchains/ingest-hook.js';
-import { ModuleVersionIndex, moduleVersionKey } from '../src/toolchains/module-index.js';
+import fc from 'fast-check';
+import { ModuleVersionIndex, moduleVersionKey, moduleVersionKeyInto, moduleVersionKeyOfBytes } from '../src/toolchains/module-index.js';
 import { parseToolchainRecord, toolchainAlarmToLogRecord, toolchainRecordToLogRecord, type ToolchainRecord } from '../src/toolchains/record.js';
 import { h1, toolchainText } from './helpers/toolchains.js';
 
@@ -80,4 +81,67 @@ test('the module-version index finds every earlier record with a key, across rel
   collide.add(1, 2);
   collide.add(1, 3);
   assert.deepEqual(collide.find(1, 2), [0n, 1n]);
+});
+
+test('findAndAdd and reserve: the same answers as find then add, across growth, reserve and reloads', () => {
+  // Keys from a small range, so that equal low halves with different high halves, and equal keys, are common.
+  let seed = 7;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 97;
+  const reference = new ModuleVersionIndex(5n);
+  const fused = new ModuleVersionIndex(5n, 16);
+  for (let i = 0; i < 5_000; i++) {
+    if (i === 100) fused.reserve(3_000);
+    const [high, low] = [next(), next() % 7];
+    const want = reference.find(high, low);
+    reference.add(high, low);
+    assert.deepEqual(fused.findAndAdd(high, low), want, `entry ${i}`);
+  }
+  assert.deepEqual(fused.bytesFrom(0), reference.bytesFrom(0));
+  const reloaded = ModuleVersionIndex.fromBytes(5n, fused.bytesFrom(0), 10_000);
+  for (let high = 0; high < 97; high++) for (let low = 0; low < 7; low++) assert.deepEqual(reloaded.find(high, low), reference.find(high, low));
+});
+
+test('moduleVersionKeyInto: the key and end of the one-pass scan equal the plain definitions', () => {
+  // The definitions: where "<path> <version>" ends in two go.sum lines of one module version (or -1), and
+  // the key of those bytes (or of the whole text).
+  const GO_MOD_H1 = Buffer.from('/go.mod h1:');
+  const reference = (text: Uint8Array): [number, number, number] => {
+    let end = -1;
+    const newline = text.indexOf(0x0a);
+    const first = text.indexOf(0x20);
+    const second = first < 0 ? -1 : text.indexOf(0x20, first + 1);
+    const third = second < 0 ? -1 : text.indexOf(0x20, second + 1);
+    const line2 = newline + 1;
+    if (
+      newline >= 0 && newline !== text.length - 1 && text.indexOf(0x0a, newline + 1) === text.length - 1 &&
+      first > 0 && second > first + 1 && second < newline &&
+      text[second + 1] === 0x68 && text[second + 2] === 0x31 && text[second + 3] === 0x3a &&
+      !(third >= 0 && third < newline) &&
+      line2 + second + GO_MOD_H1.length <= text.length &&
+      Buffer.from(text.subarray(line2, line2 + second)).equals(Buffer.from(text.subarray(0, second))) &&
+      Buffer.from(text.subarray(line2 + second, line2 + second + GO_MOD_H1.length)).equals(GO_MOD_H1)
+    ) end = second;
+    const [high, low] = moduleVersionKeyOfBytes(text, 0, end >= 0 ? end : text.length);
+    return [end, high, low];
+  };
+  const good = toolchainText('go1.21.0', 'linux/amd64', 'z');
+  const samples = [good, good.replace('/go.mod', '/go.mox'), good.replace(' h1:', ' h2:'), good.replace('\n', ' x\n'), `${good}x\n`, good.slice(0, -1), 'a b h1:c\na b/go.mod h1:c\n', 'a  h1:c\na /go.mod h1:c\n', ' a b h1:\n a b/go.mod h1:\n', 'a b h1:\n', 'a\n', 'ab\n\n', 'a b h1:x\na b/go.mod h1:', 'a b h1:\na b/go.mod h1:\n', 'a b\nh1:x\na b/go.mod h1:y\n'];
+  const key = new Uint32Array(2);
+  const check = (text: Uint8Array) => {
+    const end = moduleVersionKeyInto(text, key);
+    assert.deepEqual([end, key[0], key[1]], reference(text), JSON.stringify(Buffer.from(text).toString('latin1')));
+  };
+  for (const sample of samples) check(Buffer.from(sample));
+  fc.assert(
+    fc.property(
+      fc.tuple(fc.constantFrom(...samples), fc.array(fc.tuple(fc.nat(200), fc.constantFrom(0x20, 0x0a, 0x61, 0x2f, 0x68, 0x31, 0x3a)), { maxLength: 3 }), fc.nat(200), fc.nat(10)),
+      ([sample, inserts, cutAt, cut]) => {
+        const bytes = [...Buffer.from(sample)];
+        for (const [at, byte] of inserts) bytes.splice(at % (bytes.length + 1), 0, byte);
+        bytes.splice(cutAt % (bytes.length + 1), cut % 3);
+        check(Uint8Array.from(bytes));
+      },
+    ),
+    { numRuns: 5000 },
+  );
 });

@@ -1,8 +1,11 @@
 // Benchmark: `sumdb scan` over a local fake checksum database of 5 million records (BENCH_SCAN_RECORDS),
 // served from a generated folder of tiles by a static server in another process, against a baseline
-// measured in the same run: only downloading the same data tiles (same concurrency) and computing every
-// record's leaf hash. (The scan also reads the few level-1+ hash tiles; it never needs the level-0 hash
-// tile of a full data tile: tiles.ts.) Goal: the scan within 1.5x of that.
+// measured in the same run, before and after the scan: only downloading the same data tiles (same
+// concurrency) and computing every record's leaf hash, the way the scan computes it (tile-check.ts; once
+// more with src/tlog's leafHash for comparison). (The scan also reads the few level-1+ hash tiles; it
+// never needs the level-0 hash tile of a full data tile: tiles.ts.) Goal: the scan within 1.5x of that.
+// The scan runs with its default hashing workers, then (unless BENCH_SCAN_IN_THREAD=0) all in one thread;
+// CPU seconds are of the whole process (all threads).
 //
 // The folder is generated once (os.tmpdir()/go-source-witness-bench-sumdb-<records>-v1, about 1 GB) and
 // reused. Records are module versions of ~150 bytes; every 250,000 records a "release" of 25 toolchain
@@ -11,7 +14,7 @@ import '../../src/witness-schema.js'; // the witness's record folds, installed i
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { SumdbClient } from '../../src/sumdb/client.js';
 import { WitnessLog } from '../../src/log/log.js';
@@ -23,7 +26,9 @@ import { generateKeyPair, noteSigner, parseSignerKey } from '../../src/tlog-node
 import { TILE_WIDTH, TileBuilder, encodeHashTile } from '../../src/tlog/tile.js';
 import { mapConcurrent } from '../../src/toolchains/tiles.js';
 import { scanSumdb } from '../../src/toolchains/scan.js';
-import { sumdbTilePath } from '../../src/sumdb/client.js';
+import { sumdbTilePath } from '../../src/sumdb/paths.js';
+import { leafDigest } from '../../src/toolchains/tile-check.js';
+import { defaultTileWorkers } from '../../src/toolchains/tile-workers.js';
 
 const RECORDS = Number(process.env.BENCH_SCAN_RECORDS ?? 5_000_000);
 const RELEASE_EVERY = 250_000;
@@ -95,8 +100,8 @@ async function startServer(dir: string): Promise<{ url: string; child: ChildProc
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
-/** The baseline: GET every data tile, leaf-hash every record. */
-async function downloadAndHash(url: string, tiles: number, concurrency: number): Promise<number> {
+/** The baseline: GET every data tile, leaf-hash every record (with `leaf`). */
+async function downloadAndHash(url: string, tiles: number, concurrency: number, leaf: (text: Uint8Array) => unknown): Promise<number> {
   const started = performance.now();
   const get = async (relative: string) => new Uint8Array(await (await fetch(`${url}/${relative}`)).arrayBuffer());
   const indexes = Array.from({ length: tiles }, (_, i) => i);
@@ -108,13 +113,32 @@ async function downloadAndHash(url: string, tiles: number, concurrency: number):
     let n = 0;
     for (let at = data.indexOf(0x0a); at >= 0; at = data.indexOf(0x0a, at + 1)) {
       if (at + 1 < data.length && data[at + 1] !== 0x0a) continue;
-      leafHash(data.subarray(start, at + 1));
+      leaf(data.subarray(start, at + 1));
       n++;
       start = at + 2;
     }
     if (n !== width) throw new Error(`baseline: tile ${i} has ${n} records, want ${width}`);
   });
   return (performance.now() - started) / 1000;
+}
+
+interface Run {
+  readonly name: string;
+  readonly seconds: number;
+  /** CPU seconds of this process, all threads (user + system). */
+  readonly cpu: number;
+  readonly load: string;
+}
+
+/** Runs `work`, timing it in wall-clock and CPU seconds, with the load average before and after. */
+async function measure(name: string, work: () => Promise<unknown>): Promise<Run> {
+  const before = loadavg()[0]!.toFixed(1);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { name, seconds, cpu: (used.user + used.system) / 1e6, load: `${before} -> ${loadavg()[0]!.toFixed(1)}` };
 }
 
 export async function benchScan(): Promise<void> {
@@ -125,34 +149,59 @@ export async function benchScan(): Promise<void> {
   try {
     const tiles = Math.ceil(RECORDS / TILE_WIDTH);
     const concurrency = 8;
-    console.log(`sumdb scan: ${RECORDS.toLocaleString('en-US')} records, ${tiles.toLocaleString('en-US')} data tiles, concurrency ${concurrency}, static tile server in another process`);
-    await downloadAndHash(url, Math.min(tiles, 500), concurrency); // warm the page cache and the connections
-    const baseline = await downloadAndHash(url, tiles, concurrency);
+    const workers = defaultTileWorkers();
+    console.log(`sumdb scan: ${RECORDS.toLocaleString('en-US')} records, ${tiles.toLocaleString('en-US')} data tiles, concurrency ${concurrency}, static tile server in another process, ${availableParallelism()} CPUs`);
+    await downloadAndHash(url, Math.min(tiles, 500), concurrency, leafDigest); // warm the page cache and the connections
 
-    const { signerKey } = generateKeyPair('bench.example/scan-log');
-    const key = parseSignerKey(signerKey);
-    const { log } = await WitnessLog.init(path.join(work, 'log'), key);
-    const oid = 'ab'.repeat(20);
-    await log.append(
-      versions.map((version) => tagRecordToLogRecord({ event: 'new', ref: `refs/tags/${version}`, pointer: { object: oid, objectType: 'commit', target: oid, targetType: 'commit', tree: oid }, repository: 'https://go.googlesource.com/go', firstSeen: '2026-01-01T00:00:00Z' })),
-      key,
-    );
+    let runs = 0;
+    let report: Awaited<ReturnType<typeof scanSumdb>> | undefined;
     let requests = 0;
-    const client = new SumdbClient({ baseUrl: url, verifierKey: vkey, concurrency, onRequest: () => requests++ });
-    const started = performance.now();
-    const report = await scanSumdb({ client, log, signer: key, stateDir: path.join(work, 'state'), concurrency, tagGraceDays: 100_000 });
-    const seconds = (performance.now() - started) / 1000;
-    if (report.recordsScanned !== RECORDS) throw new Error(`scan read ${report.recordsScanned} records, want ${RECORDS}`);
-    if (report.alarms.length !== 0) throw new Error(`scan raised ${report.alarms.length} alarms on a clean database`);
+    const scan = async (scanWorkers: number) => {
+      const at = path.join(work, String(runs++));
+      const { signerKey } = generateKeyPair('bench.example/scan-log');
+      const key = parseSignerKey(signerKey);
+      const { log } = await WitnessLog.init(path.join(at, 'log'), key);
+      const oid = 'ab'.repeat(20);
+      await log.append(
+        versions.map((version) => tagRecordToLogRecord({ event: 'new', ref: `refs/tags/${version}`, pointer: { object: oid, objectType: 'commit', target: oid, targetType: 'commit', tree: oid }, repository: 'https://go.googlesource.com/go', firstSeen: '2026-01-01T00:00:00Z' })),
+        key,
+      );
+      requests = 0;
+      const client = new SumdbClient({ baseUrl: url, verifierKey: vkey, concurrency, onRequest: () => requests++ });
+      return {
+        log,
+        key,
+        state: path.join(at, 'state'),
+        run: async () => {
+          report = await scanSumdb({ client, log, signer: key, stateDir: path.join(at, 'state'), concurrency, workers: scanWorkers, tagGraceDays: 100_000 });
+          if (report.recordsScanned !== RECORDS) throw new Error(`scan read ${report.recordsScanned} records, want ${RECORDS}`);
+          if (report.alarms.length !== 0) throw new Error(`scan raised ${report.alarms.length} alarms on a clean database`);
+        },
+      };
+    };
+    // The strict baseline hashes leaves as the scan does (latin1 digests: tile-check.ts); it runs before and
+    // after the scan, which is compared with their mean (the machine may be shared).
+    const base1 = await measure('download + leaf hash (base)', () => downloadAndHash(url, tiles, concurrency, leafDigest));
+    const tlogBase = await measure('  … leaves with tlog leafHash', () => downloadAndHash(url, tiles, concurrency, leafHash));
+    const withWorkers = await scan(workers);
+    const scanned = await measure(`sumdb scan, ${workers} hashing worker${workers === 1 ? '' : 's'}`, withWorkers.run);
+    const scanReport = report!;
+    const scanRequests = requests;
+    const inThread = process.env.BENCH_SCAN_IN_THREAD === '0' ? undefined : await scan(0);
+    const scannedInThread = inThread ? await measure('sumdb scan, hashing in this thread', inThread.run) : undefined;
+    const base2 = await measure('download + leaf hash (base, again)', () => downloadAndHash(url, tiles, concurrency, leafDigest));
+    const baseline = (base1.seconds + base2.seconds) / 2;
     const perMillion = (s: number) => (s / (RECORDS / 1e6)).toFixed(2);
-    console.log('  run                          seconds   tiles/s   s per million records');
-    console.log(`  download + leaf hash (base)  ${baseline.toFixed(1).padStart(7)}   ${Math.round(tiles / baseline).toString().padStart(7)}   ${perMillion(baseline)}`);
-    console.log(`  sumdb scan                   ${seconds.toFixed(1).padStart(7)}   ${Math.round(tiles / seconds).toString().padStart(7)}   ${perMillion(seconds)}`);
-    const ratio = seconds / baseline;
-    console.log(`  ratio scan / baseline: ${ratio.toFixed(2)}x (goal <= 1.5x)${ratio > 1.5 ? '  NOT MET' : ''}`);
-    console.log(`  scan: ${report.toolchains.length} toolchain records, ${requests.toLocaleString('en-US')} HTTP requests (${report.tilesRead} data tiles)`);
+    console.log('  run                                   seconds   tiles/s   s per million records   CPU s   load');
+    for (const run of [base1, tlogBase, scanned, ...(scannedInThread ? [scannedInThread] : []), base2]) {
+      console.log(`  ${run.name.padEnd(36)} ${run.seconds.toFixed(1).padStart(7)}   ${Math.round(tiles / run.seconds).toString().padStart(7)}   ${perMillion(run.seconds).padStart(21)}   ${run.cpu.toFixed(1).padStart(5)}   ${run.load}`);
+    }
+    const ratio = scanned.seconds / baseline;
+    console.log(`  ratio scan / baseline (mean of the two base runs, ${baseline.toFixed(1)} s): ${ratio.toFixed(2)}x (goal <= 1.5x)${ratio > 1.5 ? '  NOT MET' : ''}`);
+    if (scannedInThread) console.log(`  hashing in this thread: ${(scannedInThread.seconds / baseline).toFixed(2)}x; CPU, scan / baseline: ${(scanned.cpu / ((base1.cpu + base2.cpu) / 2)).toFixed(2)}x`);
+    console.log(`  scan: ${scanReport.toolchains.length} toolchain records, ${scanRequests.toLocaleString('en-US')} HTTP requests (${scanReport.tilesRead} data tiles)`);
     requests = 0;
-    const again = await scanSumdb({ client: new SumdbClient({ baseUrl: url, verifierKey: vkey, onRequest: () => requests++ }), log, signer: key, stateDir: path.join(work, 'state'), tagGraceDays: 100_000 });
+    const again = await scanSumdb({ client: new SumdbClient({ baseUrl: url, verifierKey: vkey, onRequest: () => requests++ }), log: withWorkers.log, signer: withWorkers.key, stateDir: withWorkers.state, tagGraceDays: 100_000 });
     console.log(`  steady state, nothing new: ${requests} request(s), ${again.tilesRead} data tiles, ${again.seconds.toFixed(2)} s`);
   } finally {
     child.kill();

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EnvironmentError, FormatError } from '../errors.js';
+import { getBounded } from '../infra/http.js';
 import { encodeBase64 } from '../tlog/encoding.js';
 import type { SumdbClient } from '../sumdb/client.js';
 import type { SignedCheckpoint } from '../tlog/checkpoint.js';
@@ -59,21 +60,34 @@ export function parsePublishedListing(bytes: Uint8Array, source: string): Publis
 /** Reads a listing from a file or an http(s) URL. */
 export async function loadPublishedListing(location: string, fetcher: typeof fetch = fetch): Promise<PublishedListing> {
   let bytes: Uint8Array;
+  const tooLarge = () => new FormatError('BAD_PUBLISHED_LISTING', `${location} is larger than ${MAX_LISTING_BYTES} bytes`);
   if (/^https?:\/\//.test(location)) {
-    let response: Response;
-    try {
-      response = await fetcher(location, { signal: AbortSignal.timeout(60_000) });
-    } catch (error) {
-      throw new EnvironmentError('PUBLISHED_UNREACHABLE', `cannot fetch ${location}: ${(error as Error).message}`, { cause: error });
-    }
-    if (!response.ok) throw new EnvironmentError('PUBLISHED_UNREACHABLE', `${location}: HTTP ${response.status}`);
-    bytes = new Uint8Array(await response.arrayBuffer());
+    // One bounded GET (src/infra/http.ts): a listing larger than the cap is cut off while it streams.
+    const body = await getBounded(location, {
+      maxBytes: MAX_LISTING_BYTES,
+      timeoutMs: 60_000,
+      fetch: fetcher,
+      anyOk: true,
+      error: (failure) => {
+        switch (failure.kind) {
+          case 'too-large':
+            return tooLarge();
+          case 'status':
+            return new EnvironmentError('PUBLISHED_UNREACHABLE', `${location}: HTTP ${failure.status}`);
+          default:
+            return new EnvironmentError('PUBLISHED_UNREACHABLE', `cannot fetch ${location}: ${(failure.cause as Error)?.message ?? String(failure.cause)}`, {
+              cause: failure.cause,
+            });
+        }
+      },
+    });
+    bytes = body!;
   } else {
     bytes = await readFile(location).catch((error: Error) => {
       throw new EnvironmentError('READ_FAILED', `cannot read ${location}: ${error.message}`, { cause: error });
     });
   }
-  if (bytes.length > MAX_LISTING_BYTES) throw new FormatError('BAD_PUBLISHED_LISTING', `${location} is larger than ${MAX_LISTING_BYTES} bytes`);
+  if (bytes.length > MAX_LISTING_BYTES) throw tooLarge();
   return parsePublishedListing(bytes, location);
 }
 

@@ -2,6 +2,7 @@
 // are untrusted byte stores; everything read is verified against a pinned key by the caller.
 import path from 'node:path';
 import { EnvironmentError, FormatError, UsageError, WitnessError } from '../errors.js';
+import { getBounded } from '../infra/http.js';
 import { readUntrustedFile, readUntrustedFileSync } from '../infra/safe-open.js';
 import { maxLogFileBytes } from './layout.js';
 
@@ -81,39 +82,31 @@ export function httpSource(baseUrl: string, options: HttpSourceOptions = {}): Lo
           ? new FormatError('FILE_TOO_LARGE', `${url.href} ${size}, more than a ${relative} can hold (${limit} bytes)`)
           : new EnvironmentError('LOG_FETCH_FAILED', `${url.href} ${size}, more than the ${maxBytes} bytes accepted`);
       };
-      let response: Response;
-      try {
-        response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
-      } catch (error) {
-        throw new EnvironmentError('LOG_FETCH_FAILED', `cannot fetch ${url.href}: ${(error as Error).message}`, { cause: error });
-      }
-      if (response.status === 404) {
-        await response.body?.cancel();
-        return undefined;
-      }
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw new EnvironmentError('LOG_FETCH_FAILED', `fetching ${url.href}: HTTP ${response.status}`);
-      }
-      const declared = Number(response.headers.get('content-length') ?? 0);
-      if (declared > limit) {
-        await response.body?.cancel();
-        throw tooLarge(declared);
-      }
-      const chunks: Uint8Array[] = [];
-      let total = 0;
-      try {
-        for await (const chunk of response.body ?? []) {
-          total += (chunk as Uint8Array).length;
-          if (total > limit) throw tooLarge();
-          chunks.push(chunk as Uint8Array);
-        }
-      } catch (error) {
-        if (error instanceof WitnessError) throw error;
-        // A stalled (timeout) or reset body surfaces here, not at fetch().
-        throw new EnvironmentError('LOG_FETCH_FAILED', `reading ${url.href} failed: ${(error as Error).message}`, { cause: error });
-      }
-      return new Uint8Array(Buffer.concat(chunks));
+      // One bounded GET (src/infra/http.ts): the size is checked while the body streams, no retries.
+      return getBounded(url, {
+        maxBytes: limit,
+        timeoutMs,
+        fetch: doFetch,
+        absent: [404],
+        anyOk: true,
+        error: (failure) => {
+          switch (failure.kind) {
+            case 'too-large':
+              return tooLarge(failure.declared);
+            case 'status':
+              return new EnvironmentError('LOG_FETCH_FAILED', `fetching ${url.href}: HTTP ${failure.status}`);
+            default:
+              // A stalled (timeout) or reset body surfaces while reading, not at fetch().
+              return new EnvironmentError(
+                'LOG_FETCH_FAILED',
+                failure.phase === 'request'
+                  ? `cannot fetch ${url.href}: ${(failure.cause as Error)?.message ?? String(failure.cause)}`
+                  : `reading ${url.href} failed: ${(failure.cause as Error)?.message ?? String(failure.cause)}`,
+                { cause: failure.cause },
+              );
+          }
+        },
+      });
     },
   };
 }

@@ -8,6 +8,7 @@
 //
 // Records never carry a GOPROXY URL (it may hold credentials): labels say "via $GOPROXY".
 import { EnvironmentError } from '../errors.js';
+import { getBounded } from '../infra/http.js';
 import { type GoEnvironment, goProxyUrls, goSumdb, sanitizeGoMessage } from '../goenv.js';
 import { SumdbClient, type SumdbClientOptions } from './client.js';
 import { type GoSumdbCache, goCacheSumdbClient, goSumdbCachePaths } from './gocache.js';
@@ -34,21 +35,33 @@ export async function goProxyRoute(go: GoEnvironment, options: Omit<SumdbClientO
   if (!sumdb) throw new EnvironmentError('SUMDB_OFF', 'GOSUMDB is off in the go command\'s environment: there is no checksum database to read');
   const proxies = goProxyUrls(go.goproxy);
   if (proxies.length === 0) throw new EnvironmentError('SUMDB_NOT_PROXIED', `GOPROXY (${sanitizeGoMessage(go.goproxy, '')}) names no http(s) proxy`);
-  const doFetch = options.fetch ?? fetch;
   const answers: string[] = [];
   for (const proxy of proxies) {
     const base = `${proxy}/sumdb/${sumdb.name}`;
-    try {
-      const response = await doFetch(`${base}/supported`, { signal: AbortSignal.timeout(options.timeoutMs ?? 20_000) });
-      const body = (await response.text().catch(() => '')).slice(0, 200);
-      if (response.status === 200) {
-        const client = new SumdbClient({ ...options, baseUrl: base, verifierKey: sumdb.verifierKey });
-        return { client, label: `${sumdb.name} via $GOPROXY`, location: base };
-      }
-      answers.push(sanitizeGoMessage(`${base}/supported: HTTP ${response.status} ${body}`, go.goproxy, 200));
-    } catch (error) {
-      answers.push(sanitizeGoMessage(`${base}/supported: ${(error as Error).message}`, go.goproxy, 200));
+    // The go command's probe (cmd/go/internal/modfetch/sumdb.go): 200 means the proxy serves the database.
+    const probe = await getBounded(`${base}/supported`, {
+      maxBytes: 64 * 1024,
+      timeoutMs: options.timeoutMs ?? 20_000,
+      errorBodyBytes: 200,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      error: (failure) =>
+        new EnvironmentError(
+          'SUMDB_NOT_PROXIED',
+          failure.kind === 'status'
+            ? `${base}/supported: HTTP ${failure.status} ${new TextDecoder().decode(failure.body ?? new Uint8Array(0))}`
+            : failure.kind === 'too-large'
+              ? `${base}/supported: more than the ${failure.maxBytes} bytes accepted`
+              : `${base}/supported: ${(failure.cause as Error)?.message ?? String(failure.cause)}`,
+        ),
+    }).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+    if (probe === undefined) {
+      const client = new SumdbClient({ ...options, baseUrl: base, verifierKey: sumdb.verifierKey });
+      return { client, label: `${sumdb.name} via $GOPROXY`, location: base };
     }
+    answers.push(sanitizeGoMessage(probe, go.goproxy, 200));
   }
   throw new EnvironmentError('SUMDB_NOT_PROXIED', `no GOPROXY entry serves the checksum database ${sumdb.name}: ${answers.join('; ')}`);
 }

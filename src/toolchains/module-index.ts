@@ -5,7 +5,8 @@
 // today: about 380 MB) and only ever grows at its end, which makes it easy to keep consistent with the
 // scan position (state.ts truncates it to the committed position).
 //
-// In memory it is an open-addressing hash table over those keys (16 bytes per record). Keys are not
+// In memory it is an open-addressing hash table over those keys (8 bytes of keys and 16-32 bytes of table
+// per record: the table is between a quarter and half full). Keys are not
 // unique: two module versions may share a key (FNV-1a is not collision resistant, and need not be), so
 // a lookup returns every earlier record with the key and the caller compares the module versions of
 // those records (re-reading their authenticated tiles) before it raises anything. A collision only
@@ -29,7 +30,71 @@ export function moduleVersionKeyOfBytes(bytes: Uint8Array, start: number, end: n
   return [a >>> 0, b >>> 0];
 }
 
+const GO_MOD_H1 = new TextEncoder().encode('/go.mod h1:');
+
+/**
+ * The module-version key of a record (moduleVersionKeyOfBytes) into `key` ([high, low]),
+ * and where "<path> <version>" ends, in one pass over the bytes. The key is of "<path> <version>" when
+ * the record looks like two go.sum lines for one module version (`<path> <version> h1:<hash>` then
+ * `<path> <version>/go.mod h1:<hash>`), and the return value is where it ends; otherwise the key is of
+ * the whole text and the return value -1. Cheap, on the bytes: the text was checked as record text by
+ * decodeDataTile; hashes are not decoded (parseGoSumRecord does).
+ */
+export function moduleVersionKeyInto(text: Uint8Array, key: Uint32Array): number {
+  const n = text.length;
+  // FNV-1a, two lanes, exactly as moduleVersionKeyOfBytes: continued over the rest of the text when the
+  // record is not two go.sum lines.
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  let first = -1;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text[i]!;
+    if (c === 0x20) {
+      if (first >= 0) break;
+      first = i;
+    } else if (c === 0x0a) {
+      break;
+    }
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  const second = i;
+  let end = -1;
+  // "<path> <version> h1:<hash>\n": a path and a version, then "h1:", no third space in the line.
+  if (first > 0 && second < n && text[second] === 0x20 && second > first + 1 && text[second + 1] === 0x68 && text[second + 2] === 0x31 && text[second + 3] === 0x3a) {
+    let newline = second + 4;
+    while (newline < n && text[newline] !== 0x0a && text[newline] !== 0x20) newline++;
+    // The second line, the last: the same "<path> <version>", then "/go.mod h1:".
+    const line2 = newline + 1;
+    if (newline < n && text[newline] === 0x0a && line2 + second + GO_MOD_H1.length <= n && text.indexOf(0x0a, line2) === n - 1) {
+      let same = true;
+      for (let j = 0; j < second; j++) {
+        if (text[line2 + j] !== text[j]) {
+          same = false;
+          break;
+        }
+      }
+      for (let j = 0; same && j < GO_MOD_H1.length; j++) if (text[line2 + second + j] !== GO_MOD_H1[j]) same = false;
+      if (same) end = second;
+    }
+  }
+  if (end < 0) {
+    for (; i < n; i++) {
+      const c = text[i]!;
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+    }
+  }
+  key[0] = a >>> 0;
+  key[1] = b >>> 0;
+  return end;
+}
+
 const NONE: readonly bigint[] = Object.freeze([]);
+
+/** The most entries one table holds: its slots are an Int32Array of 2 ints each (2^30 ints at most). */
+const MAX_SLOTS = 2 ** 29;
 
 export class ModuleVersionIndex {
   /** Record number of entry 0. */
@@ -37,8 +102,12 @@ export class ModuleVersionIndex {
   private high: Uint32Array;
   private low: Uint32Array;
   private count = 0;
-  /** Open addressing: entry number + 1, 0 for empty. */
-  private slots: Int32Array;
+  /**
+   * Open addressing with linear probing, at most half full: slot s is table[2s] = the key's low half and
+   * table[2s + 1] = entry number + 1 (0 for empty). The low half beside the entry makes a probe one
+   * memory access; the high half is read only when the low halves are equal.
+   */
+  private table: Int32Array;
   private mask: number;
 
   constructor(start: bigint, capacity = 1024) {
@@ -46,8 +115,9 @@ export class ModuleVersionIndex {
     const size = Math.max(16, capacity);
     this.high = new Uint32Array(size);
     this.low = new Uint32Array(size);
-    this.slots = new Int32Array(tableSize(size));
-    this.mask = this.slots.length - 1;
+    const slots = tableSize(size);
+    this.table = new Int32Array(slots * 2);
+    this.mask = slots - 1;
   }
 
   /** Entries (records) indexed. */
@@ -61,13 +131,20 @@ export class ModuleVersionIndex {
   }
 
   /** An index from its file content: 8 bytes per record, big-endian high then low half. */
-  static fromBytes(start: bigint, bytes: Uint8Array): ModuleVersionIndex {
+  static fromBytes(start: bigint, bytes: Uint8Array, reserve = 0): ModuleVersionIndex {
     if (bytes.length % 8 !== 0) throw new Error('internal: index bytes are not a multiple of 8');
     const n = bytes.length / 8;
-    const index = new ModuleVersionIndex(start, n + 1024);
+    const index = new ModuleVersionIndex(start, n + Math.max(1024, reserve));
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < n; i++) index.add(view.getUint32(i * 8), view.getUint32(i * 8 + 4));
     return index;
+  }
+
+  /** Makes room for `more` entries at once (one resize instead of one per doubling). */
+  reserve(more: number): void {
+    const want = this.count + Math.max(0, more);
+    if (want > this.high.length) this.resizeKeys(want);
+    if (tableSize(want) > this.mask + 1) this.rehash(tableSize(want));
   }
 
   /** The file bytes of entries [from, size): what to append after `from` entries were saved. */
@@ -83,54 +160,74 @@ export class ModuleVersionIndex {
 
   /** Record numbers of earlier entries with this key, oldest first. */
   find(high: number, low: number): readonly bigint[] {
+    return this.probe(high >>> 0, low >>> 0, false);
+  }
+
+  /** Indexes the next record (number `end`). */
+  add(high: number, low: number): void {
+    this.probe(high >>> 0, low >>> 0, true);
+  }
+
+  /** find(high, low), then add(high, low), in one probe: what the scan does for every record. */
+  findAndAdd(high: number, low: number): readonly bigint[] {
+    return this.probe(high >>> 0, low >>> 0, true);
+  }
+
+  /** Walks the probe sequence of the key: collects its entries; with `insert`, adds it in the empty slot ending it. */
+  private probe(high: number, low: number, insert: boolean): readonly bigint[] {
+    if (insert && (this.count + 1) * 2 > this.mask + 1) this.rehash((this.mask + 1) * 2);
+    const table = this.table;
+    const mask = this.mask;
+    const lowBits = low | 0;
     let found: number[] | undefined;
-    for (let slot = this.hash(high, low); ; slot = (slot + 1) & this.mask) {
-      const entry = this.slots[slot]!;
+    let slot = this.slotOf(high, low);
+    for (; ; slot = (slot + 1) & mask) {
+      const entry = table[slot * 2 + 1]!;
       if (entry === 0) break;
-      if (this.high[entry - 1] === high && this.low[entry - 1] === low) (found ??= []).push(entry - 1);
+      if (table[slot * 2] === lowBits && this.high[entry - 1] === high) (found ??= []).push(entry - 1);
+    }
+    if (insert) {
+      if (this.count === this.high.length) this.resizeKeys(this.count * 2);
+      const entry = this.count++;
+      this.high[entry] = high;
+      this.low[entry] = low;
+      table[slot * 2] = lowBits;
+      table[slot * 2 + 1] = entry + 1;
     }
     if (!found) return NONE;
     return found.sort((x, y) => x - y).map((entry) => this.start + BigInt(entry));
   }
 
-  /** Indexes the next record (number `end`). */
-  add(high: number, low: number): void {
-    if (this.count === this.high.length) this.grow();
-    const entry = this.count++;
-    this.high[entry] = high;
-    this.low[entry] = low;
-    if (this.count * 2 > this.slots.length) this.rehash();
-    else this.place(entry);
-  }
-
-  private hash(high: number, low: number): number {
+  private slotOf(high: number, low: number): number {
     return (Math.imul(high ^ (low >>> 7), 0x9e3779b1) ^ low) & this.mask;
   }
 
-  private place(entry: number): void {
-    let slot = this.hash(this.high[entry]!, this.low[entry]!);
-    while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
-    this.slots[slot] = entry + 1;
-  }
-
-  private grow(): void {
-    const size = this.high.length * 2;
+  private resizeKeys(size: number): void {
     const high = new Uint32Array(size);
     const low = new Uint32Array(size);
-    high.set(this.high);
-    low.set(this.low);
+    high.set(this.high.subarray(0, this.count));
+    low.set(this.low.subarray(0, this.count));
     this.high = high;
     this.low = low;
   }
 
-  private rehash(): void {
-    this.slots = new Int32Array(tableSize(this.count * 2));
-    this.mask = this.slots.length - 1;
-    for (let entry = 0; entry < this.count; entry++) this.place(entry);
+  private rehash(slots: number): void {
+    if (slots > MAX_SLOTS) throw new Error(`internal: the module index cannot hold more than ${MAX_SLOTS / 2} records in memory`);
+    this.table = new Int32Array(slots * 2);
+    this.mask = slots - 1;
+    const table = this.table;
+    for (let entry = 0; entry < this.count; entry++) {
+      const high = this.high[entry]!;
+      const low = this.low[entry]!;
+      let slot = this.slotOf(high, low);
+      while (table[slot * 2 + 1] !== 0) slot = (slot + 1) & this.mask;
+      table[slot * 2] = low | 0;
+      table[slot * 2 + 1] = entry + 1;
+    }
   }
 }
 
-/** A power of two at least 2 * n. */
+/** A power of two at least 2 * n: the table stays at most half full. */
 function tableSize(n: number): number {
   let size = 16;
   while (size < n * 2) size *= 2;

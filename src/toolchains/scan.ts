@@ -8,8 +8,9 @@
 //   toolchain record, checked once the scan has reached the head.
 // (build-disagrees is raised by ingest: see ingest-hook.ts.)
 //
-// Order of work, per batch of tiles: read and authenticate (tiles.ts), decide, append to the log (the
-// commit point of what was found), then move the position (state.ts, compare-and-swap). On start the
+// Order of work: per batch of tiles, read and authenticate (tiles.ts) and decide; then, at most every
+// commitSeconds, append what the batches since the last commit found to the log (the commit point of
+// what was found) and move the position past them (state.ts, compare-and-swap). On start the
 // log is read: a toolchain record or alarm already there (an earlier run died between its append and its
 // position commit) is not appended again. Cheap catch-up: the first tile read is the one holding the
 // position, so a scan that starts at a configured record (say go1.21.0's first toolchain record, about
@@ -26,7 +27,6 @@ import { TILE_WIDTH } from '../tlog/tile.js';
 import { formatTime } from '../infra/time.js';
 import { type TagState, tagStateFromRecords } from '../tags/state.js';
 import { type ToolchainLedger, toolchainLedgerFromRecords } from './ledger.js';
-import { moduleVersionKeyOfBytes } from './module-index.js';
 import {
   TOOLCHAIN_MODULE,
   type ToolchainAlarm,
@@ -37,9 +37,14 @@ import {
   toolchainRecordToLogRecord,
   toolchainVersionParts,
 } from './record.js';
+import type { ModuleVersionIndex } from './module-index.js';
 import { ScanState, type ScanPosition, scanCrashPoint } from './state.js';
-import { type DataTileRecords, readAuthenticatedDataTiles } from './tiles.js';
+import { DataTileReader, type DataTileRecords, readAuthenticatedDataTiles } from './tiles.js';
+import { TileCheckPool, defaultTileWorkers } from './tile-workers.js';
 import { isPlannedVersion, parseGoVersion } from '../release/target.js';
+
+/** Batches read ahead of the one being indexed. */
+const BATCHES_AHEAD = 2;
 
 export interface ScanOptions {
   readonly client: SumdbClient;
@@ -53,15 +58,22 @@ export interface ScanOptions {
   readonly to?: bigint;
   /** Days after a tag's first-seen time before its missing toolchain record is an alarm (default 14). */
   readonly tagGraceDays?: number;
-  /** Tiles per batch: per log append (default 64, i.e. 16,384 records). */
+  /** Tiles per batch (default 64, i.e. 16,384 records). */
   readonly batchTiles?: number;
   /**
-   * Move the durable position at most this often (default 5 s; 0: after every batch). What a batch
-   * found is in the log before; a crash only means re-reading the batches after the position.
+   * Append what was found and move the durable position at most this often (default 5 s; 0: after every
+   * batch). What the batches found is in the log before; a crash only means re-reading the batches after
+   * the position.
    */
   readonly commitSeconds?: number;
   /** Tiles fetched at once (default 8). */
   readonly concurrency?: number;
+  /**
+   * Worker threads that check the tiles (decoding and hashing: tile-workers.ts) while this thread fetches
+   * and indexes. Default: one per CPU beyond this thread's (at least 1, at most 4) when the scan reads
+   * more than one batch of tiles, none otherwise; 0: everything in this thread.
+   */
+  readonly workers?: number;
   readonly now?: () => Date;
   readonly onProgress?: (progress: { position: bigint; end: bigint; tiles: number; records: number }) => void;
 }
@@ -112,9 +124,13 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
   if (!Number.isFinite(graceDays) || graceDays < 0) throw new UsageError('BAD_OPTION', '--tag-grace-days must be a non-negative number');
   if (options.from !== undefined && options.from < 0n) throw new UsageError('BAD_OPTION', '--from must be a record number (>= 0)');
   if (options.to !== undefined && options.to < 0n) throw new UsageError('BAD_OPTION', '--to must be a tree size (>= 0)');
+  if (options.workers !== undefined && (!Number.isSafeInteger(options.workers) || options.workers < 0 || options.workers > 64)) {
+    throw new UsageError('BAD_OPTION', '--workers must be an integer from 0 to 64');
+  }
   const { client, log, signer } = options;
 
   const state = await ScanState.open(options.stateDir, client.verifierKey);
+  let pool: TileCheckPool | undefined;
   try {
     let position: ScanPosition | undefined = state.position;
     if (position && options.from !== undefined && options.from !== position.start) {
@@ -137,6 +153,10 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     const end = options.to ?? size;
     const index = await state.loadIndex();
     let savedEntries = index.size;
+    const tilesToRead = end > position.position ? (end - 1n) / BigInt(TILE_WIDTH) - position.position / BigInt(TILE_WIDTH) + 1n : 0n;
+    pool = new TileCheckPool(options.workers ?? (tilesToRead > BigInt(batchTiles) ? defaultTileWorkers() : 0));
+    // Room for every record this run may scan, at once (a resize per doubling would rehash them all).
+    if (end > position.position) index.reserve(Number(end - position.position));
 
     const reconciled = view.ledger.toolchains.filter(({ toolchain }) => toolchain.record >= startPosition).length;
     const found: Array<{ index: bigint; toolchain: ToolchainRecord }> = [];
@@ -191,11 +211,11 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     let recent: DataTileRecords[] = [];
     const textOf = async (record: bigint): Promise<Uint8Array> => {
       for (const tile of recent) {
-        if (record >= tile.first && record < tile.first + BigInt(tile.texts.length)) return tile.texts[Number(record - tile.first)]!;
+        if (record >= tile.first && record < tile.first + BigInt(tile.count)) return tile.text(Number(record - tile.first));
       }
       const tile = record / BigInt(TILE_WIDTH);
       const [data] = await readAuthenticatedDataTiles(client, head, [tile], 1);
-      return data!.texts[Number(record - data!.first)]!;
+      return data!.text(Number(record - data!.first));
     };
 
     let nextTile = position.position / BigInt(TILE_WIDTH);
@@ -205,27 +225,39 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
       for (let t = first; t <= lastTile && out.length < batchTiles; t++) out.push(t);
       return out;
     };
-    // One batch ahead is fetched while the current one is processed.
-    let pending: Promise<DataTileRecords[]> | undefined = position.position < end ? readAuthenticatedDataTiles(client, head, batchOf(nextTile), concurrency) : undefined;
-    pending?.catch(() => undefined);
+    // The next batches are read while one is indexed (their fetches share one limit: DataTileReader).
+    const reader = new DataTileReader(client, head, concurrency, pool);
+    const ahead: Array<Promise<DataTileRecords[]>> = [];
+    let requested = nextTile;
+    const readAhead = () => {
+      while (ahead.length < BATCHES_AHEAD && requested <= lastTile) {
+        const batch = batchOf(requested);
+        requested += BigInt(batch.length);
+        const read = reader.read(batch);
+        read.catch(() => undefined);
+        ahead.push(read);
+      }
+    };
+    if (position.position < end) readAhead();
     let lastCommit = Date.now();
     let scanned = position.position;
-    while (pending) {
-      const tiles = await pending;
+    // What the batches since the last commit found: appended to the log just before the position moves
+    // past them (one log commit per position commit, not one per batch).
+    let toAppend: Array<{ kind: 'toolchain'; toolchain: ToolchainRecord } | { kind: 'alarm'; alarm: ToolchainAlarm }> = [];
+    let pendingKeys = new Set<string>();
+    const raise = (alarm: ToolchainAlarm) => {
+      const key = alarmKey(alarm);
+      if (view.ledger.alarmKeys.has(key) || pendingKeys.has(key)) return;
+      pendingKeys.add(key);
+      toAppend.push({ kind: 'alarm', alarm });
+    };
+    while (ahead.length > 0) {
+      const tiles = await ahead.shift()!;
       nextTile += BigInt(tiles.length);
-      pending = nextTile <= lastTile ? readAuthenticatedDataTiles(client, head, batchOf(nextTile), concurrency) : undefined;
-      pending?.catch(() => undefined);
+      readAhead();
 
       const batchStart = scanned;
       const batchEnd = minBig(end, (nextTile) * BigInt(TILE_WIDTH));
-      const toAppend: Array<{ kind: 'toolchain'; toolchain: ToolchainRecord } | { kind: 'alarm'; alarm: ToolchainAlarm }> = [];
-      const pendingKeys = new Set<string>();
-      const raise = (alarm: ToolchainAlarm) => {
-        const key = alarmKey(alarm);
-        if (view.ledger.alarmKeys.has(key) || pendingKeys.has(key)) return;
-        pendingKeys.add(key);
-        toAppend.push({ kind: 'alarm', alarm });
-      };
       recent = tiles;
       for (const tile of tiles) {
         tilesRead++;
@@ -234,23 +266,19 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
       for (const tile of tiles) {
         // Records [lo, hi) of this tile are in the batch (numbers here: BigInt only where a record is kept).
         const lo = tile.first >= batchStart ? 0 : Number(batchStart - tile.first);
-        const hi = Math.min(tile.texts.length, Number(batchEnd - tile.first));
-        for (let i = lo; i < hi; i++) {
-          const text = tile.texts[i]!;
-          recordsScanned++;
-          // Every record is keyed by its module version (on the bytes); only toolchain records (and
-          // records seen twice) are parsed, strictly.
-          const end = moduleVersionEnd(text);
-          if (end < 0) malformedRecords++;
-          const [high, low] = end >= 0 ? moduleVersionKeyOfBytes(text, 0, end) : moduleVersionKeyOfBytes(text, 0, text.length);
+        const hi = Math.min(tile.count, Number(batchEnd - tile.first));
+        recordsScanned += Math.max(0, hi - lo);
+        // Every record is keyed by its module version (on the bytes) and indexed; only toolchain records
+        // (and records seen twice) are parsed, strictly.
+        const looks = indexRecords(tile, lo, hi, index);
+        malformedRecords += looks.malformed;
+        for (const { i, matches } of looks.closer) {
+          const text = tile.text(i);
           let sum: { path: string; version: string } | undefined;
-          const matches = index.find(high, low);
-          if (end >= 0 && (matches.length > 0 || isToolchainRecord(text))) {
-            try {
-              sum = parseGoSumRecord(text);
-            } catch {
-              malformedRecords++;
-            }
+          try {
+            sum = parseGoSumRecord(text);
+          } catch {
+            malformedRecords++;
           }
           if (sum) {
             const record = tile.first + BigInt(i);
@@ -280,7 +308,6 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
               break;
             }
           }
-          index.add(high, low);
           if (!sum || sum.path !== TOOLCHAIN_MODULE) continue;
           const record = tile.first + BigInt(i);
           if (view.ledger.byRecord.has(record)) continue;
@@ -313,10 +340,12 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
           }
         }
       }
-      await append(toAppend);
-      if (toAppend.length > 0) scanCrashPoint('scan-after-append');
       scanned = batchEnd;
-      if (!pending || Date.now() - lastCommit >= commitMs) {
+      if (ahead.length === 0 || Date.now() - lastCommit >= commitMs) {
+        await append(toAppend);
+        if (toAppend.length > 0) scanCrashPoint('scan-after-append');
+        toAppend = [];
+        pendingKeys = new Set();
         position = await state.commit(position, { position: batchEnd, treeSize: size, treeRoot: rootText }, index, savedEntries);
         savedEntries = index.size;
         lastCommit = Date.now();
@@ -374,39 +403,34 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
+    await pool?.close();
     await state.close();
   }
 }
 
-const GO_MOD_H1 = Buffer.from('/go.mod h1:');
-const TOOLCHAIN_PREFIX = Buffer.from(`${TOOLCHAIN_MODULE} `);
-
 /**
- * Where "<path> <version>" ends in a record that looks like two go.sum lines for one module version
- * (`<path> <version> h1:<hash>` then `<path> <version>/go.mod h1:<hash>`), or -1. Cheap, on the bytes:
- * the text was checked as record text by decodeDataTile; hashes are not decoded (parseGoSumRecord does).
+ * Indexes records [lo, hi) of a tile (their module-version keys, in record order) and returns the ones
+ * that need a closer look: two go.sum lines that are a toolchain record or whose key was seen before (with
+ * the earlier records of that key). Synchronous, so that the loop over every record stays tight.
  */
-export function moduleVersionEnd(text: Uint8Array): number {
-  const newline = text.indexOf(0x0a);
-  if (newline < 0 || newline === text.length - 1 || text.indexOf(0x0a, newline + 1) !== text.length - 1) return -1;
-  const first = text.indexOf(0x20);
-  const second = first < 0 ? -1 : text.indexOf(0x20, first + 1);
-  if (first <= 0 || second <= first + 1 || second > newline) return -1;
-  if (text[second + 1] !== 0x68 || text[second + 2] !== 0x31 || text[second + 3] !== 0x3a) return -1; // "h1:"
-  const third = text.indexOf(0x20, second + 1);
-  if (third >= 0 && third < newline) return -1; // three fields
-  // The second line: the same "<path> <version>", then "/go.mod h1:".
-  const line2 = newline + 1;
-  if (line2 + second + GO_MOD_H1.length > text.length) return -1;
-  for (let i = 0; i < second; i++) if (text[line2 + i] !== text[i]) return -1;
-  for (let i = 0; i < GO_MOD_H1.length; i++) if (text[line2 + second + i] !== GO_MOD_H1[i]) return -1;
-  return second;
+function indexRecords(
+  tile: DataTileRecords,
+  lo: number,
+  hi: number,
+  index: ModuleVersionIndex,
+): { malformed: number; closer: Array<{ i: number; matches: readonly bigint[] }> } {
+  const { keys, ends } = tile;
+  let malformed = 0;
+  const closer: Array<{ i: number; matches: readonly bigint[] }> = [];
+  for (let i = lo; i < hi; i++) {
+    const matches = index.findAndAdd(keys[2 * i]!, keys[2 * i + 1]!);
+    if (ends[i]! < 0) malformed++;
+    else if (matches.length > 0 || tile.startsWith(i, TOOLCHAIN_PREFIX)) closer.push({ i, matches });
+  }
+  return { malformed, closer };
 }
 
-function isToolchainRecord(text: Uint8Array): boolean {
-  for (let i = 0; i < TOOLCHAIN_PREFIX.length; i++) if (text[i] !== TOOLCHAIN_PREFIX[i]) return false;
-  return true;
-}
+const TOOLCHAIN_PREFIX = Buffer.from(`${TOOLCHAIN_MODULE} `);
 
 function goSumLines(text: Uint8Array): [string, string] {
   const lines = decodeUtf8(text).slice(0, -1).split('\n');
