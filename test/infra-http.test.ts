@@ -2,6 +2,7 @@
 // log, the go.dev listing), against real HTTP servers on 127.0.0.1: bodies are cut at the cap while they
 // stream (an endless body is cancelled, not read to the end), Content-Length above the cap is refused,
 // timeouts cover the body, retries follow the sumdb rules.
+import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
