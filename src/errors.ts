@@ -94,7 +94,7 @@ export type SumdbErrorCode =
   | 'TILE_NOT_IN_TREE'
   | 'WRONG_RECORD';
 
-/** Rebuilding Go from git (src/build): targets, bootstrap chains, the sandbox, results, ingest, check. */
+/** Rebuilding Go from git (src/rebuild): targets, bootstrap chains, the sandbox, results, ingest, check. */
 export type RebuildErrorCode =
   | 'AGREEMENT_RECORD_INVALID'
   | 'BAD_BOOTSTRAP'

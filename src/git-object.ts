@@ -1,6 +1,6 @@
 // Git object ids, as `git hash-object` computes them: the hash (SHA-1, or SHA-256 in a sha256 repository)
 // of "<type> <size>\0" followed by the content (git's Documentation/technical/hash-function-transition.txt,
-// "Object format"). The one place that computes them: the source check (src/build/source-check.ts) and
+// "Object format"). The one place that computes them: the source check (src/rebuild/source-check.ts) and
 // the site deploy (src/publish/deploy.ts).
 import { createHash } from 'node:crypto';
 

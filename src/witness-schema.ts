@@ -5,10 +5,10 @@
 // import it; so does anything that opens a log through src/log/ directly (tests, benchmarks).
 import { LogSchema, installLogSchema } from './log/schema.js';
 import { TAGS_VIEW } from './tags/view.js';
-import { BUILDS_VIEW } from './build/builds-view.js';
+import { BUILDS_VIEW } from './rebuild/builds-view.js';
 import { TOOLCHAINS_VIEW } from './toolchains/ledger.js';
-import { BOOTSTRAP_INVARIANTS } from './build/bootstrap-record.js';
-import { AGREEMENT_INVARIANTS } from './build/agreement.js';
+import { BOOTSTRAP_INVARIANTS } from './rebuild/bootstrap-record.js';
+import { AGREEMENT_INVARIANTS } from './rebuild/agreement.js';
 import { COSIGNED_VIEW } from './cosign/records.js';
 
 export const WITNESS_LOG_SCHEMA = new LogSchema([TAGS_VIEW, BUILDS_VIEW, TOOLCHAINS_VIEW, BOOTSTRAP_INVARIANTS, AGREEMENT_INVARIANTS, COSIGNED_VIEW]);

@@ -1,4 +1,4 @@
-// End to end through the CLI: `witness bootstrap` (src/build/bootstrap.ts) builds a release's bootstrap
+// End to end through the CLI: `witness bootstrap` (src/rebuild/bootstrap.ts) builds a release's bootstrap
 // chain from a root toolchain, and `witness build` uses it and refuses it when modified, against the
 // Go-like fixture repository (helpers/go-fixture.ts).
 import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)

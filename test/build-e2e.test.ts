@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseBuildResult } from '../src/build/result.js';
+import { parseBuildResult } from '../src/rebuild/result.js';
 import { ROOT, tempDir, testSignerKey, writeKeyFile } from './helpers/fixtures.js';
 import { runWitnessAsync } from './helpers/tag-repo.js';
 

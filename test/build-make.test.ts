@@ -1,4 +1,4 @@
-// The make.bash environment (src/build/make.ts): a scrubbed environment, no key in it, the build user,
+// The make.bash environment (src/rebuild/make.ts): a scrubbed environment, no key in it, the build user,
 // and exportTree.
 import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
@@ -11,8 +11,8 @@ import {
   exportTree,
   scrubbedEnvironment,
   BUILD_PATH,
-} from '../src/build/make.js';
-import { prepareSandbox } from '../src/build/sandbox.js';
+} from '../src/rebuild/make.js';
+import { prepareSandbox } from '../src/rebuild/sandbox.js';
 import { parseTarget } from '../src/release/target.js';
 import { WitnessError } from '../src/errors.js';
 import { exitCodeOf } from '../src/cli/exit-code.js';

@@ -1,4 +1,4 @@
-// Build records (src/build/record.ts): `build/v1` in the log format, the strict parser, buildStatus, and
+// Build records (src/rebuild/record.ts): `build/v1` in the log format, the strict parser, buildStatus, and
 // the builds.txt view.
 import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import {
   buildStatus,
   moduleZipHash,
   type BuildRecord,
-} from '../src/build/record.js';
+} from '../src/rebuild/record.js';
 import { WitnessError } from '../src/errors.js';
 import { type LogRecord, formatRecord, parseRecord } from '../src/log/record.js';
 import { deriveViews } from '../src/log/views.js';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { hashDistpack } from '../src/build/distpack.js';
+import { hashDistpack } from '../src/rebuild/distpack.js';
 import { FIRST_CLASS_TARGETS } from '../src/release/target.js';
 import { encodeBase64 } from '../src/tlog/encoding.js';
 import { WitnessLog } from '../src/log/log.js';

@@ -1,4 +1,4 @@
-// Build result files (src/build/result.ts): canonical JSON, content-addressed names, strict parsing.
+// Build result files (src/rebuild/result.ts): canonical JSON, content-addressed names, strict parsing.
 import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -9,7 +9,7 @@ import {
   serializeBuildResult,
   type BuildResult,
   type FailedResult,
-} from '../src/build/result.js';
+} from '../src/rebuild/result.js';
 import { WitnessError } from '../src/errors.js';
 import { exitCodeOf } from '../src/cli/exit-code.js';
 import { SHA_C, SHA_D, h1, TOOLCHAIN_MOD_H1, sampleBuilt } from './helpers/build-samples.js';

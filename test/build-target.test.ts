@@ -1,4 +1,4 @@
-// Go versions and targets (src/build/target.ts): parsing, ordering like go/version, gorebuild's
+// Go versions and targets (src/rebuild/target.ts): parsing, ordering like go/version, gorebuild's
 // BootstrapVersion, GOARM, distpack and go.dev file names, module versions.
 import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';

@@ -1,12 +1,12 @@
-// witness check: toolchain module zips against build records (src/build/check.ts).
+// witness check: toolchain module zips against build records (src/rebuild/check.ts).
 import assert from 'node:assert/strict';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import yazl from 'yazl';
-import { checkToolchainZips, defaultModuleCache, toolchainZipsInModuleCache } from '../src/build/check.js';
-import { hashModuleZip } from '../src/build/distpack.js';
-import { buildRecordToLogRecord, type BuildRecord } from '../src/build/record.js';
+import { checkToolchainZips, defaultModuleCache, toolchainZipsInModuleCache } from '../src/rebuild/check.js';
+import { hashModuleZip } from '../src/rebuild/distpack.js';
+import { buildRecordToLogRecord, type BuildRecord } from '../src/rebuild/record.js';
 import { goModHash } from '../src/sumdb/dirhash.js';
 import { tempDir } from './helpers/fixtures.js';
 

@@ -14,7 +14,7 @@ import { COMMAND_TREE, reportFailure } from '../src/cli/main.js';
 import { type CommandNode, commandName, positionals } from '../src/cli/arguments.js';
 import { ProgressReporter } from '../src/cli/progress.js';
 import { recordRepoTags } from '../src/tags/update.js';
-import { BUILD_RESULT_SCHEMA, buildResultFileName, checkBuildResult, serializeBuildResult, type BuildResult } from '../src/build/result.js';
+import { BUILD_RESULT_SCHEMA, buildResultFileName, checkBuildResult, serializeBuildResult, type BuildResult } from '../src/rebuild/result.js';
 import { WITNESS_VERSION } from '../src/version.js';
 import { ROOT, git, runWitness, tempDir, testSignerKey } from './helpers/fixtures.js';
 import { TEST_KEY, commit, makeRepo, newTagLog } from './helpers/tag-repo.js';

@@ -7,8 +7,8 @@ import { createWriteStream, mkdirSync, symlinkSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { test } from 'node:test';
 import yazl from 'yazl';
-import { hashGoroot } from '../src/build/bootstrap.js';
-import { hashDistpack, hashFile, hashModuleZip } from '../src/build/distpack.js';
+import { hashGoroot } from '../src/rebuild/bootstrap.js';
+import { hashDistpack, hashFile, hashModuleZip } from '../src/rebuild/distpack.js';
 import { WitnessError } from '../src/errors.js';
 import { exitCodeOf } from '../src/cli/exit-code.js';
 import { hash1 } from '../src/sumdb/dirhash.js';
@@ -124,7 +124,7 @@ test('opt-in: a real distpack built from a Go tag matches the git tree and sum.g
     return;
   }
   const { readFileSync } = await import('node:fs');
-  const { checkSourceTarball } = await import('../src/build/source-check.js');
+  const { checkSourceTarball } = await import('../src/rebuild/source-check.js');
   const result = await hashDistpack(dir);
   const source = result.files.find((file) => file.name.endsWith('.src.tar.gz'));
   assert.ok(source, 'no source tarball in the distpack folder');

@@ -40,7 +40,7 @@ test('opt-in: a real Go repository compares equal to the embedded log (WITNESS_G
 test('witness-log/ holds real build records: go1.21.0 (amd64, arm64 cross), go1.22.1 and go1.23.1 with a bootstrap chain', async () => {
   const { LogReader } = await import('../src/log/reader.js');
   const { parseRecord } = await import('../src/log/record.js');
-  const { BUILD_RECORD_TYPE, buildRecordFromLogRecord, moduleZipHash } = await import('../src/build/record.js');
+  const { BUILD_RECORD_TYPE, buildRecordFromLogRecord, moduleZipHash } = await import('../src/rebuild/record.js');
   const { readFileSync } = await import('node:fs');
   const reader = await LogReader.open(path.join(ROOT, 'witness-log'), { verifierKey: EMBEDDED_LOG_VERIFIER_KEY });
   const { entries } = await reader.readVerifiedEntries();
@@ -76,7 +76,7 @@ test('witness-log/ holds real build records: go1.21.0 (amd64, arm64 cross), go1.
 test('witness-log/ holds real evidence: the latest record of every build is equal to sum.golang.org, proven, and to the published zip where the proxy serves it', async () => {
   const { LogReader } = await import('../src/log/reader.js');
   const { parseRecord } = await import('../src/log/record.js');
-  const { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus } = await import('../src/build/record.js');
+  const { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus } = await import('../src/rebuild/record.js');
   const reader = await LogReader.open(path.join(ROOT, 'witness-log'), { verifierKey: EMBEDDED_LOG_VERIFIER_KEY });
   const { entries } = await reader.readVerifiedEntries();
   const records = entries.map((entry) => parseRecord(entry));

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BUILD_RECORD_TYPE, type BuildRecord, buildRecordFromLogRecord, buildRecordToLogRecord } from '../src/build/record.js';
+import { BUILD_RECORD_TYPE, type BuildRecord, buildRecordFromLogRecord, buildRecordToLogRecord } from '../src/rebuild/record.js';
 import { WitnessLog } from '../src/log/log.js';
 import { parseRecord } from '../src/log/record.js';
 import { tagRecordToLogRecord } from '../src/tags/record.js';

@@ -393,13 +393,13 @@ describe('item 7: credentials never survive in the recorded repository URL', () 
 describe('item 8: ingest never hangs or grows on a FIFO or a /dev/zero link', () => {
   /** loadBuildResult in a child process, killed after 8 s: prints the error code, or "loaded". */
   function loadInChild(file: string): Promise<{ out: string; timedOut: boolean }> {
-    const script = `import { loadBuildResult } from './src/build/ingest.ts';
+    const script = `import { loadBuildResult } from './src/rebuild/ingest.ts';
       loadBuildResult(${JSON.stringify(file)}).then(() => console.log('loaded'), (e) => console.log(e.code ?? e.name, e.message));`;
     return spawnBounded(['--import', 'tsx', '--input-type=module', '-e', script], 8_000);
   }
 
   test('a result or build log that is a FIFO or a link to /dev/zero is refused at once', async () => {
-    const { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult } = await import('../src/build/result.js');
+    const { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult } = await import('../src/rebuild/result.js');
     const empty = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
     const result = {
       schema: BUILD_RESULT_SCHEMA,

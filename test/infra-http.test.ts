@@ -9,7 +9,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { EnvironmentError, FormatError } from '../src/errors.js';
 import { type HttpFailure, getBounded } from '../src/infra/http.js';
-import { loadPublishedListing } from '../src/build/expected.js';
+import { loadPublishedListing } from '../src/rebuild/expected.js';
 import { httpSource } from '../src/log/source.js';
 
 const MiB = 1024 * 1024;

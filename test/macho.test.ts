@@ -1,4 +1,4 @@
-// Darwin code-signature stripping (src/build/macho.ts, after golang/build cmd/gorebuild/darwin.go
+// Darwin code-signature stripping (src/rebuild/macho.ts, after golang/build cmd/gorebuild/darwin.go
 // StripDarwinSig) on synthetic Mach-O files built here, and the stripped `h1:` of a module zip.
 import assert from 'node:assert/strict';
 import { createWriteStream } from 'node:fs';
@@ -6,8 +6,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import yazl from 'yazl';
-import { hashModuleZip, hashModuleZipDetailed } from '../src/build/distpack.js';
-import { hashModuleZipStripped, isDarwinStripCandidate, stripDarwinSignature } from '../src/build/macho.js';
+import { hashModuleZip, hashModuleZipDetailed } from '../src/rebuild/distpack.js';
+import { hashModuleZipStripped, isDarwinStripCandidate, stripDarwinSignature } from '../src/rebuild/macho.js';
 import { hash1 } from '../src/sumdb/dirhash.js';
 import { tempDir } from './helpers/fixtures.js';
 import { LC_RPATH, HEADER_PAD, TEXT_OFF, PAGE, segment32, rpath, uuid, buildMachO } from './helpers/macho-builder.js';

@@ -12,11 +12,11 @@ import '../src/witness-schema.js'; // the witness's record folds, installed into
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type BuildClaim, Comparer, claimOfRecord } from '../src/build/compare.js';
-import { BUILD_RECORD_TYPE, type BuildRecord, buildRecordFromLogRecord } from '../src/build/record.js';
+import { type BuildClaim, Comparer, claimOfRecord } from '../src/rebuild/compare.js';
+import { BUILD_RECORD_TYPE, type BuildRecord, buildRecordFromLogRecord } from '../src/rebuild/record.js';
 import { WitnessLog } from '../src/log/log.js';
 import { parseRecord } from '../src/log/record.js';
-import { GoModuleDownloader, TOOLCHAIN_MODULE } from '../src/build/published.js';
+import { GoModuleDownloader, TOOLCHAIN_MODULE } from '../src/rebuild/published.js';
 import { WitnessStateStore } from '../src/cosign/state.js';
 import { Witness } from '../src/cosign/witness.js';
 import { runCosignRound } from '../src/cosign/round.js';

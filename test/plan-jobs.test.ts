@@ -3,7 +3,7 @@
 import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type PlannedBuild, planJobs } from '../src/build/plan.js';
+import { type PlannedBuild, planJobs } from '../src/rebuild/plan.js';
 import { WitnessError } from '../src/errors.js';
 import { exitCodeOf } from '../src/cli/exit-code.js';
 

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { type BuildRecord, buildRecordToLogRecord } from '../src/build/record.js';
+import { type BuildRecord, buildRecordToLogRecord } from '../src/rebuild/record.js';
 import { cosignedRecord, evidenceRecord } from '../src/cosign/records.js';
 import { EMBEDDED_LOG_VERIFIER_KEY } from '../src/embedded.js';
 import { WitnessLog } from '../src/log/log.js';

@@ -1,6 +1,6 @@
 // Published evidence, offline and real: the real go command (/usr/local/go/bin/go) downloads toolchain
 // modules from a loopback module proxy with a checksum database signed by a test key
-// (test/helpers/toolchain-proxy.ts), and our code compares them with rebuilds (src/build/published.ts,
+// (test/helpers/toolchain-proxy.ts), and our code compares them with rebuilds (src/rebuild/published.ts,
 // compare.ts), proves their records with our own client through $GOPROXY/sumdb/<name>/ and from the go
 // command's cache (src/sumdb/routes.ts, gocache.ts), and locates records /lookup does not find by their
 // leaf hash (src/sumdb/locate.ts).
@@ -11,9 +11,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { type BuildClaim, Comparer } from '../src/build/compare.js';
-import { comparePublishedModule, GoModuleDownloader, TOOLCHAIN_MODULE } from '../src/build/published.js';
-import type { Verdict } from '../src/build/record.js';
+import { type BuildClaim, Comparer } from '../src/rebuild/compare.js';
+import { comparePublishedModule, GoModuleDownloader, TOOLCHAIN_MODULE } from '../src/rebuild/published.js';
+import type { Verdict } from '../src/rebuild/record.js';
 import { type GoEnvironment, readGoEnvironment } from '../src/goenv.js';
 import { SumdbClient } from '../src/sumdb/client.js';
 import { locateRecord, toolchainRecordText } from '../src/sumdb/locate.js';

@@ -1,4 +1,4 @@
-// The build sandbox (src/build/sandbox.ts, src/infra/safe-open.ts) against hostile builds: a make.bash that leaves
+// The build sandbox (src/rebuild/sandbox.ts, src/infra/safe-open.ts) against hostile builds: a make.bash that leaves
 // a process behind (setsid), swaps folders for links while the witness walks the tree (rm, chown, with
 // renameat2 RENAME_EXCHANGE), rewrites pkg/distpack after it finished, reads another build's tree, the
 // key, the log, /proc/1/environ, or the network. Each attack must fail, root or not (the fresh-uid
@@ -11,8 +11,8 @@ import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { copyFilesOut, openBeneath, openFolder } from '../src/infra/safe-open.js';
-import { hashDistpack } from '../src/build/distpack.js';
-import { bwrapArguments, prepareSandbox, processesOf, reapBuildUser, allocateBuildUser } from '../src/build/sandbox.js';
+import { hashDistpack } from '../src/rebuild/distpack.js';
+import { bwrapArguments, prepareSandbox, processesOf, reapBuildUser, allocateBuildUser } from '../src/rebuild/sandbox.js';
 import { WitnessError } from '../src/errors.js';
 import { exitCodeOf } from '../src/cli/exit-code.js';
 import { spawn } from 'node:child_process';

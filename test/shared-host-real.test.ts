@@ -2,7 +2,7 @@
 // linux/arm (go1.21.0's published GOARM=7 default: golang/go#62164) and linux/386, each built the full
 // way (`witness build --full`, one make.bash -distpack per target) and the shared-host way (one
 // `witness build` for all four: the host phases once), and every distpack file compared by SHA-256. Any
-// difference is a bug of src/build/shared-host.ts. Takes 5 real builds' worth of time per way (~1 h on a
+// difference is a bug of src/rebuild/shared-host.ts. Takes 5 real builds' worth of time per way (~1 h on a
 // quiet 2-core machine, much more under load) and ~1 GB per build; skipped unless
 //
 //   WITNESS_REAL_BUILDS=1  WITNESS_GO_REPO=<a Go repository whose go1.21.0 tag the embedded log records>
@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { hashFile } from '../src/build/distpack.js';
-import { parseBuildResult, type BuiltResult } from '../src/build/result.js';
+import { hashFile } from '../src/rebuild/distpack.js';
+import { parseBuildResult, type BuiltResult } from '../src/rebuild/result.js';
 import { tempDir } from './helpers/fixtures.js';
 import { runWitnessAsync } from './helpers/tag-repo.js';
 

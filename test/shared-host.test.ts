@@ -1,4 +1,4 @@
-// The shared host (src/build/shared-host.ts, build.ts buildSharedHost): the host phases once, each target's
+// The shared host (src/rebuild/shared-host.ts, build.ts buildSharedHost): the host phases once, each target's
 // phase from a copy. Offline and fast: a stand-in make.bash shaped like cmd/dist (helpers/dist-fixture.ts),
 // whose go_bootstrap stand-in records its arguments, work folder and whole environment into the archives,
 // so a target phase run in any other way than make.bash runs it gives other bytes. The real equivalence
@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { buildRecordFromLogRecord, buildRecordToLogRecord } from '../src/build/record.js';
-import { distEnvironment, hashHostState, hostKey, hostPhaseProblem, hostTarget, targetPhaseSteps, toolEnvironment } from '../src/build/shared-host.js';
+import { buildRecordFromLogRecord, buildRecordToLogRecord } from '../src/rebuild/record.js';
+import { distEnvironment, hashHostState, hostKey, hostPhaseProblem, hostTarget, targetPhaseSteps, toolEnvironment } from '../src/rebuild/shared-host.js';
 import { formatRecord, parseRecord } from '../src/log/record.js';
 import { buildArgs, builtResult, buildLogText, describeRun, expectCode, newScenario, parseBuilds, readResult, sha256File, witness, type Scenario } from './helpers/build-scenario.js';
 import { tempDir } from './helpers/fixtures.js';

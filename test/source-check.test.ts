@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { test } from 'node:test';
 import tar from 'tar-stream';
-import { checkSourceTarball, distpackMatch } from '../src/build/source-check.js';
+import { checkSourceTarball, distpackMatch } from '../src/rebuild/source-check.js';
 import { git, runWitness, tempDir } from './helpers/fixtures.js';
 
 interface Entry {
@@ -66,7 +66,7 @@ test('distpack patterns match like cmd/distpack amatch', () => {
 });
 
 test('modes follow cmd/distpack, not git', async () => {
-  const { distpackMode } = await import('../src/build/source-check.js');
+  const { distpackMode } = await import('../src/rebuild/source-check.js');
   assert.equal(distpackMode('src/make.bash'), 0o755);
   assert.equal(distpackMode('src/cmp.bash'), 0o755);
   assert.equal(distpackMode('pkg/tool/linux_amd64/compile'), 0o755);

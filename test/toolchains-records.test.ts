@@ -2,7 +2,7 @@
 import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { BuildRecord } from '../src/build/record.js';
+import type { BuildRecord } from '../src/rebuild/record.js';
 import { toolchainLedgerFromRecords } from '../src/toolchains/ledger.js';
 import { buildDisagreement } from '../src/toolchains/ingest-hook.js';
 import fc from 'fast-check';

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { hashModuleZip } from '../src/build/distpack.js';
+import { hashModuleZip } from '../src/rebuild/distpack.js';
 import { tempDir } from './helpers/fixtures.js';
 import { rawZip } from './helpers/zip-bytes.js';
 
@@ -112,7 +112,7 @@ test('opt-in: real golang.org/toolchain zips in WITNESS_GOMODCACHE hash as the g
     t.skip('set WITNESS_GOMODCACHE to a module cache where `go mod download golang.org/toolchain@v0.0.1-go1.21.5.linux-amd64` ran');
     return;
   }
-  const { toolchainZipsInModuleCache } = await import('../src/build/check.js');
+  const { toolchainZipsInModuleCache } = await import('../src/rebuild/check.js');
   const zips = await toolchainZipsInModuleCache(modcache);
   assert.ok(zips.length > 0, `no toolchain zips under ${modcache}`);
   for (const zip of zips) {

@@ -1,4 +1,4 @@
-// The strict module zip reader (src/build/zip.ts) and the parallel entry digests (src/build/zip-digest.ts)
+// The strict module zip reader (src/rebuild/zip.ts) and the parallel entry digests (src/rebuild/zip-digest.ts)
 // behind hashModuleZip: zips laid out as Go's archive/zip writes them hash like dirhash.Hash1 over the same
 // names and contents, and every inconsistency between a zip's records is refused with MALFORMED_ZIP.
 import assert from 'node:assert/strict';
@@ -7,9 +7,9 @@ import { closeSync, fstatSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { deflateRawSync } from 'node:zlib';
-import { hashModuleZip, hashModuleZipDetailed } from '../src/build/distpack.js';
-import { digestZipEntries } from '../src/build/zip-digest.js';
-import { MAX_ZIP_FILE, readCentralDirectory } from '../src/build/zip.js';
+import { hashModuleZip, hashModuleZipDetailed } from '../src/rebuild/distpack.js';
+import { digestZipEntries } from '../src/rebuild/zip-digest.js';
+import { MAX_ZIP_FILE, readCentralDirectory } from '../src/rebuild/zip.js';
 import { WitnessError } from '../src/errors.js';
 import { exitCodeOf } from '../src/cli/exit-code.js';
 import { hash1 } from '../src/sumdb/dirhash.js';

@@ -3,9 +3,9 @@
 // wall time at most 5% over the bare build's.
 //
 //   (a) bare:    git archive <tree of go1.21.0> | tar -x; chown to the build user (when root);
-//                cd src && env -i <scrubbedEnvironment, as src/build/make.ts> bash make.bash -distpack,
+//                cd src && env -i <scrubbedEnvironment, as src/rebuild/make.ts> bash make.bash -distpack,
 //                as a fresh uid via setpriv when root (the user the witness would use), without the sandbox
-//   (b) witness: node bin/witness.js build go1.21.0 (in its bubblewrap sandbox, src/build/sandbox.ts) --go-repo $WITNESS_GO_REPO --target linux/amd64
+//   (b) witness: node bin/witness.js build go1.21.0 (in its bubblewrap sandbox, src/rebuild/sandbox.ts) --go-repo $WITNESS_GO_REPO --target linux/amd64
 //                --log witness-log (the committed log, which records the tags of the Go repository)
 //
 // Run: WITNESS_GO_REPO=/path/to/go npm run bench -- build
@@ -23,9 +23,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { hashFile } from '../../src/build/distpack.js';
-import { scrubbedEnvironment } from '../../src/build/make.js';
-import { allocateBuildUser, type BuildUser } from '../../src/build/sandbox.js';
+import { hashFile } from '../../src/rebuild/distpack.js';
+import { scrubbedEnvironment } from '../../src/rebuild/make.js';
+import { allocateBuildUser, type BuildUser } from '../../src/rebuild/sandbox.js';
 import { extraEnvironment, parseTarget, requireGoVersion } from '../../src/release/target.js';
 import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../../src/keyfile.js';
 

@@ -1,4 +1,4 @@
-// Benchmark: hashing distpack outputs (src/build/distpack.ts) against baselines run in the same run on
+// Benchmark: hashing distpack outputs (src/rebuild/distpack.ts) against baselines run in the same run on
 // the same files:
 //   - SHA-256 of each archive (hashFile) vs `openssl dgst -sha256 FILE`. Goal: throughput >= 0.8x openssl's.
 //   - `h1:` of the toolchain module zip (hashModuleZipDetailed, which hashModuleZip, hashDistpack (build)
@@ -28,8 +28,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import yazl from 'yazl';
-import { hashFile, hashModuleZipDetailed } from '../../src/build/distpack.js';
-import { DARWIN_STRIP } from '../../src/build/macho.js';
+import { hashFile, hashModuleZipDetailed } from '../../src/rebuild/distpack.js';
+import { DARWIN_STRIP } from '../../src/rebuild/macho.js';
 
 const RUNS = 5;
 const GOAL = 0.8;

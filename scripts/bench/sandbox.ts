@@ -1,4 +1,4 @@
-// Benchmark: what the build sandbox (src/build/sandbox.ts) costs, measured in one run against the same
+// Benchmark: what the build sandbox (src/rebuild/sandbox.ts) costs, measured in one run against the same
 // work without it. Goal (issue): under 1% of a make.bash.
 //
 //   (1) set-up and tear-down: `bwrap <every namespace, the build's mounts> -- /bin/true` against a plain
@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { copyFilesOut } from '../../src/infra/safe-open.js';
-import { allocateBuildUser, bwrapArguments, prepareSandbox, reapBuildUser, type BuildUser } from '../../src/build/sandbox.js';
+import { allocateBuildUser, bwrapArguments, prepareSandbox, reapBuildUser, type BuildUser } from '../../src/rebuild/sandbox.js';
 
 function run(file: string, args: readonly string[], options: { user?: BuildUser; env?: Record<string, string>; cwd?: string } = {}): Promise<number> {
   const started = performance.now();

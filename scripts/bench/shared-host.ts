@@ -1,5 +1,5 @@
 // Benchmark (opt-in; hours on 2 cores: 1 bare make.bash, N full builds, 1 shared-host build of N
-// targets): the shared host (src/build/shared-host.ts) against full builds of the same release and
+// targets): the shared host (src/rebuild/shared-host.ts) against full builds of the same release and
 // targets, in the same run, and every distpack file compared byte for byte (SHA-256).
 //
 //   (a) bare:   make.bash -distpack of the first target, as scripts/bench/build.ts runs it (no witness)
@@ -24,7 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { allocateBuildUser, type BuildUser } from '../../src/build/sandbox.js';
+import { allocateBuildUser, type BuildUser } from '../../src/rebuild/sandbox.js';
 import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../../src/keyfile.js';
 import { bareBuild, git, sameFiles } from './build.js';
 

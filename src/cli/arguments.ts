@@ -288,7 +288,7 @@ const CHECKS: Record<string, Check> = {
   'go-repo': directory,
   repo: directory,
   'all-ports': directory,
-  // A GOROOT (src/build/bootstrap.ts checks it is a built toolchain, before anything is exported).
+  // A GOROOT (src/rebuild/bootstrap.ts checks it is a built toolchain, before anything is exported).
   bootstrap: folder('BAD_BOOTSTRAP'),
   // bootstrap --root/--from: a GOROOT, or `c` (Go 1.4 built from C; a folder named c is ./c).
   from: (value: string, flag: string) => (value === 'c' ? undefined : folder('BAD_BOOTSTRAP')(value, flag)),

@@ -1,6 +1,6 @@
 // What the records of a log mean is not storage's business: src/log/ stores, commits, verifies and serves
 // entries, and knows record types only through a LogSchema. A schema is a list of record folds that the
-// domains define (src/tags/view.ts, src/build/builds-view.ts, ...) and one composition module puts
+// domains define (src/tags/view.ts, src/rebuild/builds-view.ts, ...) and one composition module puts
 // together (src/witness-schema.ts). Each fold names the record types it reads, checks their invariants
 // (throwing VerificationError), and may derive view files: text files next to the tiles, regenerated on
 // every append that affects them and checked by `witness verify` against the verified entries.

@@ -1,8 +1,8 @@
-// Diverse double compilation on the site: the agreement records of a release (src/build/agreement.ts)
+// Diverse double compilation on the site: the agreement records of a release (src/rebuild/agreement.ts)
 // with the chains of the roots that agreed, the bootstrap toolchains of those chains (bootstrap records,
-// src/build/bootstrap-record.ts), and the alarms: roots that disagree, a branch head that moved.
-import { AGREEMENT_RECORD_TYPE, agreementRecordFromLogRecord, groupKey, type AgreementRecord, type AgreementRoot } from '../build/agreement.js';
-import { BOOTSTRAP_RECORD_TYPE, bootstrapRecordFromLogRecord, type BootstrapRecord } from '../build/bootstrap-record.js';
+// src/rebuild/bootstrap-record.ts), and the alarms: roots that disagree, a branch head that moved.
+import { AGREEMENT_RECORD_TYPE, agreementRecordFromLogRecord, groupKey, type AgreementRecord, type AgreementRoot } from '../rebuild/agreement.js';
+import { BOOTSTRAP_RECORD_TYPE, bootstrapRecordFromLogRecord, type BootstrapRecord } from '../rebuild/bootstrap-record.js';
 import type { LogRecord } from '../log/record.js';
 import { href, html, type SafeHtml } from './html.js';
 import type { Alarm } from './alarm.js';

@@ -2,7 +2,7 @@
 // README). Log indexes and sizes are JSON numbers (all below 2^53); times are RFC 3339 UTC; links are
 // relative to the JSON file. Like the pages, it is derived from verified entries and is a convenience:
 // a client that must not trust the site verifies the log itself (the site root is the log).
-import type { BuildRecord } from '../build/record.js';
+import type { BuildRecord } from '../rebuild/record.js';
 import type { TagRecord } from '../tags/record.js';
 import type { CosignedHead, SplitView } from './model.js';
 import { latestBuild, publishedEvidence, tagName } from './model.js';

@@ -1,9 +1,9 @@
 // What the site shows, derived from the verified entries of a log: tags (the fold of tag records),
 // builds (parsed build records, the latest one per release and target), cosigned sumdb heads and
 // split-view evidence, and the alarms. Pure: the same entries always give the same model.
-import { parseSumdbRecordDetail } from '../build/expected.js';
-import { parsePublishedFileDetail } from '../build/published.js';
-import { type BuildRecord, type BuildStatus, buildRecordFromLogRecord, buildStatus, BUILD_RECORD_TYPE } from '../build/record.js';
+import { parseSumdbRecordDetail } from '../rebuild/expected.js';
+import { parsePublishedFileDetail } from '../rebuild/published.js';
+import { type BuildRecord, type BuildStatus, buildRecordFromLogRecord, buildStatus, BUILD_RECORD_TYPE } from '../rebuild/record.js';
 import { FIRST_CLASS_TARGETS, compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion } from '../release/target.js';
 import { COSIGNED_RECORD_TYPE, EVIDENCE_RECORD_TYPE, cosignedCheckpointPath, noteOfCosignedRecord } from '../cosign/records.js';
 import { TAG_PREFIX } from '../gitsrc/refname.js';

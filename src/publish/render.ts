@@ -1,7 +1,7 @@
 // The site's HTML pages, from the SiteModel. Every value from the log goes through the `html` template
 // (escaped); links are relative and built with `href` from validated names, so the site works from
 // file://, from a sub-path (GitHub Pages project sites) and from the root alike.
-import type { BuildStatus } from '../build/record.js';
+import type { BuildStatus } from '../rebuild/record.js';
 import { bytesWithHuman, secondsWithHuman } from '../format.js';
 import { type HtmlValue, SafeHtml, href, html, join } from './html.js';
 import { type Alarm, type AlarmKind, type CosignedHead, type IndexedBuild, type ReleaseRow, type SiteModel, latestBuild, publishedEvidence, releaseVersion, tagName } from './model.js';

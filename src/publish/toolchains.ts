@@ -2,7 +2,7 @@
 // database published for golang.org/toolchain (toolchain records of `witness sumdb scan`), per release:
 // targets published, built, equal, pending (published, no build record), and alarms, alarms first.
 // Derived from the verified entries, like every page (site.ts).
-import { type BuildStatus } from '../build/record.js';
+import { type BuildStatus } from '../rebuild/record.js';
 import { compareGoVersions, parseGoVersion } from '../release/target.js';
 import type { LogRecord } from '../log/record.js';
 import { type IndexedAlarm, type IndexedToolchain, toolchainLedgerFromRecords } from '../toolchains/ledger.js';

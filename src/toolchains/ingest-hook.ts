@@ -1,4 +1,4 @@
-// The check `witness ingest` makes against the log's toolchain records (src/build/ingest.ts calls it for
+// The check `witness ingest` makes against the log's toolchain records (src/rebuild/ingest.ts calls it for
 // each new build record): a build whose go.sum lines differ from the golang.org/toolchain record the
 // checksum database published for the same module version is a build-disagrees alarm. darwin module
 // zips are compared by their /go.mod line only: Google signs darwin binaries, so the zip's h1 of an
@@ -7,7 +7,7 @@ import { parseTarget, toolchainModuleVersion } from '../release/target.js';
 import type { ToolchainLedger } from './ledger.js';
 import type { ToolchainAlarm } from './record.js';
 
-/** What the check reads of a build record (src/build/record.ts BuildRecord). */
+/** What the check reads of a build record (src/rebuild/record.ts BuildRecord). */
 export interface BuiltModule {
   readonly version: string;
   readonly target: string;

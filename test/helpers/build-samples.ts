@@ -1,5 +1,5 @@
 // Sample values shared by the build tests: object ids, SHA-256s and h1 hashes, and a complete build result.
-import { BUILD_RESULT_SCHEMA, type BuiltResult } from '../../src/build/result.js';
+import { BUILD_RESULT_SCHEMA, type BuiltResult } from '../../src/rebuild/result.js';
 
 export const COMMIT = 'a'.repeat(40);
 export const TREE = 'b'.repeat(40);

@@ -1,5 +1,5 @@
 // A stand-in make.bash shaped like cmd/dist's cmdbootstrap for a cross target (src/cmd/dist/build.go at
-// go1.21.0), for the shared-host tests (src/build/shared-host.ts): host phases (it prints their lines,
+// go1.21.0), for the shared-host tests (src/rebuild/shared-host.ts): host phases (it prints their lines,
 // makes pkg/tool/linux_amd64 with a go_bootstrap and a distpack stand-in, and the host's commands), then
 // "Building packages and commands for target", where it runs go_bootstrap install std and install cmd in
 // a go-tool-dist-* work folder holding go.mod "module bootstrap", in the environment dist gives them;

@@ -10,7 +10,7 @@
 //     archive; so the GOROOT it leaves is usable as a bootstrap toolchain;
 //   - with -distpack it writes pkg/distpack exactly as cmd/distpack names its files: <v>.src.tar.gz,
 //     <v>.<goos>-<goarch>.tar.gz (.zip for windows), v0.0.1-<v>.<goos>-<goarch>.{zip,mod,info}, with
-//     cmd/distpack's exclusions and file modes (written independently of src/build/source-check.ts, from
+//     cmd/distpack's exclusions and file modes (written independently of src/rebuild/source-check.ts, from
 //     src/cmd/distpack/pack.go), deterministically, and with contents that depend on GOOS, GOARCH and
 //     GOARM. Archives are made by python3 (Debian CI installs it; see .ci/run).
 //

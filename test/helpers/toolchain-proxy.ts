@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { ZipFile } from 'yazl';
-import { distpackInfo } from '../../src/build/published.js';
+import { distpackInfo } from '../../src/rebuild/published.js';
 import { goModHash, hash1 } from '../../src/sumdb/dirhash.js';
 import { toolchainRecordText } from '../../src/sumdb/locate.js';
 import { SumdbTestLog, type SumdbTestServer, startSumdbServer, syntheticGoSumRecord } from './sumdb-server.js';

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { field, printError, printJson, printLines } from '../output.js';
 import { progress } from '../progress.js';
-import type { BootstrapRoot } from '../../build/bootstrap.js';
+import type { BootstrapRoot } from '../../rebuild/bootstrap.js';
 
 interface BootstrapArgs {
   release: string;
@@ -33,10 +33,10 @@ export const bootstrapCommand: CommandModule = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'Only print the chain (each toolchain\'s tag commit and tree, checked against the log), e.g. for a cache key; builds nothing' }),
   handler: async (parsed) => {
     const args = parsed as unknown as BootstrapArgs;
-    const { buildBootstrapChain, gorootVersion, planBootstrapChain } = await import('../../build/bootstrap.js');
-    const { assertNoKeyInEnvironment } = await import('../../build/make.js');
-    const { prepareSandbox } = await import('../../build/sandbox.js');
-    const { checkTagAgainstLog } = await import('../../build/build.js');
+    const { buildBootstrapChain, gorootVersion, planBootstrapChain } = await import('../../rebuild/bootstrap.js');
+    const { assertNoKeyInEnvironment } = await import('../../rebuild/make.js');
+    const { prepareSandbox } = await import('../../rebuild/sandbox.js');
+    const { checkTagAgainstLog } = await import('../../rebuild/build.js');
     const { openVerifiedTagLog } = await import('../tag-log.js');
     const { mkdir } = await import('node:fs/promises');
     assertNoKeyInEnvironment();
@@ -70,8 +70,8 @@ export const bootstrapCommand: CommandModule = {
     if (sandbox.kind === 'none') printError(`WARNING: --no-sandbox: make.bash runs without namespaces (${sandbox.description})`);
     let root: BootstrapRoot;
     if (fromC) {
-      const { detectCompiler, GO14_BRANCH } = await import('../../build/c-root.js');
-      const { recordedBranchHeads } = await import('../../build/bootstrap-record.js');
+      const { detectCompiler, GO14_BRANCH } = await import('../../rebuild/c-root.js');
+      const { recordedBranchHeads } = await import('../../rebuild/bootstrap-record.js');
       const { openVerifiedRecords } = await import('../tag-log.js');
       const compiler = detectCompiler(args.cc ?? 'gcc');
       const { records } = await openVerifiedRecords(args.log, args.vkey);

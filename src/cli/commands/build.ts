@@ -41,13 +41,13 @@ export const buildCommand: CommandModule = {
       }),
   handler: async (parsed) => {
     const args = parsed as unknown as BuildArgs;
-    const { buildRelease } = await import('../../build/build.js');
-    const { assertNoKeyInEnvironment } = await import('../../build/make.js');
-    const { prepareSandbox } = await import('../../build/sandbox.js');
+    const { buildRelease } = await import('../../rebuild/build.js');
+    const { assertNoKeyInEnvironment } = await import('../../rebuild/make.js');
+    const { prepareSandbox } = await import('../../rebuild/sandbox.js');
     const { parseTarget } = await import('../../release/target.js');
     const { WITNESS_VERSION } = await import('../../version.js');
     const { openVerifiedTagLog } = await import('../tag-log.js');
-    const { portsFromSourceTree } = await import('../../build/plan.js');
+    const { portsFromSourceTree } = await import('../../rebuild/plan.js');
     const { UsageError } = await import('../../errors.js');
     if (args.allPorts && args.target) throw new UsageError('CONFLICTING_OPTIONS', '--all-ports and --target cannot be used together (see witness build --help)');
     const targets = args.allPorts ? await portsFromSourceTree(args.goRepo, args.release) : (args.target ?? ['linux/amd64']).map(parseTarget);

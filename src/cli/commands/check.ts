@@ -26,7 +26,7 @@ export const checkCommand: CommandModule = {
   handler: async (parsed) => {
     const args = parsed as unknown as CheckArgs;
     const { UsageError } = await import('../../errors.js');
-    const { checkToolchainZips, defaultModuleCache, toolchainZipsInModuleCache } = await import('../../build/check.js');
+    const { checkToolchainZips, defaultModuleCache, toolchainZipsInModuleCache } = await import('../../rebuild/check.js');
     const { openVerifiedRecords } = await import('../tag-log.js');
     let checkedBefore: Awaited<ReturnType<typeof checkToolchainZips>> | undefined;
     let files = args.files ?? [];
@@ -41,11 +41,11 @@ export const checkCommand: CommandModule = {
     if (args.downloadInto !== undefined && !args.download?.length) throw new UsageError('USAGE', '--download-into is the --download cache: add --download');
     if (files.length === 0 && !args.download?.length) throw new UsageError('NO_FILES', 'name toolchain zips, or pass --gomodcache or --download');
     const { reader, checkpoint, records } = await openVerifiedRecords(args.log, args.vkey);
-    const downloads: Array<{ spec: string; outcome: import('../../build/published.js').DownloadOutcome }> = [];
+    const downloads: Array<{ spec: string; outcome: import('../../rebuild/published.js').DownloadOutcome }> = [];
     if (args.download?.length) {
-      const { BUILD_RECORD_TYPE, buildRecordFromLogRecord } = await import('../../build/record.js');
+      const { BUILD_RECORD_TYPE, buildRecordFromLogRecord } = await import('../../rebuild/record.js');
       const { parseTarget, toolchainModuleVersion } = await import('../../release/target.js');
-      const { GoModuleDownloader, TOOLCHAIN_MODULE, targetOfModuleVersion } = await import('../../build/published.js');
+      const { GoModuleDownloader, TOOLCHAIN_MODULE, targetOfModuleVersion } = await import('../../rebuild/published.js');
       const { readGoEnvironment } = await import('../../goenv.js');
       const { existingFolder } = await import('../evidence.js');
       // Every spec validated before the go command runs.

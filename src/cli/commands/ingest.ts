@@ -49,10 +49,10 @@ export const ingestCommand: CommandModule = {
     const { UsageError } = await import('../../errors.js');
     const { loadSignerKey, repositoryRoot } = await import('../../keyfile.js');
     const { WitnessLog } = await import('../../log/log.js');
-    const { ingestBuildResults } = await import('../../build/ingest.js');
-    const { parseRecheckSelection, recheckBuildRecords, resolveRecheckSelection } = await import('../../build/recheck.js');
-    const { loadPublishedListing } = await import('../../build/expected.js');
-    const { GoModuleDownloader } = await import('../../build/published.js');
+    const { ingestBuildResults } = await import('../../rebuild/ingest.js');
+    const { parseRecheckSelection, recheckBuildRecords, resolveRecheckSelection } = await import('../../rebuild/recheck.js');
+    const { loadPublishedListing } = await import('../../rebuild/expected.js');
+    const { GoModuleDownloader } = await import('../../rebuild/published.js');
     const { sanitizeGoMessage } = await import('../../goenv.js');
     const { chooseSumdbRoute, existingFolder, goEnvReader } = await import('../evidence.js');
     // Validate everything before acting.
@@ -73,7 +73,7 @@ export const ingestCommand: CommandModule = {
     const goEnv = goEnvReader(args.go);
     const needsGo = args.goDownload || args.sumdbViaGoproxy;
     const go = needsGo ? await goEnv() : undefined;
-    let downloader: import('../../build/published.js').GoModuleDownloader | undefined;
+    let downloader: import('../../rebuild/published.js').GoModuleDownloader | undefined;
     if (args.goDownload) {
       downloader = await GoModuleDownloader.open(go!, args.gomodcache !== undefined ? { gomodcache: args.gomodcache } : {});
     }

@@ -29,7 +29,7 @@ export const planCommand: CommandModule = {
       .conflicts('target', 'all-ports'),
   handler: async (parsed) => {
     const args = parsed as unknown as PlanArgs;
-    const { actionsMatrix, planBuilds, planJobs, portsFromSourceTree } = await import('../../build/plan.js');
+    const { actionsMatrix, planBuilds, planJobs, portsFromSourceTree } = await import('../../rebuild/plan.js');
     const { FIRST_CLASS_TARGETS, parseTarget } = await import('../../release/target.js');
     const { openVerifiedRecords } = await import('../tag-log.js');
     const { records } = await openVerifiedRecords(args.log, args.vkey);

@@ -18,7 +18,7 @@ export const sourceCheckCommand: CommandModule = {
       .option('go-repo', { type: 'string', demandOption: true, describe: 'The Go git repository holding the tag' }),
   handler: async (parsed) => {
     const args = parsed as unknown as SourceCheckArgs;
-    const { checkSourceTarball } = await import('../../build/source-check.js');
+    const { checkSourceTarball } = await import('../../rebuild/source-check.js');
     const { printableRef } = await import('../../gitsrc/refname.js');
     const result = await checkSourceTarball(args.tarball, args.goRepo, args.tag);
     setExitCode(result.equal ? 0 : 1);

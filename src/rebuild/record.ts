@@ -34,7 +34,7 @@
 //   ingested <RFC 3339 UTC>
 //
 // Sources: `sumdb` the checksum database, proven by our client (src/sumdb/); `proxy` the published module
-// zip, .mod and .info as the go command downloads them from its GOPROXY (src/build/published.ts); `go.dev`
+// zip, .mod and .info as the go command downloads them from its GOPROXY (src/rebuild/published.ts); `go.dev`
 // the go.dev/dl listing; `log` earlier builds in this log.
 import { FormatError } from '../errors.js';
 import { OBJECT_ID } from '../gitsrc/refname.js';

@@ -226,7 +226,7 @@ export function checkAgreementRecords(all: ReadonlyArray<{ index: bigint; record
       try {
         builds.set(index, buildRecordFromLogRecord(record));
       } catch {
-        /* BUILDS_VIEW (src/build/builds-view.ts) reports malformed build records */
+        /* BUILDS_VIEW (src/rebuild/builds-view.ts) reports malformed build records */
       }
       continue;
     }
