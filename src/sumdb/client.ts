@@ -42,7 +42,7 @@ import { type AuthenticatedTiles, TileHashReader } from '../tlog/tile-reader.js'
 import { type EvidenceHead, type InconsistencyEvidence, InconsistentTreeError, type TreeHead, evidenceHead, headOf } from './evidence.js';
 import { lookupPath, escapeModulePath, parseSumdbTilePath, sumdbTilePath, SUMDB_TILE_HEIGHT } from './paths.js';
 import { decodeDataTile, parseRecord, recordLeafHash } from './record.js';
-import { type SumdbRemote, httpRemote, nonNegativeInteger, positive } from './remote.js';
+import { type HttpRemoteOptions, type SumdbRemote, httpRemote, nonNegativeInteger, positive } from './remote.js';
 import { MemoryTileCache, type TileCache, cachedHashTile } from './tile-cache.js';
 
 // The parts of the client that live in their own modules, exported here as before.
@@ -59,7 +59,10 @@ export const SUMDB_URL = 'https://sum.golang.org';
 
 const FULL_TILE_BYTES = TILE_WIDTH * HASH_SIZE;
 
-export interface SumdbClientOptions {
+/** The HTTP options the default remote takes (remote.ts HttpRemoteOptions), passed through to it. */
+type RemoteHttpOptions = Pick<HttpRemoteOptions, 'fetch' | 'timeoutMs' | 'retries' | 'retryBaseMs' | 'maxRetryDelayMs' | 'maxRetryAfterMs' | 'onRequest' | 'userAgent'>;
+
+export interface SumdbClientOptions extends RemoteHttpOptions {
   /** The database: `https://sum.golang.org`, or a proxy's `<proxy>/sumdb/sum.golang.org`. Default SUMDB_URL. */
   readonly baseUrl?: string;
   /** The database's verifier key (Go note format). Default SUMDB_VERIFIER_KEY. */
@@ -68,21 +71,10 @@ export interface SumdbClientOptions {
   readonly origin?: string;
   /**
    * How the database is read (golang/mod ClientOps.ReadRemote). Default: HTTP(S) at `baseUrl` (remote.ts)
-   * with the options below; when given, baseUrl, fetch, the timeout and retry options, onRequest and
-   * userAgent are the remote's business and ignored here.
+   * with the HTTP options (fetch, timeout, retries, onRequest, userAgent: see HttpRemoteOptions); when
+   * given, baseUrl and those options are the remote's business and ignored here.
    */
   readonly remote?: SumdbRemote;
-  readonly fetch?: typeof fetch;
-  /** Per-request timeout, body included (default 20,000 ms). */
-  readonly timeoutMs?: number;
-  /** Retries after the first attempt on network errors, timeouts, 5xx and 429 (default 3). */
-  readonly retries?: number;
-  /** First backoff delay; doubled per retry, with jitter (default 500 ms). */
-  readonly retryBaseMs?: number;
-  /** Largest backoff delay (default 30,000 ms). */
-  readonly maxRetryDelayMs?: number;
-  /** A Retry-After longer than this is not waited for: the request fails (default 60,000 ms). */
-  readonly maxRetryAfterMs?: number;
   /** Largest /latest response (default 64 KiB). */
   readonly maxLatestBytes?: number;
   /** Largest /lookup response (default 64 KiB). */
@@ -93,9 +85,6 @@ export interface SumdbClientOptions {
   readonly concurrency?: number;
   /** Where authenticated tiles are kept between calls (default: a MemoryTileCache of this client). */
   readonly tileCache?: TileCache;
-  /** Called before every HTTP request (retries included) with the full URL. */
-  readonly onRequest?: (url: string) => void;
-  readonly userAgent?: string;
   /** Told of each retry (reason and wait) and of tiles fetched (src/progress.ts). */
   readonly onProgress?: OnProgress;
 }
