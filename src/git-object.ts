@@ -1,14 +1,23 @@
 // Git object ids, as `git hash-object` computes them: the hash (SHA-1, or SHA-256 in a sha256 repository)
 // of "<type> <size>\0" followed by the content (git's Documentation/technical/hash-function-transition.txt,
-// "Object format"). The one place that computes them: the source check (src/rebuild/source-check.ts) and
-// the site deploy (src/publish/deploy.ts).
-import { createHash } from 'node:crypto';
+// "Object format"). The one place that computes them, pure (@noble/hashes, no node built-in), so the same
+// code serves the source check (src/rebuild/source-check.ts), the site deploy (src/publish/deploy.ts) and
+// the verify page, which checks every object it reads out of the published pack
+// (src/publish/browser/history.ts: isomorphic-git does not check each packed object's id).
+import { sha1 } from '@noble/hashes/legacy.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { encodeHex } from './tlog/encoding.js';
 
 export type GitObjectFormat = 'sha1' | 'sha256';
 
+const encoder = new TextEncoder();
+
 /** The id of a git object of `type` ('blob', 'tree', …) holding `content`, lowercase hex. */
 export function gitObjectId(type: string, content: Uint8Array, format: GitObjectFormat = 'sha1'): string {
-  return createHash(format).update(`${type} ${content.length}\0`).update(content).digest('hex');
+  const hasher = (format === 'sha1' ? sha1 : sha256).create();
+  hasher.update(encoder.encode(`${type} ${content.length}\0`));
+  hasher.update(content);
+  return encodeHex(hasher.digest());
 }
 
 /** The id of a blob holding `content` (what `git hash-object` prints for a file), lowercase hex. */

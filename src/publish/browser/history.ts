@@ -23,7 +23,7 @@ import { bytesEqual, encodeBase64 } from '../../tlog/encoding.js';
 import { type Hash, proveConsistency, treeHash, verifyConsistency } from '../../tlog/merkle.js';
 import { noteVerifier, parseVerifierKey } from '../../tlog/note.js';
 import { type TileRef, decodeHashTile, tileNodeReader, tilePath, tilesForConsistencyProof } from '../../tlog/tile.js';
-import { gitObjectId } from '../git-object-id.js';
+import { gitObjectId } from '../../git-object.js';
 import { type StaticFetchFile, staticGitFs } from './static-git-fs.js';
 
 /** Where the site keeps the copy of the git directory, and its listing (src/publish/git-objects.ts). */
