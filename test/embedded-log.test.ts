@@ -92,6 +92,7 @@ test('witness-log/ holds real evidence: the latest record of every build is equa
     'go1.21.0 linux/amd64': { record: 18938547, located: false, proxy: true },
     'go1.21.0 linux/arm64': { record: 18938537, located: true, proxy: false },
     'go1.21.0 linux/386': { record: 18938505, located: true, proxy: false },
+    'go1.21.0 linux/arm': { record: 18938558, located: true, proxy: false },
     'go1.21.0 windows/amd64': { record: 18938563, located: true, proxy: false },
     'go1.21.1 linux/arm': { record: 19455826, located: true, proxy: false },
     'go1.21.5 linux/amd64': { record: 21037323, located: false, proxy: true },
@@ -114,9 +115,9 @@ test('witness-log/ holds real evidence: the latest record of every build is equa
   // The builds made this session ran in the sandbox, and say so.
   assert.deepEqual(latest.get('go1.21.1 linux/arm')!.env, ['GOARM=6']);
   for (const name of ['go1.21.1 linux/arm', 'go1.21.5 linux/amd64', 'go1.21.5 windows/amd64', 'go1.23.2 linux/amd64']) assert.match(latest.get(name)!.sandbox ?? '', /^bubblewrap [0-9.]+: user mount pid net ipc uts cgroup namespaces/, name);
-  // go1.21.0 windows/amd64 and linux/386 were built through the shared host (host phases once, then each
+  // go1.21.0 windows/amd64, linux/386 and linux/arm (GOARM=7, go1.21.0's default) were built through the shared host (host phases once, then each
   // target's phase), and are byte-identical to their full builds and equal to sum.golang.org.
-  for (const name of ['go1.21.0 windows/amd64', 'go1.21.0 linux/386']) assert.match(latest.get(name)!.method ?? '', /^shared-host sha256:[0-9a-f]{64}$/, name);
+  for (const name of ['go1.21.0 windows/amd64', 'go1.21.0 linux/386', 'go1.21.0 linux/arm']) assert.match(latest.get(name)!.method ?? '', /^shared-host sha256:[0-9a-f]{64}$/, name);
   // go1.21.0 and go1.22.1 linux/amd64 from three independent bootstrap roots (Debian's go1.19.8, Go 1.4
   // from C by gcc and by clang), all agreeing (diverse double compilation).
   const agreement = records.filter((record) => record.type === 'agreement').map((record) => Object.fromEntries(record.fields.map((f) => [f.key, f.value])));
