@@ -128,8 +128,13 @@ test('moduleVersionKeyInto: the key and end of the one-pass scan equal the plain
   const samples = [good, good.replace('/go.mod', '/go.mox'), good.replace(' h1:', ' h2:'), good.replace('\n', ' x\n'), `${good}x\n`, good.slice(0, -1), 'a b h1:c\na b/go.mod h1:c\n', 'a  h1:c\na /go.mod h1:c\n', ' a b h1:\n a b/go.mod h1:\n', 'a b h1:\n', 'a\n', 'ab\n\n', 'a b h1:x\na b/go.mod h1:', 'a b h1:\na b/go.mod h1:\n', 'a b\nh1:x\na b/go.mod h1:y\n'];
   const key = new Uint32Array(2);
   const check = (text: Uint8Array) => {
+    const want = reference(text);
     const end = moduleVersionKeyInto(text, key);
-    assert.deepEqual([end, key[0], key[1]], reference(text), JSON.stringify(Buffer.from(text).toString('latin1')));
+    assert.deepEqual([end, key[0], key[1]], want, JSON.stringify(Buffer.from(text).toString('latin1')));
+    // The same record as a slice of a tile, with other records' bytes around it.
+    const around = Buffer.concat([Buffer.from('x y h1:\n'), text, Buffer.from('\nx y/go.mod h1:z\n')]);
+    const inTile = moduleVersionKeyInto(around, key, 8, 8 + text.length);
+    assert.deepEqual([inTile, key[0], key[1]], want, `in a tile: ${JSON.stringify(Buffer.from(text).toString('latin1'))}`);
   };
   for (const sample of samples) check(Buffer.from(sample));
   fc.assert(

@@ -1,15 +1,23 @@
 // Checking data tiles for the scan (src/toolchains/tile-check.ts) in this thread and in worker threads
 // (tile-workers.ts): its latin1 digests are the hashes of src/tlog, a tile is accepted exactly when its
-// records hash to what vouches for it, and a worker answers exactly as this thread does.
+// records hash to what vouches for it, and a worker answers exactly as this thread does, down to a whole
+// scan.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { test } from 'node:test';
+import { SumdbClient } from '../src/sumdb/client.js';
 import { decodeDataTile, encodeDataTile, formatGoSumRecord } from '../src/sumdb/record.js';
 import { encodeBase64 } from '../src/tlog/encoding.js';
 import { leafHash, nodeHash } from '../src/tlog/merkle.js';
 import { perfectSubtreeHash } from '../src/tlog/tile.js';
 import { moduleVersionKeyInto } from '../src/toolchains/module-index.js';
 import { type TileCheckJob, checkDataTile, leafDigest, nodeDigest, perfectSubtreeDigest } from '../src/toolchains/tile-check.js';
+import { alarmKey } from '../src/toolchains/record.js';
+import { scanSumdb } from '../src/toolchains/scan.js';
 import { TileCheckPool } from '../src/toolchains/tile-workers.js';
+import { tempDir } from './helpers/fixtures.js';
+import { SumdbTestLog, startSumdbServer, syntheticGoSumRecord } from './helpers/sumdb-server.js';
+import { h1, toolchainText, witnessLogWithTags } from './helpers/toolchains.js';
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
 const H1 = `h1:${encodeBase64(new Uint8Array(32).fill(7))}`;
@@ -125,5 +133,40 @@ test('workers that cannot load their module: the pool checks in this thread inst
     assert.ok((await pool.check(copy(partial))).result.ok);
   } finally {
     await pool.close();
+  }
+});
+
+test('a scan with a hashing worker finds what a scan in one thread finds, and refuses a tampered tile the same way', async () => {
+  const sumdb = new SumdbTestLog();
+  const toolchains: number[] = [];
+  for (let i = 0; i < 2_000; i++) {
+    if (i % 211 === 7) toolchains.push(sumdb.append(toolchainText(i % 3 ? 'go1.21.0' : 'go1.99.1', `linux/amd64x${i}`, String(i))));
+    else if (i === 1_500) sumdb.append(syntheticGoSumRecord(42, 'w').replace(/h1:[^\n]+\n/, `${h1('d')}\n`), { duplicate: true }); // record 42's module version again
+    else sumdb.append(syntheticGoSumRecord(i, 'w'));
+  }
+  const server = await startSumdbServer(sumdb);
+  try {
+    const scan = async (workers: number) => {
+      const dir = tempDir();
+      const { log, key } = await witnessLogWithTags(dir);
+      const client = new SumdbClient({ baseUrl: server.url, verifierKey: sumdb.verifierKey });
+      return scanSumdb({ client, log, signer: key.signerKey, stateDir: path.join(dir, 'state'), batchTiles: 2, workers, tagGraceDays: 100_000, now: () => new Date('2026-01-01T00:00:00Z') });
+    };
+    const summary = (report: Awaited<ReturnType<typeof scanSumdb>>) => ({
+      position: report.position,
+      records: report.recordsScanned,
+      malformed: report.malformedRecords,
+      toolchains: report.toolchains.map(({ toolchain }) => [toolchain.record, toolchain.moduleVersion, toolchain.goSum]),
+      alarms: report.alarms.map(({ alarm }) => alarmKey(alarm)),
+    });
+    const inThread = summary(await scan(0));
+    assert.deepEqual(inThread.toolchains.map(([record]) => Number(record)), toolchains);
+    assert.ok(inThread.alarms.includes('duplicate-module-version 1500'), inThread.alarms.join());
+    assert.deepEqual(summary(await scan(1)), inThread);
+    server.tamper = { record: { id: toolchains[1]!, text: toolchainText('go1.21.0', 'linux/amd64', 'forged') } };
+    for (const workers of [0, 1]) await assert.rejects(scan(workers), (error: Error & { code?: string }) => error.code === 'BAD_TILES', `workers: ${workers}`);
+  } finally {
+    server.tamper = {};
+    await server.close();
   }
 });

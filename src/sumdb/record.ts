@@ -165,40 +165,52 @@ export function encodeDataTile(texts: readonly (Uint8Array | string)[]): Uint8Ar
  * that many records.
  */
 export function decodeDataTile(data: Uint8Array, width?: number): Uint8Array[] {
+  const offsets = dataTileOffsets(data, width);
+  return Array.from({ length: offsets.length - 1 }, (_, i) => data.subarray(offsets[i]!, offsets[i + 1]! - 1));
+}
+
+/**
+ * decodeDataTile as offsets, without a view per record: record i is data[offsets[i], offsets[i + 1] - 1)
+ * (offsets has one entry more than the tile has records; the last is data.length + 1).
+ */
+export function dataTileOffsets(data: Uint8Array, width?: number): Uint32Array {
   if (width === undefined || (Number.isInteger(width) && width >= 1 && width <= TILE_WIDTH)) {
-    const texts = splitDataTile(data);
-    if (texts !== undefined && (width === undefined || texts.length === width)) return texts;
+    const offsets = splitDataTile(data);
+    if (offsets !== undefined && (width === undefined || offsets.length === width + 1)) return offsets;
   }
   // Not well-formed (or a bad width): the byte-by-byte decoder says exactly why.
-  return decodeDataTileByteByByte(data, width);
+  const texts = decodeDataTileByteByByte(data, width);
+  const offsets = new Uint32Array(texts.length + 1);
+  texts.forEach((text, i) => (offsets[i] = text.byteOffset - data.byteOffset));
+  offsets[texts.length] = data.length + 1;
+  return offsets;
 }
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f]/;
 
 /**
- * The record texts of a well-formed data tile, found with native string search over the bytes read as
- * latin1 (one character per byte, so offsets are byte offsets); undefined for anything else, which
- * decodeDataTileByteByByte then refuses with its reason. Accepts exactly what that decoder accepts, with
- * the same records (test/sumdb-dirhash.test.ts checks both on generated tiles).
+ * The record offsets of a well-formed data tile (as dataTileOffsets), found with native string search
+ * over the bytes read as latin1 (one character per byte, so offsets are byte offsets); undefined for
+ * anything else, which decodeDataTileByteByByte then refuses with its reason. Accepts exactly what that
+ * decoder accepts, with the same records (test/sumdb-dirhash.test.ts checks both on generated tiles).
  */
-function splitDataTile(data: Uint8Array): Uint8Array[] | undefined {
+function splitDataTile(data: Uint8Array): Uint32Array | undefined {
   const n = data.length;
   // Not empty, ends in "\n" but not in a blank line, does not start with an empty line.
   if (n === 0 || data[n - 1] !== 0x0a || data[0] === 0x0a || (n >= 2 && data[n - 2] === 0x0a)) return undefined;
   if (!isUtf8(data)) return undefined;
   const text = Buffer.from(data.buffer, data.byteOffset, n).toString('latin1');
   if (CONTROL_BUT_NEWLINE.test(text)) return undefined;
-  const texts: Uint8Array[] = [];
-  let start = 0;
-  for (let at = text.indexOf('\n\n'); at >= 0; at = text.indexOf('\n\n', start)) {
-    texts.push(data.subarray(start, at + 1));
-    start = at + 2;
+  const offsets = new Uint32Array(TILE_WIDTH + 1);
+  let count = 1; // offsets[0] = 0: the first record
+  for (let at = text.indexOf('\n\n'); at >= 0; at = text.indexOf('\n\n', at + 2)) {
     // A record that starts with an empty line ("\n\n\n"), or one record too many.
-    if (data[start] === 0x0a || texts.length >= TILE_WIDTH) return undefined;
+    if (data[at + 2] === 0x0a || count >= TILE_WIDTH) return undefined;
+    offsets[count++] = at + 2;
   }
-  texts.push(data.subarray(start));
-  return texts;
+  offsets[count] = n + 1;
+  return offsets.subarray(0, count + 1);
 }
 
 /** decodeDataTile one byte at a time, with the reason for any refusal. Exported for tests. */

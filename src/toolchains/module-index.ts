@@ -38,18 +38,20 @@ const GO_MOD_H1 = new TextEncoder().encode('/go.mod h1:');
  * the record looks like two go.sum lines for one module version (`<path> <version> h1:<hash>` then
  * `<path> <version>/go.mod h1:<hash>`), and the return value is where it ends; otherwise the key is of
  * the whole text and the return value -1. Cheap, on the bytes: the text was checked as record text by
- * decodeDataTile; hashes are not decoded (parseGoSumRecord does).
+ * decodeDataTile; hashes are not decoded (parseGoSumRecord does). The record may be bytes[start, stop)
+ * of a larger array (a data tile): the result is then relative to start.
  */
-export function moduleVersionKeyInto(text: Uint8Array, key: Uint32Array): number {
-  const n = text.length;
+export function moduleVersionKeyInto(bytes: Uint8Array, key: Uint32Array, start = 0, stop = bytes.length): number {
+  // The record is bytes[start, stop); positions below are absolute, the result is relative to start.
+  const n = stop;
   // FNV-1a, two lanes, exactly as moduleVersionKeyOfBytes: continued over the rest of the text when the
   // record is not two go.sum lines.
   let a = 0x811c9dc5;
   let b = 0x050c5d1f;
   let first = -1;
-  let i = 0;
+  let i = start;
   for (; i < n; i++) {
-    const c = text[i]!;
+    const c = bytes[i]!;
     if (c === 0x20) {
       if (first >= 0) break;
       first = i;
@@ -60,28 +62,29 @@ export function moduleVersionKeyInto(text: Uint8Array, key: Uint32Array): number
     b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
   }
   const second = i;
+  const length = second - start; // of "<path> <version>"
   let end = -1;
   // "<path> <version> h1:<hash>\n": a path and a version, then "h1:", no third space in the line.
-  if (first > 0 && second < n && text[second] === 0x20 && second > first + 1 && text[second + 1] === 0x68 && text[second + 2] === 0x31 && text[second + 3] === 0x3a) {
+  if (first > start && second < n && bytes[second] === 0x20 && second > first + 1 && bytes[second + 1] === 0x68 && bytes[second + 2] === 0x31 && bytes[second + 3] === 0x3a) {
     let newline = second + 4;
-    while (newline < n && text[newline] !== 0x0a && text[newline] !== 0x20) newline++;
+    while (newline < n && bytes[newline] !== 0x0a && bytes[newline] !== 0x20) newline++;
     // The second line, the last: the same "<path> <version>", then "/go.mod h1:".
     const line2 = newline + 1;
-    if (newline < n && text[newline] === 0x0a && line2 + second + GO_MOD_H1.length <= n && text.indexOf(0x0a, line2) === n - 1) {
+    if (newline < n && bytes[newline] === 0x0a && line2 + length + GO_MOD_H1.length <= n && bytes.indexOf(0x0a, line2) === n - 1) {
       let same = true;
-      for (let j = 0; j < second; j++) {
-        if (text[line2 + j] !== text[j]) {
+      for (let j = 0; j < length; j++) {
+        if (bytes[line2 + j] !== bytes[start + j]) {
           same = false;
           break;
         }
       }
-      for (let j = 0; same && j < GO_MOD_H1.length; j++) if (text[line2 + second + j] !== GO_MOD_H1[j]) same = false;
-      if (same) end = second;
+      for (let j = 0; same && j < GO_MOD_H1.length; j++) if (bytes[line2 + length + j] !== GO_MOD_H1[j]) same = false;
+      if (same) end = length;
     }
   }
   if (end < 0) {
     for (; i < n; i++) {
-      const c = text[i]!;
+      const c = bytes[i]!;
       a = Math.imul(a ^ c, 0x01000193);
       b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
     }

@@ -9,8 +9,9 @@
 // (build-disagrees is raised by ingest: see ingest-hook.ts.)
 //
 // Order of work: per batch of tiles, read and authenticate (tiles.ts) and decide; then, at most every
-// commitSeconds, append what the batches since the last commit found to the log (the commit point of
-// what was found) and move the position past them (state.ts, compare-and-swap). On start the
+// commitSeconds (every appendSeconds when that takes an append), append what the batches since the last
+// commit found to the log (the commit point of what was found) and move the position past them (state.ts,
+// compare-and-swap). On start the
 // log is read: a toolchain record or alarm already there (an earlier run died between its append and its
 // position commit) is not appended again. Cheap catch-up: the first tile read is the one holding the
 // position, so a scan that starts at a configured record (say go1.21.0's first toolchain record, about
@@ -61,17 +62,21 @@ export interface ScanOptions {
   /** Tiles per batch (default 64, i.e. 16,384 records). */
   readonly batchTiles?: number;
   /**
-   * Append what was found and move the durable position at most this often (default 5 s; 0: after every
-   * batch). What the batches found is in the log before; a crash only means re-reading the batches after
-   * the position.
+   * Move the durable position at most this often (default 5 s; 0: after every batch). What the batches
+   * found is appended to the log before; a crash only means re-reading the batches after the position.
    */
   readonly commitSeconds?: number;
+  /**
+   * Append what was found (a git commit) at most this often (default 6 × commitSeconds: 30 s); meanwhile
+   * the position waits before what was found.
+   */
+  readonly appendSeconds?: number;
   /** Tiles fetched at once (default 8). */
   readonly concurrency?: number;
   /**
    * Worker threads that check the tiles (decoding and hashing: tile-workers.ts) while this thread fetches
-   * and indexes. Default: one per CPU beyond this thread's (at least 1, at most 4) when the scan reads
-   * more than one batch of tiles, none otherwise; 0: everything in this thread.
+   * and indexes. Default: defaultTileWorkers() (one per CPU beyond two, at most 4) when the scan reads more
+   * than one batch of tiles, none otherwise; 0: everything in this thread.
    */
   readonly workers?: number;
   readonly now?: () => Date;
@@ -121,6 +126,8 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
   const graceDays = options.tagGraceDays ?? 14;
   const commitMs = (options.commitSeconds ?? 5) * 1000;
   if (!Number.isFinite(commitMs) || commitMs < 0) throw new UsageError('BAD_OPTION', '--commit-seconds must be a non-negative number');
+  const appendMs = options.appendSeconds === undefined ? 6 * commitMs : options.appendSeconds * 1000;
+  if (!Number.isFinite(appendMs) || appendMs < 0) throw new UsageError('BAD_OPTION', 'appendSeconds must be a non-negative number');
   if (!Number.isFinite(graceDays) || graceDays < 0) throw new UsageError('BAD_OPTION', '--tag-grace-days must be a non-negative number');
   if (options.from !== undefined && options.from < 0n) throw new UsageError('BAD_OPTION', '--from must be a record number (>= 0)');
   if (options.to !== undefined && options.to < 0n) throw new UsageError('BAD_OPTION', '--to must be a tree size (>= 0)');
@@ -240,6 +247,7 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     };
     if (position.position < end) readAhead();
     let lastCommit = Date.now();
+    let lastAppend = lastCommit;
     let scanned = position.position;
     // What the batches since the last commit found: appended to the log just before the position moves
     // past them (one log commit per position commit, not one per batch).
@@ -341,9 +349,15 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
         }
       }
       scanned = batchEnd;
-      if (ahead.length === 0 || Date.now() - lastCommit >= commitMs) {
-        await append(toAppend);
-        if (toAppend.length > 0) scanCrashPoint('scan-after-append');
+      // Commit at most every commitSeconds; when that means a log append (something was found), at most
+      // every appendSeconds (the position waits: it may not pass what is not in the log yet).
+      const now = Date.now();
+      if (ahead.length === 0 || (now - lastCommit >= commitMs && (toAppend.length === 0 || now - lastAppend >= appendMs))) {
+        if (toAppend.length > 0) {
+          await append(toAppend);
+          scanCrashPoint('scan-after-append');
+          lastAppend = Date.now();
+        }
         toAppend = [];
         pendingKeys = new Set();
         position = await state.commit(position, { position: batchEnd, treeSize: size, treeRoot: rootText }, index, savedEntries);

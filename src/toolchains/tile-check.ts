@@ -13,7 +13,7 @@
 // next one (test/toolchains-records.test.ts checks these against src/tlog on generated tiles).
 import { Buffer } from 'node:buffer';
 import { hash } from 'node:crypto';
-import { decodeDataTile } from '../sumdb/record.js';
+import { dataTileOffsets } from '../sumdb/record.js';
 import { HASH_SIZE } from '../tlog/merkle.js';
 import { moduleVersionKeyInto } from './module-index.js';
 
@@ -26,14 +26,13 @@ export function leafDigest(text: Uint8Array): string {
   if (text.length + 1 > leafInput.length) leafInput = Buffer.alloc(text.length + 1);
   leafInput[0] = 0x00;
   leafInput.set(text, 1);
-  return hash('sha256', leafInput.subarray(0, text.length + 1), 'binary');
+  return hash('sha256', new Uint8Array(leafInput.buffer, leafInput.byteOffset, text.length + 1), 'binary');
 }
 
 /** SHA-256(0x01 || left || right), the RFC 6962 §2.1 node hash, of and as latin1 digests. */
 export function nodeDigest(left: string, right: string): string {
   if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) throw new Error('internal: node children are not 32-byte digests');
-  nodeInput.write(left, 1, HASH_SIZE, 'latin1');
-  nodeInput.write(right, 1 + HASH_SIZE, HASH_SIZE, 'latin1');
+  nodeInput.write(left + right, 1, 2 * HASH_SIZE, 'latin1');
   return hash('sha256', nodeInput, 'binary');
 }
 
@@ -44,6 +43,24 @@ export function perfectSubtreeDigest(digests: string[]): string {
     for (let i = 0; i < width >> 1; i++) digests[i] = nodeDigest(digests[2 * i]!, digests[2 * i + 1]!);
   }
   return digests[0]!;
+}
+
+/**
+ * The leaf digests of records [offsets[i], offsets[i + 1] - 1) of `body`, i < count, without a copy per
+ * record: the tile is copied once behind a 0x00 byte, each record's separator (the byte before it) set to
+ * 0x00 too, so that 0x00 || text of every record is a slice of that copy.
+ */
+function leafDigests(body: Uint8Array, offsets: Uint32Array, count: number): string[] {
+  const size = offsets[count]!; // one past the last record's byte, plus one
+  if (size > leafInput.length) leafInput = Buffer.alloc(size);
+  leafInput.set(body.subarray(0, size - 1), 1);
+  const digests = new Array<string>(count);
+  for (let i = 0; i < count; i++) {
+    const at = offsets[i]!;
+    leafInput[at] = 0x00; // was the separator "\n" before record i (or, for record 0, the byte in front)
+    digests[i] = hash('sha256', new Uint8Array(leafInput.buffer, leafInput.byteOffset + at, offsets[i + 1]! - at), 'binary');
+  }
+  return digests;
 }
 
 /** Bytes as latin1 characters (one per byte). */
@@ -81,33 +98,31 @@ export type TileCheckResult =
 
 export function checkDataTile(job: TileCheckJob): TileCheckResult {
   const { body, width, expected } = job;
-  let texts: Uint8Array[];
+  let offsets: Uint32Array;
   try {
-    texts = decodeDataTile(body, job.served);
+    offsets = dataTileOffsets(body, job.served);
   } catch (error) {
     return { ok: false, malformed: (error as Error).message };
   }
-  if (texts.length > width) texts = texts.slice(0, width);
   if (expected.length !== (job.voucher === 1 ? HASH_SIZE : width * HASH_SIZE)) throw new Error(`internal: ${expected.length} bytes of expected hashes for ${width} records`);
-  const leaves = texts.map(leafDigest);
+  const leaves = leafDigests(body, offsets, width);
   if (job.voucher === 1) {
     if (perfectSubtreeDigest(leaves) !== latin1(expected)) return { ok: false, mismatch: true };
   } else {
     const hashes = latin1(expected);
     for (let i = 0; i < width; i++) if (leaves[i] !== hashes.slice(i * HASH_SIZE, (i + 1) * HASH_SIZE)) return { ok: false, mismatch: true };
   }
-  const offsets = new Uint32Array(width + 1);
-  const keys = new Uint32Array(width * 2);
-  const ends = new Int32Array(width);
+  // One buffer for the three arrays (one transfer back from a worker).
+  const buffer = new ArrayBuffer((width + 1 + 2 * width + width) * 4);
+  const kept = new Uint32Array(buffer, 0, width + 1);
+  const keys = new Uint32Array(buffer, (width + 1) * 4, 2 * width);
+  const ends = new Int32Array(buffer, (3 * width + 1) * 4, width);
+  kept.set(offsets.subarray(0, width + 1));
   const key = new Uint32Array(2);
   for (let i = 0; i < width; i++) {
-    const text = texts[i]!;
-    offsets[i] = text.byteOffset - body.byteOffset;
-    ends[i] = moduleVersionKeyInto(text, key);
+    ends[i] = moduleVersionKeyInto(body, key, offsets[i]!, offsets[i + 1]! - 1);
     keys[2 * i] = key[0]!;
     keys[2 * i + 1] = key[1]!;
   }
-  const last = texts[width - 1]!;
-  offsets[width] = last.byteOffset - body.byteOffset + last.length + 1;
-  return { ok: true, offsets, keys, ends };
+  return { ok: true, offsets: kept, keys, ends };
 }

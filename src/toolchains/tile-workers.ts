@@ -44,9 +44,14 @@ interface Reply {
 /** Jobs sent to a worker in one message at most: those queued when it asks for more. */
 const MAX_JOBS_PER_MESSAGE = 16;
 
-/** The default number of workers: one per CPU beyond the main thread's, at least 1, at most 4. */
+/**
+ * The default number of workers: one per CPU beyond two, at most 4; none with two CPUs or fewer, where the
+ * main thread and the network stack take them and a worker only adds the cost of handing tiles over
+ * (measured with `npm run bench -- scan` on 2 CPUs: no faster, more CPU).
+ */
 export function defaultTileWorkers(): number {
-  return Math.max(1, Math.min(4, availableParallelism() - 1));
+  const cpus = availableParallelism();
+  return cpus <= 2 ? 0 : Math.min(4, cpus - 2);
 }
 
 /** Checks tiles in `size` worker threads (in this thread when size is 0), as checkDataTile does. */
@@ -194,7 +199,7 @@ if (!isMainThread && parentPort && (workerData as Record<string, unknown> | unde
       try {
         const result = checkDataTile(job);
         replies.push({ id, result, body: job.body });
-        if (result.ok) transfer.push(result.offsets.buffer as ArrayBuffer, result.keys.buffer as ArrayBuffer, result.ends.buffer as ArrayBuffer);
+        if (result.ok) transfer.push(result.offsets.buffer as ArrayBuffer);
       } catch (error) {
         replies.push({ id, body: job.body, error: error instanceof Error ? error.message : String(error) });
       }

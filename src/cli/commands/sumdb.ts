@@ -226,8 +226,8 @@ const scanCommand: CommandModule = {
       .option('from', { type: 'string', describe: 'First record of a new scan (e.g. 18938500, near go1.21.0\'s first toolchain record); default 0' })
       .option('to', { type: 'string', describe: 'Scan up to this tree size (default: the signed head\'s)' })
       .option('tag-grace-days', { type: 'number', default: 14, describe: 'Days after a release tag is first seen before "no toolchain record" is an alarm' })
-      .option('batch-tiles', { type: 'number', default: 64, describe: 'Tiles per batch (one log append for what a batch finds)' })
-      .option('commit-seconds', { type: 'number', default: 5, describe: 'Move the durable scan position at most this often (0: after every batch)' })
+      .option('batch-tiles', { type: 'number', default: 64, describe: 'Tiles per batch' })
+      .option('commit-seconds', { type: 'number', default: 5, describe: 'Move the durable scan position at most this often (0: after every batch); what was found is appended to the log at most every 6 times that' })
       .option('concurrency', { type: 'number', default: 8, describe: 'Tiles fetched at once' })
       .conflicts('url', 'via'),
   handler: async (parsed) => {
