@@ -146,21 +146,11 @@ async function buildTarget(
   bootstrap: BootstrapToolchain[],
   say: (message: string) => void,
 ): Promise<TargetBuild> {
-  const version = requireGoVersion(options.version);
-  const platform = `${target.goos}-${target.goarch}`;
-  const extra = extraEnvironment(version, target);
-  const started = new Date();
-  const parent = path.resolve(options.workDir ?? os.tmpdir());
-  if (options.sandbox.freshUsers) await assertOthersMayEnter(parent);
-  const work = await mkdtemp(path.join(parent, `witness-build-${options.version}.${platform}-`));
-  const user = buildUserFor(options.sandbox);
+  if (options.sandbox.freshUsers) await assertOthersMayEnter(workParent(options));
+  const { platform, extra, started, work, user, goroot, home, tmp, logTemp, label } = await openTargetWork(options, target);
   // Cleared when processes of the build may still be alive: then nothing of its tree is touched again.
   let buildIsGone = true;
-  const goroot = path.join(work, 'go');
-  const home = path.join(work, 'home');
-  const tmp = path.join(work, 'tmp');
-  const logTemp = path.join(options.out, `.${options.version}.${platform}.${process.pid}.log.tmp`);
-  say(`${options.version} ${formatTarget(target)}${Object.keys(extra).length ? ` (${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}: exporting ${tag.tree} to ${goroot}`);
+  say(`${label}: exporting ${tag.tree} to ${goroot}`);
   try {
     await exportTree(options.repository, tag.tree, goroot);
     await mkdir(home);
@@ -184,10 +174,7 @@ async function buildTarget(
     buildIsGone = true;
     return await finishTarget(options, target, tag, bootstrap, say, { work, user, run, logTemp, started, method: 'full' });
   } finally {
-    await rm(logTemp, { force: true });
-    await rm(path.join(options.out, `.${options.version}.${platform}.${process.pid}.distpack.tmp`), { recursive: true, force: true });
-    // Only once every process of the build is gone (runMakeBash proved it): none can swap what rm walks.
-    if (!options.keepWork && buildIsGone) await rm(work, { recursive: true, force: true });
+    await closeTargetWork(options, { platform, work, logTemp }, buildIsGone);
   }
 }
 
@@ -208,7 +195,7 @@ async function buildSharedHost(
   say: (message: string) => void,
 ): Promise<TargetBuild[]> {
   const extra = Object.fromEntries(key ? key.split(' ').map((item) => item.split('=') as [string, string]) : []);
-  const parent = path.resolve(options.workDir ?? os.tmpdir());
+  const parent = workParent(options);
   if (options.sandbox.freshUsers) await assertOthersMayEnter(parent);
   const hostWork = await mkdtemp(path.join(parent, `witness-host-${options.version}-`));
   const stateRoot = path.join(hostWork, 'go');
@@ -278,19 +265,10 @@ async function buildSharedTarget(
   say: (message: string) => void,
   shared: { host: Target; stateRoot: string; stateHash: string; hostLog: string; take: boolean },
 ): Promise<TargetBuild> {
-  const platform = `${target.goos}-${target.goarch}`;
-  const extra = extraEnvironment(requireGoVersion(options.version), target);
-  const started = new Date();
-  const parent = path.resolve(options.workDir ?? os.tmpdir());
-  const work = await mkdtemp(path.join(parent, `witness-build-${options.version}.${platform}-`));
-  const user = buildUserFor(options.sandbox);
+  const { platform, extra, started, work, user, goroot, home, tmp, logTemp, label } = await openTargetWork(options, target);
   let buildIsGone = true;
-  const goroot = path.join(work, 'go');
-  const home = path.join(work, 'home');
-  const tmp = path.join(work, 'tmp');
-  const logTemp = path.join(options.out, `.${options.version}.${platform}.${process.pid}.log.tmp`);
   try {
-    say(`${options.version} ${formatTarget(target)}${Object.keys(extra).length ? ` (${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}: ${shared.take ? 'taking' : 'copying'} the host state to ${goroot}`);
+    say(`${label}: ${shared.take ? 'taking' : 'copying'} the host state to ${goroot}`);
     if (shared.take) await rename(shared.stateRoot, goroot);
     else await copyTree(shared.stateRoot, goroot);
     await mkdir(home);
@@ -328,9 +306,7 @@ async function buildSharedTarget(
     if (!failedPhase) run = { code: 0, seconds: (Date.now() - phaseStarted) / 1000, lastLines: [] };
     return await finishTarget(options, target, tag, bootstrap, say, { work, user, run, logTemp, started, method: `shared-host ${shared.stateHash}`, ...(failedPhase ? { failedPhase } : {}) });
   } finally {
-    await rm(logTemp, { force: true });
-    await rm(path.join(options.out, `.${options.version}.${platform}.${process.pid}.distpack.tmp`), { recursive: true, force: true });
-    if (!options.keepWork && buildIsGone) await rm(work, { recursive: true, force: true });
+    await closeTargetWork(options, { platform, work, logTemp }, buildIsGone);
   }
 }
 
@@ -455,6 +431,36 @@ async function finishTarget(options: BuildOptions, target: Target, tag: TagFacts
   await writeFileAtomic(resultFile, bytes);
   say(`  result: ${resultFile}`);
   return { target: formatTarget(target), outcome: result.outcome, resultFile, result, ...(distpackDir ? { distpackDir } : {}), seconds: (Date.now() - started.getTime()) / 1000, makeSeconds: run.seconds };
+}
+
+/** Where the work folders of builds are made (--work, else the system's temporary folder). */
+function workParent(options: BuildOptions): string {
+  return path.resolve(options.workDir ?? os.tmpdir());
+}
+
+/** The work folder, the build user and the temporary log of one target's build, full or shared-host. */
+async function openTargetWork(options: BuildOptions, target: Target) {
+  const platform = `${target.goos}-${target.goarch}`;
+  const extra = extraEnvironment(requireGoVersion(options.version), target);
+  const started = new Date();
+  const work = await mkdtemp(path.join(workParent(options), `witness-build-${options.version}.${platform}-`));
+  const user = buildUserFor(options.sandbox);
+  const goroot = path.join(work, 'go');
+  const home = path.join(work, 'home');
+  const tmp = path.join(work, 'tmp');
+  const logTemp = path.join(options.out, `.${options.version}.${platform}.${process.pid}.log.tmp`);
+  const label = `${options.version} ${formatTarget(target)}${Object.keys(extra).length ? ` (${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`;
+  return { platform, extra, started, work, user, goroot, home, tmp, logTemp, label };
+}
+
+/**
+ * Removes what openTargetWork made (the work folder only when `buildIsGone`: once every process of the
+ * build is gone, as runMakeBash and runSandboxed prove, none can swap what rm walks).
+ */
+async function closeTargetWork(options: BuildOptions, opened: { platform: string; work: string; logTemp: string }, buildIsGone: boolean): Promise<void> {
+  await rm(opened.logTemp, { force: true });
+  await rm(path.join(options.out, `.${options.version}.${opened.platform}.${process.pid}.distpack.tmp`), { recursive: true, force: true });
+  if (!options.keepWork && buildIsGone) await rm(opened.work, { recursive: true, force: true });
 }
 
 function lastMeaningfulLine(lines: readonly string[]): string {

@@ -186,27 +186,16 @@ const PHASE = /^(Building |Packaging |distpack: |Installed Go |---)/;
  * Resolves with the exit code (never rejects for a failing build) once every process of the build is
  * gone.
  */
-export async function runMakeBash(options: {
-  goroot: string;
-  args: readonly string[];
-  env: Record<string, string>;
-  user: BuildUser;
-  sandbox: Sandbox;
-  work: string;
-  readOnly: readonly string[];
-  logFile: string;
-  onProgress?: MakeProgress;
-}): Promise<{ code: number; seconds: number; lastLines: string[] }> {
+export async function runMakeBash(
+  options: Omit<SandboxedRun, 'argv' | 'cwd'> & { goroot: string; args: readonly string[] },
+): Promise<{ code: number; seconds: number; lastLines: string[] }> {
   const { goroot, args, ...rest } = options;
   const { output: _output, ...run } = await runSandboxed({ ...rest, argv: ['/bin/bash', 'make.bash', ...args], cwd: path.join(goroot, 'src') });
   return run;
 }
 
-/**
- * Runs `argv` in `cwd` like runMakeBash runs make.bash (same sandbox, user, environment rules, log and
- * reaping): for the commands of a target phase (shared-host.ts). `output` is everything it printed.
- */
-export async function runSandboxed(options: {
+/** One command in the build sandbox: what runs, where, as whom, seeing what, logged where. */
+export interface SandboxedRun {
   argv: readonly string[];
   cwd: string;
   env: Record<string, string>;
@@ -216,7 +205,13 @@ export async function runSandboxed(options: {
   readOnly: readonly string[];
   logFile: string;
   onProgress?: MakeProgress;
-}): Promise<{ code: number; seconds: number; lastLines: string[]; output: string }> {
+}
+
+/**
+ * Runs `argv` in `cwd` like runMakeBash runs make.bash (same sandbox, user, environment rules, log and
+ * reaping): for the commands of a target phase (shared-host.ts). `output` is everything it printed.
+ */
+export async function runSandboxed(options: SandboxedRun): Promise<{ code: number; seconds: number; lastLines: string[]; output: string }> {
   const started = Date.now();
   const log = createWriteStream(options.logFile, { flags: 'a', mode: 0o644 });
   const lastLines: string[] = [];
