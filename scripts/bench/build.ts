@@ -115,15 +115,12 @@ async function bareBuildIn(work: string, repository: string, tree: string, boots
   return { total: performance.now() - start, parts, distpack: path.join(goroot, 'pkg', 'distpack'), work };
 }
 
-/** (b) `witness build`, timing its progress lines (stderr) as they arrive. */
-async function witnessBuild(repository: string, bootstrap: string, parent: string): Promise<Timed & { out: string; makeSeconds?: number }> {
-  const out = mkdtempSync(path.join(parent, 'witness-bench-out-'));
-  const args = [
-    path.join(ROOT, 'bin', 'witness.js'), 'build', VERSION,
-    '--go-repo', repository, '--target', TARGET, '--bootstrap', bootstrap,
-    '--log', path.join(ROOT, 'witness-log'), '--out', out, '--work', parent, '--json',
-  ];
-  // A key variable in the environment makes `witness build` refuse (assertNoKeyInEnvironment): drop them.
+/**
+ * Runs `node ARGS` (a witness command) in the repository without the key variables (a key in the
+ * environment makes `witness build` refuse: assertNoKeyInEnvironment), each stderr line with its time
+ * since start. Shared by this bench and shared-host.ts.
+ */
+export async function runWitnessTimed(args: readonly string[]): Promise<{ code: number; ms: number; lines: Array<[number, string]>; stdout: string }> {
   const env = { ...process.env };
   delete env[SIGNING_KEY_ENV];
   delete env[COSIGNER_KEY_ENV];
@@ -142,7 +139,18 @@ async function witnessBuild(repository: string, bootstrap: string, parent: strin
     child.on('error', reject);
     child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : -1)));
   });
-  const total = performance.now() - start;
+  return { code, ms: performance.now() - start, lines, stdout };
+}
+
+/** (b) `witness build`, timing its progress lines (stderr) as they arrive. */
+async function witnessBuild(repository: string, bootstrap: string, parent: string): Promise<Timed & { out: string; makeSeconds?: number }> {
+  const out = mkdtempSync(path.join(parent, 'witness-bench-out-'));
+  const args = [
+    path.join(ROOT, 'bin', 'witness.js'), 'build', VERSION,
+    '--go-repo', repository, '--target', TARGET, '--bootstrap', bootstrap,
+    '--log', path.join(ROOT, 'witness-log'), '--out', out, '--work', parent, '--json',
+  ];
+  const { code, ms: total, lines, stdout } = await runWitnessTimed(args);
   if (code !== 0) throw new Error(`witness build exited ${code}:\n${lines.map(([, line]) => line).slice(-15).join('\n')}\n${stdout.slice(0, 2000)}`);
   let makeSeconds: number | undefined;
   let distpackDir: string | undefined;

@@ -18,15 +18,13 @@
 // darwin/arm64,windows/amd64,linux/arm,linux/386), WITNESS_BOOTSTRAP (default /usr/lib/go-1.19),
 // WITNESS_BENCH_WORK (parent folder of the build folders; default the system temp folder),
 // WITNESS_BENCH_NO_BARE=1 (skip (a)). `uptime`'s load is printed before and after each build.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { allocateBuildUser, type BuildUser } from '../../src/rebuild/sandbox.js';
-import { COSIGNER_KEY_ENV, SIGNING_KEY_ENV } from '../../src/keyfile.js';
-import { bareBuild, git, sameFiles } from './build.js';
+import { bareBuild, git, runWitnessTimed, sameFiles } from './build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXTRA_GOAL = 0.45;
@@ -45,23 +43,7 @@ interface Run {
 
 /** `witness build` with progress on stderr (no --json), each stderr line with its time since start. */
 async function witnessBuild(args: readonly string[], out: string): Promise<Run> {
-  const env = { ...process.env };
-  delete env[SIGNING_KEY_ENV];
-  delete env[COSIGNER_KEY_ENV];
-  const start = performance.now();
-  const lines: Array<[number, string]> = [];
-  const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'witness.js'), 'build', ...args, '--out', out], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let partial = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      const split = (partial + chunk.toString('utf8')).split('\n');
-      partial = split.pop() ?? '';
-      for (const line of split) lines.push([performance.now() - start, line]);
-    });
-    child.on('error', reject);
-    child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : -1)));
-  });
-  const ms = performance.now() - start;
+  const { code, ms, lines } = await runWitnessTimed([path.join(ROOT, 'bin', 'witness.js'), 'build', ...args, '--out', out]);
   if (code !== 0) throw new Error(`witness build ${args.join(' ')} exited ${code}:\n${lines.map(([, line]) => line).slice(-20).join('\n')}`);
   return { ms, lines, out };
 }
