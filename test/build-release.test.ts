@@ -72,7 +72,8 @@ describe('witness plan, build, ingest, bootstrap (end to end)', { concurrency: t
       const ports = (JSON.parse(allPorts.stdout) as { include: Array<{ version: string; target: string }> }).include;
       const base = ['darwin/amd64', 'darwin/arm64', 'freebsd/amd64', 'linux/386', 'linux/amd64', 'linux/arm', 'linux/arm64', 'windows/386', 'windows/amd64'];
       assert.deepEqual(ports.filter((p) => p.version === 'go1.21.0').map((p) => p.target), base, 'cgoEnabled keys minus broken (linux/sparc64)');
-      assert.deepEqual(ports.filter((p) => p.version === 'go1.22.0').map((p) => p.target), [...base, 'wasip1/wasm'].sort());
+      // go1.22.0's dist list adds wasip1/wasm, a port Go publishes no toolchain for (so not planned).
+      assert.deepEqual(ports.filter((p) => p.version === 'go1.22.0').map((p) => p.target), base);
       expectCode(firstClass, 0, 'plan (first-class ports)');
       assert.equal((JSON.parse(firstClass.stdout) as { include: unknown[] }).include.length, 3 * FIRST_CLASS_TARGETS.length);
     });

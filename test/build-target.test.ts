@@ -11,6 +11,8 @@ import {
   compareGoVersions,
   distpackFileNames,
   extraEnvironment,
+  hasPublishedToolchain,
+  isKnownPort,
   isDistpackVersion,
   isPlannedVersion,
   parseGoVersion,
@@ -88,6 +90,27 @@ describe('Go versions and targets (target.ts)', () => {
     assert.equal(publishedArchiveName('go1.21.1.freebsd-arm.tar.gz'), 'go1.21.1.freebsd-arm.tar.gz');
     assert.equal(publishedArchiveName('v0.0.1-go1.21.1.linux-arm.zip'), 'v0.0.1-go1.21.1.linux-arm.zip');
     assert.equal(toolchainModuleVersion('go1.21.1', parseTarget('linux/arm')), 'v0.0.1-go1.21.1.linux-arm');
+  });
+
+  test('hasPublishedToolchain: every dist list port but android, ios, js and wasip1 (39 of go1.21\'s 47)', () => {
+    // go1.21's `go tool dist list` (golang/build internal/releasetargets/allports/go1.21.txt).
+    const distList = (
+      'aix/ppc64 android/386 android/amd64 android/arm android/arm64 darwin/amd64 darwin/arm64 dragonfly/amd64 freebsd/386 ' +
+      'freebsd/amd64 freebsd/arm freebsd/arm64 freebsd/riscv64 illumos/amd64 ios/amd64 ios/arm64 js/wasm linux/386 linux/amd64 ' +
+      'linux/arm linux/arm64 linux/loong64 linux/mips linux/mips64 linux/mips64le linux/mipsle linux/ppc64 linux/ppc64le ' +
+      'linux/riscv64 linux/s390x netbsd/386 netbsd/amd64 netbsd/arm netbsd/arm64 openbsd/386 openbsd/amd64 openbsd/arm ' +
+      'openbsd/arm64 plan9/386 plan9/amd64 plan9/arm solaris/amd64 wasip1/wasm windows/386 windows/amd64 windows/arm windows/arm64'
+    ).split(' ');
+    const go121 = parseGoVersion('go1.21.0')!;
+    assert.equal(distList.length, 47);
+    assert.ok(distList.every((port) => isKnownPort(go121, parseTarget(port)) === true), 'the table of go1.21 ports agrees');
+    const published = distList.filter((port) => hasPublishedToolchain(parseTarget(port)));
+    assert.equal(published.length, 39);
+    assert.deepEqual(
+      distList.filter((port) => !published.includes(port)),
+      ['android/386', 'android/amd64', 'android/arm', 'android/arm64', 'ios/amd64', 'ios/arm64', 'js/wasm', 'wasip1/wasm'],
+    );
+    assert.ok(FIRST_CLASS_TARGETS.every(hasPublishedToolchain));
   });
 
   test('distpack versions are go1.21 and later; plan schedules plain releases only; targets parse strictly', () => {

@@ -8,7 +8,7 @@ import type { LogRecord } from '../log/record.js';
 import { tagStateFromRecords } from '../tags/state.js';
 import { toolchainLedgerFromRecords } from '../toolchains/ledger.js';
 import { BUILD_RECORD_TYPE, buildRecordFromLogRecord, buildStatus } from './record.js';
-import { compareGoVersions, formatTarget, isPlannedVersion, parseGoVersion, parseTarget, type GoVersion, type Target } from '../release/target.js';
+import { compareGoVersions, formatTarget, hasPublishedToolchain, isPlannedVersion, parseGoVersion, parseTarget, type GoVersion, type Target } from '../release/target.js';
 
 export interface PlannedBuild {
   readonly version: string;
@@ -97,6 +97,14 @@ export async function portsFromSourceTree(repository: string, version: string): 
   if (ports.size === 0) throw new UsageError('NO_DIST_SOURCE', `no cgoEnabled port map in src/cmd/dist/build.go at ${version}`);
   for (const broken of mapKeys('broken')) ports.delete(broken);
   return [...ports].sort().map(parseTarget);
+}
+
+/**
+ * The ports of a release that Go publishes a toolchain for (what `--all-ports` builds and plans): the
+ * tag's `go tool dist list` without the systems that get no distribution (hasPublishedToolchain).
+ */
+export async function publishedPortsFromSourceTree(repository: string, version: string): Promise<Target[]> {
+  return (await portsFromSourceTree(repository, version)).filter(hasPublishedToolchain);
 }
 
 /** One job of a grouped plan: one release, up to `perJob` of its targets (`witness build` takes several --target). */

@@ -92,6 +92,16 @@ export function formatTarget(target: Target): string {
   return `${target.goos}/${target.goarch}`;
 }
 
+// The GOOS values of `go tool dist list` that get no toolchain distribution: Go's release tooling builds
+// every listed port except these (golang/build internal/releasetargets/releasetargets.go, unbuildableOSs,
+// applied in TargetsForGo1Point), so golang.org/toolchain has no module version for them.
+const NO_TOOLCHAIN_GOOS: ReadonlySet<string> = new Set(['android', 'ios', 'js', 'wasip1']);
+
+/** Whether Go's release publishes a toolchain (archive and golang.org/toolchain module) for this port. */
+export function hasPublishedToolchain(target: Target): boolean {
+  return !NO_TOOLCHAIN_GOOS.has(target.goos);
+}
+
 /** The ports Go treats as first class (go.dev/wiki/PortingPolicy#first-class-ports): the default `plan` targets. */
 export const FIRST_CLASS_TARGETS: readonly Target[] = [
   'darwin/amd64',

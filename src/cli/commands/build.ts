@@ -33,7 +33,7 @@ export const buildCommand: CommandModule = {
       .option('keep-work', { type: 'boolean', default: false, describe: 'Keep the exported tree after the build' })
       .option('vkey', { type: 'string', describe: 'Pinned verifier key of the log (default: embedded key for the embedded log, else its log.vkey)' })
       .option('sandbox', { type: 'boolean', default: true, describe: 'Run make.bash in the bubblewrap sandbox (--no-sandbox: without namespaces; loud, and recorded in the result)' })
-      .option('all-ports', { type: 'boolean', default: false, describe: 'Build every port `go tool dist list` prints for the release (read from its tag)' })
+      .option('all-ports', { type: 'boolean', default: false, describe: 'Build every port Go publishes a toolchain for: `go tool dist list` at the tag without android, ios, js, wasip1' })
       .option('full', {
         type: 'boolean',
         default: false,
@@ -47,10 +47,10 @@ export const buildCommand: CommandModule = {
     const { parseTarget } = await import('../../release/target.js');
     const { WITNESS_VERSION } = await import('../../version.js');
     const { openVerifiedTagLog } = await import('../tag-log.js');
-    const { portsFromSourceTree } = await import('../../rebuild/plan.js');
+    const { publishedPortsFromSourceTree } = await import('../../rebuild/plan.js');
     const { UsageError } = await import('../../errors.js');
     if (args.allPorts && args.target) throw new UsageError('CONFLICTING_OPTIONS', '--all-ports and --target cannot be used together (see witness build --help)');
-    const targets = args.allPorts ? await portsFromSourceTree(args.goRepo, args.release) : (args.target ?? ['linux/amd64']).map(parseTarget);
+    const targets = args.allPorts ? await publishedPortsFromSourceTree(args.goRepo, args.release) : (args.target ?? ['linux/amd64']).map(parseTarget);
     assertNoKeyInEnvironment();
     const sandbox = prepareSandbox({ noSandbox: !args.sandbox });
     if (sandbox.kind === 'none') printError(`WARNING: --no-sandbox: make.bash runs without namespaces (${sandbox.description}); the result says so`);

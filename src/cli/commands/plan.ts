@@ -21,7 +21,7 @@ export const planCommand: CommandModule = {
   builder: (yargs: Argv) =>
     yargs
       .option('target', { type: 'string', array: true, describe: 'Targets GOOS/GOARCH (repeatable); default: Go\'s first-class ports' })
-      .option('all-ports', { type: 'string', describe: 'Every port `go tool dist list` prints for each release, read from this Go repository\'s tags' })
+      .option('all-ports', { type: 'string', describe: 'Every port Go publishes a toolchain for (`go tool dist list` at each tag without android, ios, js, wasip1), read from this Go repository' })
       .option('retry-failed', { type: 'boolean', default: false, describe: 'Plan again pairs whose builds failed' })
       .option('limit', { type: 'number', describe: 'At most this many pairs (with --per-job: jobs), oldest first; with --json at most 256 (a GitHub Actions matrix holds 256 jobs), the default there' })
       .option('per-job', { type: 'number', describe: 'Group each release\'s targets into jobs of at most N targets (one `witness build` with several --target); --json then gives {version, targets, count, part, parts} per job' })
@@ -29,7 +29,7 @@ export const planCommand: CommandModule = {
       .conflicts('target', 'all-ports'),
   handler: async (parsed) => {
     const args = parsed as unknown as PlanArgs;
-    const { actionsMatrix, planBuilds, planJobs, portsFromSourceTree } = await import('../../rebuild/plan.js');
+    const { actionsMatrix, planBuilds, planJobs, publishedPortsFromSourceTree } = await import('../../rebuild/plan.js');
     const { FIRST_CLASS_TARGETS, parseTarget } = await import('../../release/target.js');
     const { openVerifiedRecords } = await import('../tag-log.js');
     const { records } = await openVerifiedRecords(args.log, args.vkey);
@@ -40,7 +40,7 @@ export const planCommand: CommandModule = {
     }
     const limit = args.limit ?? (args.json ? MATRIX_JOBS : undefined);
     const plan = await planBuilds(records, {
-      targetsFor: async (version) => (args.allPorts ? portsFromSourceTree(args.allPorts, version) : fixed),
+      targetsFor: async (version) => (args.allPorts ? publishedPortsFromSourceTree(args.allPorts, version) : fixed),
       retryFailed: args.retryFailed,
       // Explicit --target lists are taken as they are; otherwise every target sumdb published is planned too.
       publishedTargets: args.target === undefined,
