@@ -162,7 +162,9 @@ export async function benchVerifyLog(): Promise<void> {
     console.log(`  ratio verify / baseline: ${wallRatio.toFixed(2)}x wall, ${cpuRatio.toFixed(2)}x CPU (goal <= 2x) ${wallRatio <= 2 ? 'MET' : 'NOT MET'}`);
     const latinWall = best(verify, 'wall') / best(latin1, 'wall');
     const latinCpu = best(verify, 'cpu') / best(latin1, 'cpu');
-    console.log(`  ratio verify / latin1 baseline: ${latinWall.toFixed(2)}x wall, ${latinCpu.toFixed(2)}x CPU (goal <= 2x) ${latinWall <= 2 ? 'MET' : 'NOT MET'}`);
+    // The goal is against the plain baseline (the issue's "bare leaf+node hashing", one-shot digests into
+    // buffers); the latin1 floor is the fastest hashing node:crypto allows, shown for what is left.
+    console.log(`  ratio verify / latin1 baseline: ${latinWall.toFixed(2)}x wall, ${latinCpu.toFixed(2)}x CPU (a stricter floor than the goal's baseline; no goal)`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
