@@ -14,7 +14,7 @@ import { moduleVersionKeyInto } from '../src/toolchains/module-index.js';
 import { type TileCheckJob, checkDataTile, leafDigest, nodeDigest, perfectSubtreeDigest } from '../src/toolchains/tile-check.js';
 import { alarmKey } from '../src/toolchains/record.js';
 import { scanSumdb } from '../src/toolchains/scan.js';
-import { TileCheckPool } from '../src/toolchains/tile-workers.js';
+import { TileCheckPool, defaultTileWorkers } from '../src/toolchains/tile-workers.js';
 import { tempDir } from './helpers/fixtures.js';
 import { SumdbTestLog, startSumdbServer, syntheticGoSumRecord } from './helpers/sumdb-server.js';
 import { h1, toolchainText, witnessLogWithTags } from './helpers/toolchains.js';
@@ -169,4 +169,8 @@ test('a scan with a hashing worker finds what a scan in one thread finds, and re
     server.tamper = {};
     await server.close();
   }
+});
+
+test('defaultTileWorkers: none on one CPU, one on two (measured faster there), one per CPU beyond two up to 4', () => {
+  assert.deepEqual([1, 2, 3, 4, 6, 16].map(defaultTileWorkers), [0, 1, 1, 2, 4, 4]);
 });

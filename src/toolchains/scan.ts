@@ -75,7 +75,7 @@ export interface ScanOptions {
   readonly concurrency?: number;
   /**
    * Worker threads that check the tiles (decoding and hashing: tile-workers.ts) while this thread fetches
-   * and indexes. Default: defaultTileWorkers() (one per CPU beyond two, at most 4) when the scan reads more
+   * and indexes. Default: defaultTileWorkers() (one on 2 CPUs, one per CPU beyond two, at most 4) when the scan reads more
    * than one batch of tiles, none otherwise; 0: everything in this thread.
    */
   readonly workers?: number;

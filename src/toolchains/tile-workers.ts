@@ -45,13 +45,14 @@ interface Reply {
 const MAX_JOBS_PER_MESSAGE = 16;
 
 /**
- * The default number of workers: one per CPU beyond two, at most 4; none with two CPUs or fewer, where the
- * main thread and the network stack take them and a worker only adds the cost of handing tiles over
- * (measured with `npm run bench -- scan` on 2 CPUs: no faster, more CPU).
+ * The default number of workers: none on one CPU; one on two, where the main thread keeps the network
+ * and the index (measured with `npm run bench -- scan` on 2 idle CPUs: 20.6 s with one worker against
+ * 26.9 s in this thread, and faster at load 3-5 too: 28.6 s against 45.9 s); one per CPU beyond two, at
+ * most 4, on more.
  */
-export function defaultTileWorkers(): number {
-  const cpus = availableParallelism();
-  return cpus <= 2 ? 0 : Math.min(4, cpus - 2);
+export function defaultTileWorkers(cpus: number = availableParallelism()): number {
+  if (cpus <= 1) return 0;
+  return cpus === 2 ? 1 : Math.min(4, cpus - 2);
 }
 
 /** Checks tiles in `size` worker threads (in this thread when size is 0), as checkDataTile does. */
