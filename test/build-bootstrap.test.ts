@@ -4,7 +4,7 @@
 import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { tempDir } from './helpers/fixtures.js';
@@ -73,6 +73,24 @@ describe('witness plan, build, ingest, bootstrap (end to end)', { concurrency: t
       expectCode(go121, 0, 'bootstrap go1.21.0 (the root is enough)');
       const direct = JSON.parse(go121.stdout) as BootstrapJson;
       assert.deepEqual({ goroot: direct.goroot, built: direct.built, chain: direct.chain.map((b) => b.version) }, { goroot: s.root, built: [], chain: ['go1.19.8'] });
+    });
+
+    test('bootstrap --out and build --work that the build user cannot reach are refused at once (exit 2, one line, nothing made)', { timeout: 120_000, skip: AS_ROOT ? false : 'only when root (builds run as a fresh uid)' }, async () => {
+      // A parent without o+x: the fresh build uid could not enter it, and make.bash would fail minutes in.
+      const closed = path.join(worldTempDir('witness-closed-'), 'private');
+      mkdirSync(closed);
+      chmodSync(closed, 0o700);
+      const out = path.join(closed, 'toolchains');
+      const run = await witness(['bootstrap', 'go1.22.0', '--log', s.logDir, '--go-repo', s.repo.dir, '--from', s.root, '--out', out]);
+      expectCode(run, 2, 'bootstrap into an unreachable --out');
+      assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+      assert.match(run.stderr, new RegExp(`${closed.replace(/[/.]/g, '\\$&')} does not let others enter it \\(mode 700\\); choose a --out folder whose parents have o\\+x`));
+      assert.equal(existsSync(out), false, 'nothing was made');
+      const buildOut = path.join(worldTempDir('witness-closed-out-'), 'out');
+      const build = await witness(buildArgs(s, 'go1.21.0', buildOut, { work: closed }));
+      expectCode(build, 2, 'build in an unreachable --work');
+      assert.match(build.stdout + build.stderr, /WORK_NOT_REACHABLE|does not let others enter it/);
+      assert.deepEqual(readdirSync(closed), [], 'nothing was made in the work folder');
     });
 
     test('the bootstrap toolchain is not left writable by the build user', { timeout: 120_000, skip: AS_ROOT ? false : 'only when root (builds run as a fresh uid)' }, () => {

@@ -21,7 +21,7 @@ import { BRANCH_NAME, COMPILER, type BootstrapToolchain } from './result.js';
 import { GO14_BRANCH, branchVersion, cRootEnvironment, cRootId, checkBranchHead, compilerLabel, resolveBranchHead, type CCompiler, type RecordedHead } from './c-root.js';
 import { createHash } from 'node:crypto';
 import { buildUserFor, exportTree, giveToBuildUser, runMakeBash, takeBackFromBuildUser, scrubbedEnvironment, type MakeProgress } from './make.js';
-import type { Sandbox } from './sandbox.js';
+import { assertBuildUserMayEnter, type Sandbox } from './sandbox.js';
 import { bootstrapMinor, compareGoVersions, parseGoVersion, requireGoVersion, type GoVersion } from '../release/target.js';
 import { formatTime } from '../infra/time.js';
 
@@ -222,6 +222,7 @@ function idOfParent(parentHash: string): string {
 /** Builds (or reuses, if still intact) every toolchain `version` needs, and returns the GOROOT to bootstrap it with. */
 export async function buildBootstrapChain(version: string, options: BootstrapOptions): Promise<BootstrapResult> {
   const say = options.onProgress ?? (() => {});
+  if (options.sandbox.freshUsers) await assertBuildUserMayEnter(options.out, '--out');
   const built: string[] = [];
   let goroot: string;
   let rootVersionText: string;

@@ -6,7 +6,7 @@
 // content-addressed build result (result.ts) with the build log beside it. No signing key is read,
 // and none can reach the build.
 import { spawn } from 'node:child_process';
-import { appendFile, copyFile, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, UsageError, VerificationError } from '../errors.js';
@@ -19,7 +19,7 @@ import { hashDistpack, hashFile } from './distpack.js';
 import { copyFilesOut } from '../infra/safe-open.js';
 import { assertNoKeyInEnvironment, BUILD_PATH, buildUserFor, exportTree, giveToBuildUser, printableLine, runMakeBash, runSandboxed, scrubbedEnvironment, takeBackFromBuildUser } from './make.js';
 import { HOST_PHASE_TARGET, hashHostState, hostKey, hostPhaseProblem, hostTarget, supportsSharedHost, targetPhaseSteps } from './shared-host.js';
-import type { Sandbox } from './sandbox.js';
+import { assertBuildUserMayEnter, type Sandbox } from './sandbox.js';
 import { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult, type BuildResult, type BootstrapToolchain } from './result.js';
 import { checkSourceTarball } from './source-check.js';
 import { portsFromSourceTree } from './plan.js';
@@ -146,7 +146,7 @@ async function buildTarget(
   bootstrap: BootstrapToolchain[],
   say: (message: string) => void,
 ): Promise<TargetBuild> {
-  if (options.sandbox.freshUsers) await assertOthersMayEnter(workParent(options));
+  if (options.sandbox.freshUsers) await assertBuildUserMayEnter(workParent(options), '--work');
   const { platform, extra, started, work, user, goroot, home, tmp, logTemp, label } = await openTargetWork(options, target);
   // Cleared when processes of the build may still be alive: then nothing of its tree is touched again.
   let buildIsGone = true;
@@ -196,7 +196,7 @@ async function buildSharedHost(
 ): Promise<TargetBuild[]> {
   const extra = Object.fromEntries(key ? key.split(' ').map((item) => item.split('=') as [string, string]) : []);
   const parent = workParent(options);
-  if (options.sandbox.freshUsers) await assertOthersMayEnter(parent);
+  if (options.sandbox.freshUsers) await assertBuildUserMayEnter(parent, '--work');
   const hostWork = await mkdtemp(path.join(parent, `witness-host-${options.version}-`));
   const stateRoot = path.join(hostWork, 'go');
   const hostLog = path.join(options.out, `.${options.version}.host.${process.pid}.log.tmp`);
@@ -480,14 +480,3 @@ async function finishLog(temp: string, out: string, version: string, platform: s
   return { name, size, sha256 };
 }
 
-/** The build's fresh user must reach its work tree: every folder above it must let others search it. */
-async function assertOthersMayEnter(dir: string): Promise<void> {
-  for (let current = dir; ; current = path.dirname(current)) {
-    const info = await stat(current).catch(() => undefined);
-    if (!info) throw new UsageError('WORK_NOT_FOUND', `the work folder ${current} does not exist`);
-    if ((info.mode & 0o001) === 0) {
-      throw new UsageError('WORK_NOT_REACHABLE', `the build's own user cannot reach ${dir}: ${current} does not let others enter it (mode ${(info.mode & 0o777).toString(8)}); choose a --work folder whose parents have o+x`);
-    }
-    if (path.dirname(current) === current) return;
-  }
-}

@@ -20,8 +20,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, UsageError } from '../errors.js';
 
 /** The user a build runs as. */
 export interface BuildUser {
@@ -206,5 +207,27 @@ export async function reapBuildUser(user: BuildUser): Promise<void> {
       child.on('exit', () => resolve());
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * A build's fresh user (allocateBuildUser) must reach the folder it builds in: every folder above `dir`
+ * must let others search it (o+x), or make.bash fails minutes later with a bare "permission denied".
+ * `option` names the flag that chose the folder. With `missingOk`, folders not made yet are passed over
+ * (checked before anything is written; the caller checks again once it made them).
+ */
+export async function assertBuildUserMayEnter(dir: string, option: string, missingOk = false): Promise<void> {
+  const start = path.resolve(dir);
+  for (let current = start; ; current = path.dirname(current)) {
+    const info = await stat(current).catch(() => undefined);
+    if (!info) {
+      if (!missingOk) throw new UsageError('WORK_NOT_FOUND', `the ${option} folder ${current} does not exist`);
+    } else if ((info.mode & 0o001) === 0) {
+      throw new UsageError(
+        'WORK_NOT_REACHABLE',
+        `the build's own user cannot reach ${start}: ${current} does not let others enter it (mode ${(info.mode & 0o777).toString(8)}); choose a ${option} folder whose parents have o+x`,
+      );
+    }
+    if (path.dirname(current) === current) return;
   }
 }

@@ -35,7 +35,7 @@ export const bootstrapCommand: CommandModule = {
     const args = parsed as unknown as BootstrapArgs;
     const { buildBootstrapChain, gorootVersion, planBootstrapChain } = await import('../../rebuild/bootstrap.js');
     const { assertNoKeyInEnvironment } = await import('../../rebuild/make.js');
-    const { prepareSandbox } = await import('../../rebuild/sandbox.js');
+    const { assertBuildUserMayEnter, prepareSandbox } = await import('../../rebuild/sandbox.js');
     const { checkTagAgainstLog } = await import('../../rebuild/build.js');
     const { openVerifiedTagLog } = await import('../tag-log.js');
     const { mkdir } = await import('node:fs/promises');
@@ -80,6 +80,8 @@ export const bootstrapCommand: CommandModule = {
     } else {
       root = { kind: 'goroot', goroot: args.root };
     }
+    // The build's own user must reach --out (refused before the folder is made).
+    if (sandbox.freshUsers) await assertBuildUserMayEnter(args.out, '--out', true);
     await mkdir(args.out, { recursive: true });
     const result = await buildBootstrapChain(args.release, {
       repository: args.goRepo,
