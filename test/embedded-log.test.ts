@@ -73,6 +73,18 @@ test('witness-log/ holds real build records: go1.21.0 (amd64, arm64 cross), go1.
   assert.equal(sources[0], sources[1]);
 });
 
+// go1.21.0's ports built here through the shared host (host phases once, then each target) on 2026-12-01,
+// each found by its leaf hash in sum.golang.org's authenticated hash tiles: their record numbers.
+const GO121_PORT_RECORDS: Record<string, number> = {
+  'linux/arm64': 18938537,
+  'linux/ppc64le': 18938507,
+  'windows/386': 18938486,
+  'windows/arm64': 18938534,
+};
+// go1.21.0's darwin ports: Google signs darwin binaries, so a rebuild's h1 is not the record's, and the
+// published zips (whose signatures would be stripped to compare) are refused by the proxy here.
+const GO121_DARWIN = ['darwin/amd64', 'darwin/arm64'];
+
 test('witness-log/ holds real evidence: the latest record of every build is equal to sum.golang.org, proven, and to the published zip where the proxy serves it', async () => {
   const { LogReader } = await import('../src/log/reader.js');
   const { parseRecord } = await import('../src/log/record.js');
@@ -100,6 +112,7 @@ test('witness-log/ holds real evidence: the latest record of every build is equa
     'go1.22.1 linux/amd64': { record: 23370198, located: false, proxy: true },
     'go1.23.1 linux/amd64': { record: 29517969, located: false, proxy: true },
     'go1.23.2 linux/amd64': { record: 30510518, located: false, proxy: true },
+    ...Object.fromEntries(Object.entries(GO121_PORT_RECORDS).map(([target, record]) => [`go1.21.0 ${target}`, { record, located: true, proxy: false }])),
   };
   for (const [name, want] of Object.entries(expected)) {
     const build = latest.get(name);
@@ -112,12 +125,25 @@ test('witness-log/ holds real evidence: the latest record of every build is equa
     assert.equal(zip.some((verdict) => verdict.source === 'proxy' && verdict.status === 'equal'), want.proxy, `${name}: published zip`);
     assert.ok(!build.verdicts.some((verdict) => verdict.status === 'unequal'), name);
   }
+  // darwin: unchecked, with what was tried and what answered (never an invented expected value).
+  for (const target of GO121_DARWIN) {
+    const build = latest.get(`go1.21.0 ${target}`);
+    assert.ok(build, target);
+    assert.equal(buildStatus(build), 'unchecked', target);
+    const zip = (source: string) => build.verdicts.find((verdict) => verdict.file === `v0.0.1-go1.21.0.${target.replace('/', '-')}.zip` && verdict.source === source)!;
+    assert.equal(zip('sumdb').status, 'unchecked', target);
+    assert.match(zip('sumdb').detail, /NOT_FOUND.*HTTP 404.*Google signs darwin binaries/, target);
+    assert.equal(zip('proxy').status, 'unchecked', target);
+    assert.match(zip('proxy').detail, /go mod download -json golang\.org\/toolchain@v0\.0\.1-go1\.21\.0\.darwin-.*403 Forbidden.*This module version is not available/, target);
+  }
   // The builds made this session ran in the sandbox, and say so.
   assert.deepEqual(latest.get('go1.21.1 linux/arm')!.env, ['GOARM=6']);
   for (const name of ['go1.21.1 linux/arm', 'go1.21.5 linux/amd64', 'go1.21.5 windows/amd64', 'go1.23.2 linux/amd64']) assert.match(latest.get(name)!.sandbox ?? '', /^bubblewrap [0-9.]+: user mount pid net ipc uts cgroup namespaces/, name);
   // go1.21.0 windows/amd64, linux/386 and linux/arm (GOARM=7, go1.21.0's default) were built through the shared host (host phases once, then each
   // target's phase), and are byte-identical to their full builds and equal to sum.golang.org.
-  for (const name of ['go1.21.0 windows/amd64', 'go1.21.0 linux/386', 'go1.21.0 linux/arm']) assert.match(latest.get(name)!.method ?? '', /^shared-host sha256:[0-9a-f]{64}$/, name);
+  for (const name of ['go1.21.0 windows/amd64', 'go1.21.0 linux/386', 'go1.21.0 linux/arm', ...[...Object.keys(GO121_PORT_RECORDS), ...GO121_DARWIN].map((target) => `go1.21.0 ${target}`)]) {
+    assert.match(latest.get(name)!.method ?? '', /^shared-host sha256:[0-9a-f]{64}$/, name);
+  }
   // go1.21.0 and go1.22.1 linux/amd64 from three independent bootstrap roots (Debian's go1.19.8, Go 1.4
   // from C by gcc and by clang), all agreeing (diverse double compilation).
   const agreement = records.filter((record) => record.type === 'agreement').map((record) => Object.fromEntries(record.fields.map((f) => [f.key, f.value])));

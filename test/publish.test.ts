@@ -469,8 +469,14 @@ describe('publish: the committed witness-log/', () => {
     assert.ok(![...table.keys()].some((version) => /rc|beta/.test(version) || version === 'go1.20'));
     // The real builds of witness-log/, each equal to the checksum database's record (and to the published
     // zip where the proxy serves it), with evidence; every other cell empty.
-    const built = new Set(['go1.21.0 linux/amd64', 'go1.21.0 linux/arm64', 'go1.21.0 linux/386', 'go1.21.0 linux/arm', 'go1.21.0 windows/amd64', 'go1.21.1 linux/arm', 'go1.21.5 linux/amd64', 'go1.21.5 windows/amd64', 'go1.22.1 linux/amd64', 'go1.23.1 linux/amd64', 'go1.23.2 linux/amd64']);
-    for (const [version, row] of table) for (const [target, cell] of row) assert.equal(cell.status, built.has(`${version} ${target}`) ? 'equal' : 'none', `${version} ${target}`);
+    const go121 = ['linux/amd64', 'linux/arm64', 'linux/386', 'linux/arm', 'linux/ppc64le', 'windows/amd64', 'windows/386', 'windows/arm64'];
+    const built = new Set([...go121.map((target) => `go1.21.0 ${target}`), 'go1.21.1 linux/arm', 'go1.21.5 linux/amd64', 'go1.21.5 windows/amd64', 'go1.22.1 linux/amd64', 'go1.23.1 linux/amd64', 'go1.23.2 linux/amd64']);
+    // darwin: built, not checkable here (see test/embedded-log.test.ts).
+    const unchecked = new Set(['go1.21.0 darwin/amd64', 'go1.21.0 darwin/arm64']);
+    const want = (name: string) => (built.has(name) ? 'equal' : unchecked.has(name) ? 'unchecked' : 'none');
+    for (const [version, row] of table) for (const [target, cell] of row) assert.equal(cell.status, want(`${version} ${target}`), `${version} ${target}`);
+    const cells = new Set([...table].flatMap(([version, row]) => [...row.keys()].map((target) => `${version} ${target}`)));
+    for (const name of [...built, ...unchecked]) assert.ok(cells.has(name), `${name} has a cell in the grid`);
     const tags = JSON.parse(read(site, 'api/tags.json')) as { tags: unknown[] };
     assert.equal(tags.tags.length, 430);
     const index = JSON.parse(read(site, 'api/index.json')) as { alarms: unknown[]; checkpoint: { size: number; time: string | null } };
