@@ -469,7 +469,7 @@ describe('publish: the committed witness-log/', () => {
     assert.ok(![...table.keys()].some((version) => /rc|beta/.test(version) || version === 'go1.20'));
     // The real builds of witness-log/, each equal to the checksum database's record (and to the published
     // zip where the proxy serves it), with evidence; every other cell empty.
-    const go121 = ['linux/amd64', 'linux/arm64', 'linux/386', 'linux/arm', 'linux/ppc64le', 'windows/amd64', 'windows/386', 'windows/arm64'];
+    const go121 = ['linux/amd64', 'linux/arm64', 'linux/386', 'linux/arm', 'linux/ppc64le', 'linux/riscv64', 'linux/s390x', 'windows/amd64', 'windows/386', 'windows/arm64'];
     const built = new Set([...go121.map((target) => `go1.21.0 ${target}`), 'go1.21.1 linux/arm', 'go1.21.5 linux/amd64', 'go1.21.5 windows/amd64', 'go1.22.1 linux/amd64', 'go1.23.1 linux/amd64', 'go1.23.2 linux/amd64']);
     // darwin: built, not checkable here (see test/embedded-log.test.ts).
     const unchecked = new Set(['go1.21.0 darwin/amd64', 'go1.21.0 darwin/arm64']);
@@ -477,6 +477,14 @@ describe('publish: the committed witness-log/', () => {
     for (const [version, row] of table) for (const [target, cell] of row) assert.equal(cell.status, want(`${version} ${target}`), `${version} ${target}`);
     const cells = new Set([...table].flatMap(([version, row]) => [...row.keys()].map((target) => `${version} ${target}`)));
     for (const name of [...built, ...unchecked]) assert.ok(cells.has(name), `${name} has a cell in the grid`);
+    // The release page says how complete its row is, out of the 39 ports Go published for go1.21.0.
+    const ports = /<p class="small" id="ports">([^]*?)<\/p>/.exec(read(site, 'releases/go1.21.0.html'))?.[1] ?? '';
+    const go121Built = [...built, ...unchecked].filter((name) => name.startsWith('go1.21.0 ')).map((name) => name.slice('go1.21.0 '.length));
+    assert.match(ports, /^Go publishes a toolchain for 39 ports of go1\.21\.0 \(<code>go tool dist list<\/code> without android, ios, js and wasip1\): /);
+    if (go121Built.length === 39) assert.match(ports, /every one has a build record/);
+    else assert.match(ports, new RegExp(`: ${go121Built.length} have a build record; not built yet: [a-z0-9/, ]+\\.$`));
+    assert.ok(!go121Built.some((target) => ports.split('not built yet:')[1]?.includes(` ${target},`) || ports.endsWith(` ${target}.`)), ports);
+    assert.match(read(site, 'releases/go1.22.1.html'), /Go publishes a toolchain for 40 ports of go1\.22\.1 [^]*?: 1 has a build record; not built yet: aix\/ppc64, /);
     const tags = JSON.parse(read(site, 'api/tags.json')) as { tags: unknown[] };
     assert.equal(tags.tags.length, 430);
     const index = JSON.parse(read(site, 'api/index.json')) as { alarms: unknown[]; checkpoint: { size: number; time: string | null } };

@@ -8,6 +8,7 @@ import { type Alarm, type AlarmKind, type CosignedHead, type IndexedBuild, type 
 import { SITE_CSS, contentSecurityPolicy } from './style.js';
 import { renderAgreements } from './agreements.js';
 import type { TagEntry } from '../tags/state.js';
+import { formatTarget, parseGoVersion, publishedPortsOf } from '../release/target.js';
 
 export interface SiteContext {
   readonly model: SiteModel;
@@ -303,6 +304,15 @@ ${tag.pointer.objectType === 'tag' ? html`<tr><th>Tag object</th><td class="mono
           ({ target, latest }) =>
             html`<tr><td>${target}</td><td>${badge(latest!.status, href([], `b-${latest!.index}`))}</td><td>${row.builds.filter((b) => b.build.target === target).length}</td></tr>`,
         )}</tbody></table></div>`;
+  // How complete the row is: the ports Go published a toolchain for, and which of them have no build yet.
+  const version = parseGoVersion(row.version);
+  const published = version && publishedPortsOf(version)?.map(formatTarget);
+  const missing = published?.filter((target) => latestBuild(row, target) === undefined) ?? [];
+  const ports = published
+    ? html`<p class="small" id="ports">Go publishes a toolchain for ${published.length} ports of ${row.version} (<code>go tool dist list</code> without android, ios, js and wasip1): ${
+        missing.length === 0 ? html`<strong>every one has a build record</strong>.` : html`${published.length - missing.length} ${published.length - missing.length === 1 ? 'has' : 'have'} a build record; not built yet: ${missing.join(', ')}.`
+      }</p>`
+    : '';
   const builds = [...row.builds].reverse().map((build) => renderBuild(ctx, build, alarms.filter((a) => a.index === build.index)));
   return page(ctx, {
     title: row.version,
@@ -313,6 +323,7 @@ ${tag.pointer.objectType === 'tag' ? html`<tr><th>Tag object</th><td class="mono
 ${alarmList(alarms, 1, `${alarms.length} alarm${alarms.length === 1 ? '' : 's'} for ${row.version}`)}
 ${tagInfo}
 <h2>Verdicts by target</h2>
+${ports}
 ${summary}
 ${renderAgreements(row.version, model.agreements, model.bootstraps)}
 ${row.builds.length > 0 ? html`<h2>Build records (newest first)</h2>${builds}` : ''}`,

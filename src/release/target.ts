@@ -142,6 +142,15 @@ export function isKnownPort(version: GoVersion, target: Target): boolean | undef
 }
 
 /**
+ * The ports of `version`'s minor line that Go publishes a toolchain for (the table above, filtered by
+ * hasPublishedToolchain), sorted; undefined for minor lines the table does not cover.
+ */
+export function publishedPortsOf(version: GoVersion): Target[] | undefined {
+  const ports = version.major === 1 ? KNOWN_PORTS.get(version.minor) : undefined;
+  return ports && [...ports].sort().map(parseTarget).filter(hasPublishedToolchain);
+}
+
+/**
  * Environment beyond GOOS/GOARCH that the published build of `target` used. linux/arm: GOARM=6 from
  * go1.21.1 on; go1.21.0 and its release candidates were built with the default GOARM=7 (golang/go#62164,
  * gorebuild's special case from golang/go#62514).
