@@ -13,6 +13,7 @@ import {
   extraEnvironment,
   hasPublishedToolchain,
   isKnownPort,
+  publishedPortsOf,
   isDistpackVersion,
   isPlannedVersion,
   parseGoVersion,
@@ -111,6 +112,9 @@ describe('Go versions and targets (target.ts)', () => {
       ['android/386', 'android/amd64', 'android/arm', 'android/arm64', 'ios/amd64', 'ios/arm64', 'js/wasm', 'wasip1/wasm'],
     );
     assert.ok(FIRST_CLASS_TARGETS.every(hasPublishedToolchain));
+    assert.deepEqual(publishedPortsOf(go121)!.map((t) => `${t.goos}/${t.goarch}`), published);
+    assert.deepEqual([parseGoVersion('go1.22.3')!, parseGoVersion('go1.23.2')!].map((v) => publishedPortsOf(v)!.length), [40, 41]);
+    assert.equal(publishedPortsOf(parseGoVersion('go1.24.0')!), undefined, 'beyond the table: the tag decides (build reads it)');
   });
 
   test('distpack versions are go1.21 and later; plan schedules plain releases only; targets parse strictly', () => {
