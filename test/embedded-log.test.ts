@@ -77,7 +77,13 @@ test('witness-log/ holds real build records: go1.21.0 (amd64, arm64 cross), go1.
 // each found by its leaf hash in sum.golang.org's authenticated hash tiles: their record numbers.
 const GO121_PORT_RECORDS: Record<string, number> = {
   'linux/arm64': 18938537,
+  'linux/loong64': 18938554,
+  'linux/mips': 18938538,
+  'linux/mips64': 18938509,
+  'linux/mipsle': 18938520,
   'linux/ppc64le': 18938507,
+  'linux/riscv64': 18938497,
+  'linux/s390x': 18938511,
   'windows/386': 18938486,
   'windows/arm64': 18938534,
 };
