@@ -91,6 +91,7 @@ describe('witness plan, build, ingest, bootstrap (end to end)', { concurrency: t
       expectCode(build, 2, 'build in an unreachable --work');
       assert.match(build.stdout + build.stderr, /WORK_NOT_REACHABLE|does not let others enter it/);
       assert.deepEqual(readdirSync(closed), [], 'nothing was made in the work folder');
+      assert.equal(existsSync(buildOut), false, 'nor the --out folder');
     });
 
     test('the bootstrap toolchain is not left writable by the build user', { timeout: 120_000, skip: AS_ROOT ? false : 'only when root (builds run as a fresh uid)' }, () => {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { copyFilesOut, openBeneath, openFolder } from '../src/infra/safe-open.js';
 import { hashDistpack } from '../src/rebuild/distpack.js';
-import { bwrapArguments, prepareSandbox, processesOf, reapBuildUser, allocateBuildUser } from '../src/rebuild/sandbox.js';
+import { assertBuildUserMayEnter, bwrapArguments, prepareSandbox, processesOf, reapBuildUser, allocateBuildUser } from '../src/rebuild/sandbox.js';
 import { WitnessError } from '../src/errors.js';
 import { exitCodeOf } from '../src/cli/exit-code.js';
 import { spawn } from 'node:child_process';
@@ -103,6 +103,49 @@ describe('the sandbox itself', () => {
     } finally {
       await top.close();
     }
+  });
+});
+
+describe('assertBuildUserMayEnter: the fresh build user must reach the folders its sandbox uses', () => {
+  const refused = async (dir: string, missingOk: boolean, pattern: RegExp) =>
+    assert.rejects(assertBuildUserMayEnter(dir, '--out', missingOk), (error: unknown) => {
+      assert.ok(error instanceof WitnessError && error.code === 'WORK_NOT_REACHABLE' && exitCodeOf(error) === 2, String(error));
+      assert.match((error as Error).message, pattern);
+      return true;
+    });
+
+  test('a parent without o+x is refused; an open path passes; a missing one only with missingOk', async () => {
+    const open = worldTempDir('witness-reach-');
+    const closed = path.join(open, 'closed');
+    mkdirSync(path.join(closed, 'inside'), { recursive: true });
+    chmodSync(closed, 0o700);
+    await assertBuildUserMayEnter(open, '--out');
+    await refused(path.join(closed, 'inside'), false, /closed does not let others enter it \(mode 700\); choose a --out folder whose parents have o\+x$/);
+    await assert.rejects(assertBuildUserMayEnter(path.join(open, 'not', 'yet'), '--out'), /does not exist/);
+    await assertBuildUserMayEnter(path.join(open, 'not', 'yet'), '--out', true);
+    await refused(path.join(closed, 'not', 'yet'), true, /closed does not let others enter it/);
+  });
+
+  test('a symbolic link is followed to what the sandbox would open: its real parents are checked', async () => {
+    const open = worldTempDir('witness-reach-');
+    const closed = path.join(open, 'closed');
+    mkdirSync(path.join(closed, 'target'), { recursive: true });
+    chmodSync(closed, 0o700);
+    const link = path.join(open, 'link');
+    symlinkSync(path.join(closed, 'target'), link);
+    await refused(path.join(link, 'out'), true, new RegExp(`really ${closed.replace(/[/.]/g, '\\$&')}/target/out\\): .*closed does not let others enter it`));
+  });
+
+  test('missing folders under a umask that would close them to others are refused before they are made', async () => {
+    const open = worldTempDir('witness-reach-');
+    const old = process.umask(0o077);
+    try {
+      await refused(path.join(open, 'new', 'out'), true, /does not exist, and this process's umask \(077\) would make it closed to the build's own user; create it with o\+x first/);
+    } finally {
+      process.umask(old);
+    }
+    assert.equal(existsSync(path.join(open, 'new')), false);
+    await assertBuildUserMayEnter(open, '--out', true); // an existing folder: the umask does not matter
   });
 });
 

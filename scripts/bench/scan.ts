@@ -5,7 +5,7 @@
 // more with src/tlog's leafHash for comparison). (The scan also reads the few level-1+ hash tiles; it
 // never needs the level-0 hash tile of a full data tile: tiles.ts.) Goal: the scan within 1.5x of that.
 // The scan runs as by default (defaultTileWorkers), then the other way (with one worker, or in this
-// thread; BENCH_SCAN_OTHER=1,2 runs those worker counts instead, =none no other); CPU seconds are of the
+// thread; BENCH_SCAN_WORKERS=0,2 runs those worker counts instead, =none no other); CPU seconds are of the
 // whole process (all threads).
 //
 // The folder is generated once (os.tmpdir()/go-source-witness-bench-sumdb-<records>-v1, about 1 GB) and
@@ -190,9 +190,10 @@ export async function benchScan(): Promise<void> {
     const scanReport = report!;
     const scanRequests = requests;
     // The other way, for comparison: in this thread if the default has workers, else with one (or the
-    // worker counts BENCH_SCAN_OTHER lists, comma-separated; 'none' for no other run).
-    const others = (process.env.BENCH_SCAN_OTHER ?? String(workers === 0 ? 1 : 0)).split(',').filter((n) => n !== 'none' && n !== '').map(Number);
-    if (others.some((n) => !Number.isSafeInteger(n) || n < 0 || n > 8)) throw new Error('BENCH_SCAN_OTHER: worker counts 0-8, comma-separated, or none');
+    // worker counts BENCH_SCAN_WORKERS lists, comma-separated; 'none' for no other run).
+    if (process.env.BENCH_SCAN_OTHER !== undefined) throw new Error('BENCH_SCAN_OTHER is now BENCH_SCAN_WORKERS: worker counts to run besides the default (e.g. 0,2), or none');
+    const others = (process.env.BENCH_SCAN_WORKERS ?? String(workers === 0 ? 1 : 0)).split(',').filter((n) => n !== 'none' && n !== '').map(Number);
+    if (others.some((n) => !Number.isSafeInteger(n) || n < 0 || n > 8)) throw new Error('BENCH_SCAN_WORKERS: worker counts 0-8, comma-separated, or none');
     const otherRuns: Run[] = [];
     for (const other of others) otherRuns.push(await measure(label(other), (await scan(other)).run));
     const base2 = await measure('download + leaf hash (base, again)', () => downloadAndHash(url, tiles, concurrency, leafDigest));

@@ -304,15 +304,11 @@ ${tag.pointer.objectType === 'tag' ? html`<tr><th>Tag object</th><td class="mono
           ({ target, latest }) =>
             html`<tr><td>${target}</td><td>${badge(latest!.status, href([], `b-${latest!.index}`))}</td><td>${row.builds.filter((b) => b.build.target === target).length}</td></tr>`,
         )}</tbody></table></div>`;
-  // How complete the row is: the ports Go published a toolchain for, and which of them have no build yet.
+  // How complete the row is: the ports Go published a toolchain for, their latest verdicts, and which of
+  // them have no build yet.
   const version = parseGoVersion(row.version);
   const published = version && publishedPortsOf(version)?.map(formatTarget);
-  const missing = published?.filter((target) => latestBuild(row, target) === undefined) ?? [];
-  const ports = published
-    ? html`<p class="small" id="ports">Go publishes a toolchain for ${published.length} ports of ${row.version} (<code>go tool dist list</code> without android, ios, js and wasip1): ${
-        missing.length === 0 ? html`<strong>every one has a build record</strong>.` : html`${published.length - missing.length} ${published.length - missing.length === 1 ? 'has' : 'have'} a build record; not built yet: ${missing.join(', ')}.`
-      }</p>`
-    : '';
+  const ports = published ? portsLine(row, published) : '';
   const builds = [...row.builds].reverse().map((build) => renderBuild(ctx, build, alarms.filter((a) => a.index === build.index)));
   return page(ctx, {
     title: row.version,
@@ -328,6 +324,23 @@ ${summary}
 ${renderAgreements(row.version, model.agreements, model.bootstraps)}
 ${row.builds.length > 0 ? html`<h2>Build records (newest first)</h2>${builds}` : ''}`,
   });
+}
+
+/** "Go publishes a toolchain for N ports of <version> (...): 30 equal, 2 unchecked; not built yet: a, b." */
+function portsLine(row: ReleaseRow, published: readonly string[]): SafeHtml {
+  const counts = new Map<BuildStatus, number>();
+  const missing: string[] = [];
+  for (const target of published) {
+    const latest = latestBuild(row, target);
+    if (latest) counts.set(latest.status, (counts.get(latest.status) ?? 0) + 1);
+    else missing.push(target);
+  }
+  const order: BuildStatus[] = ['equal', 'unequal', 'unchecked', 'failed'];
+  const verdicts = order.filter((status) => counts.has(status)).map((status) => `${counts.get(status)} ${status}`);
+  const built = verdicts.length > 0 ? `latest builds ${verdicts.join(', ')}` : 'none built';
+  return html`<p class="small" id="ports">Go publishes a toolchain for ${published.length} ports of ${row.version} (<code>go tool dist list</code> without android, ios, js and wasip1): ${built}; ${
+    missing.length === 0 ? html`<strong>every port has a build record</strong>.` : html`not built yet: ${missing.join(', ')}.`
+  }</p>`;
 }
 
 function renderBuild(ctx: SiteContext, item: IndexedBuild, alarms: readonly Alarm[]): SafeHtml {

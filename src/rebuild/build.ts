@@ -105,8 +105,14 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
   if (notPorts.length > 0) {
     throw new UsageError(
       'NOT_A_PORT',
-      `${notPorts.join(', ')} ${notPorts.length === 1 ? 'is not a port' : 'are not ports'} of ${options.version} (its src/cmd/dist/build.go lists ${ports.size}; witness plan --all-ports REPO shows them)`,
+      `${notPorts.join(', ')} ${notPorts.length === 1 ? 'is not a port' : 'are not ports'} of ${options.version} (its src/cmd/dist/build.go lists ${ports.size}, as go tool dist list prints them at the tag)`,
     );
+  }
+  // The build's own user must reach the work folder and the bootstrap GOROOT its sandbox mounts (refused
+  // before anything is written).
+  if (options.sandbox.freshUsers) {
+    await assertBuildUserMayEnter(workParent(options), '--work');
+    await assertBuildUserMayEnter(options.bootstrap, '--bootstrap');
   }
   say(`${options.version}: tag matches the witness log (index ${tag.logIndex}): commit ${tag.commit}, tree ${tag.tree}`);
   const bootstrap = await describeBootstrap(options.bootstrap);

@@ -20,7 +20,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
 
@@ -211,21 +211,41 @@ export async function reapBuildUser(user: BuildUser): Promise<void> {
 }
 
 /**
- * A build's fresh user (allocateBuildUser) must reach the folder it builds in: every folder above `dir`
- * must let others search it (o+x), or make.bash fails minutes later with a bare "permission denied".
- * `option` names the flag that chose the folder. With `missingOk`, folders not made yet are passed over
- * (checked before anything is written; the caller checks again once it made them).
+ * A build's fresh user (allocateBuildUser) must reach the folders its sandbox uses (the work tree, a
+ * read-only bootstrap GOROOT): every folder above `dir` must let others search it (o+x), or make.bash
+ * fails minutes later with a bare "permission denied". The walk is over the real path (symbolic links
+ * resolved: the sandbox opens what they point to). `option` names the flag that chose the folder. With
+ * `missingOk`, folders not made yet are allowed when this process would make them searchable (its umask
+ * keeps o+x): the caller checks before anything is written and makes them after.
  */
 export async function assertBuildUserMayEnter(dir: string, option: string, missingOk = false): Promise<void> {
-  const start = path.resolve(dir);
-  for (let current = start; ; current = path.dirname(current)) {
-    const info = await stat(current).catch(() => undefined);
-    if (!info) {
-      if (!missingOk) throw new UsageError('WORK_NOT_FOUND', `the ${option} folder ${current} does not exist`);
-    } else if ((info.mode & 0o001) === 0) {
+  const wanted = path.resolve(dir);
+  // The deepest folder that exists, and what of the path is still to be made below it.
+  let existing = wanted;
+  for (;;) {
+    const info = await stat(existing).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw new UsageError('WORK_NOT_REACHABLE', `the ${option} folder ${wanted} cannot be examined: ${error.message}`);
+    });
+    if (info) break;
+    if (!missingOk) throw new UsageError('WORK_NOT_FOUND', `the ${option} folder ${wanted} does not exist`);
+    if ((process.umask() & 0o001) !== 0) {
       throw new UsageError(
         'WORK_NOT_REACHABLE',
-        `the build's own user cannot reach ${start}: ${current} does not let others enter it (mode ${(info.mode & 0o777).toString(8)}); choose a ${option} folder whose parents have o+x`,
+        `the ${option} folder ${wanted} does not exist, and this process's umask (${process.umask().toString(8).padStart(3, '0')}) would make it closed to the build's own user; create it with o+x first`,
+      );
+    }
+    const parent = path.dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  const real = await realpath(existing);
+  for (let current = real; ; current = path.dirname(current)) {
+    const info = await stat(current);
+    if ((info.mode & 0o001) === 0) {
+      throw new UsageError(
+        'WORK_NOT_REACHABLE',
+        `the build's own user cannot reach ${wanted}${real !== existing ? ` (really ${real}${existing !== wanted ? path.join('/', path.relative(existing, wanted)) : ''})` : ''}: ${current} does not let others enter it (mode ${(info.mode & 0o777).toString(8)}); choose a ${option} folder whose parents have o+x`,
       );
     }
     if (path.dirname(current) === current) return;

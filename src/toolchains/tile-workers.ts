@@ -46,8 +46,8 @@ const MAX_JOBS_PER_MESSAGE = 16;
 
 /**
  * The default number of workers: none on one CPU; one on two, where the main thread keeps the network
- * and the index (measured with `npm run bench -- scan` on 2 idle CPUs: 20.6 s with one worker against
- * 26.9 s in this thread, and faster at load 3-5 too: 28.6 s against 45.9 s); one per CPU beyond two, at
+ * and the index (measured with `npm run bench -- scan` on 2 idle CPUs: 19.7-20.6 s with one worker
+ * against 26.9-28.9 s in this thread; beside a real build, at load 3-5: 37.0 s against 41.3 s); one per CPU beyond two, at
  * most 4, on more.
  */
 export function defaultTileWorkers(cpus: number = availableParallelism()): number {

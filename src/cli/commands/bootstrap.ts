@@ -81,7 +81,10 @@ export const bootstrapCommand: CommandModule = {
       root = { kind: 'goroot', goroot: args.root };
     }
     // The build's own user must reach --out (refused before the folder is made).
-    if (sandbox.freshUsers) await assertBuildUserMayEnter(args.out, '--out', true);
+    if (sandbox.freshUsers) {
+      await assertBuildUserMayEnter(args.out, '--out', true);
+      if (!fromC) await assertBuildUserMayEnter(args.root, '--from');
+    }
     await mkdir(args.out, { recursive: true });
     const result = await buildBootstrapChain(args.release, {
       repository: args.goRepo,
