@@ -76,11 +76,15 @@ test('witness-log/ holds real build records: go1.21.0 (amd64, arm64 cross), go1.
 // go1.21.0's ports built here through the shared host (host phases once, then each target) on 2026-12-01,
 // each found by its leaf hash in sum.golang.org's authenticated hash tiles: their record numbers.
 const GO121_PORT_RECORDS: Record<string, number> = {
+  'freebsd/386': 18938498,
+  'freebsd/amd64': 18938539,
   'linux/arm64': 18938537,
   'linux/loong64': 18938554,
   'linux/mips': 18938538,
   'linux/mips64': 18938509,
+  'linux/mips64le': 18938560,
   'linux/mipsle': 18938520,
+  'linux/ppc64': 18938536,
   'linux/ppc64le': 18938507,
   'linux/riscv64': 18938497,
   'linux/s390x': 18938511,
