@@ -78,6 +78,9 @@ test('witness-log/ holds real build records: go1.21.0 (amd64, arm64 cross), go1.
 const GO121_PORT_RECORDS: Record<string, number> = {
   'freebsd/386': 18938498,
   'freebsd/amd64': 18938539,
+  'freebsd/arm': 18938549,
+  'freebsd/arm64': 18938516,
+  'freebsd/riscv64': 18938566,
   'linux/arm64': 18938537,
   'linux/loong64': 18938554,
   'linux/mips': 18938538,
@@ -88,6 +91,8 @@ const GO121_PORT_RECORDS: Record<string, number> = {
   'linux/ppc64le': 18938507,
   'linux/riscv64': 18938497,
   'linux/s390x': 18938511,
+  'netbsd/386': 18938553,
+  'netbsd/amd64': 18938490,
   'windows/386': 18938486,
   'windows/arm64': 18938534,
 };
