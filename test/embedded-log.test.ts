@@ -93,6 +93,11 @@ const GO121_PORT_RECORDS: Record<string, number> = {
   'linux/s390x': 18938511,
   'netbsd/386': 18938553,
   'netbsd/amd64': 18938490,
+  'netbsd/arm': 18938542,
+  'netbsd/arm64': 18938491,
+  'openbsd/386': 18938544,
+  'openbsd/amd64': 18938550,
+  'openbsd/arm': 18938568,
   'windows/386': 18938486,
   'windows/arm64': 18938534,
 };
