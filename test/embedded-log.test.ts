@@ -76,11 +76,13 @@ test('witness-log/ holds real build records: go1.21.0 (amd64, arm64 cross), go1.
 // go1.21.0's ports built here through the shared host (host phases once, then each target) on 2026-12-01,
 // each found by its leaf hash in sum.golang.org's authenticated hash tiles: their record numbers.
 const GO121_PORT_RECORDS: Record<string, number> = {
+  'aix/ppc64': 18938528,
   'freebsd/386': 18938498,
   'freebsd/amd64': 18938539,
   'freebsd/arm': 18938549,
   'freebsd/arm64': 18938516,
   'freebsd/riscv64': 18938566,
+  'illumos/amd64': 18938567,
   'linux/arm64': 18938537,
   'linux/loong64': 18938554,
   'linux/mips': 18938538,
@@ -98,6 +100,11 @@ const GO121_PORT_RECORDS: Record<string, number> = {
   'openbsd/386': 18938544,
   'openbsd/amd64': 18938550,
   'openbsd/arm': 18938568,
+  'openbsd/arm64': 18938487,
+  'plan9/386': 18938548,
+  'plan9/amd64': 18938496,
+  'plan9/arm': 18938523,
+  'solaris/amd64': 18938527,
   'windows/386': 18938486,
   'windows/arm64': 18938534,
 };

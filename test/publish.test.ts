@@ -469,7 +469,7 @@ describe('publish: the committed witness-log/', () => {
     assert.ok(![...table.keys()].some((version) => /rc|beta/.test(version) || version === 'go1.20'));
     // The real builds of witness-log/, each equal to the checksum database's record (and to the published
     // zip where the proxy serves it), with evidence; every other cell empty.
-    const go121 = ['freebsd/386', 'freebsd/amd64', 'freebsd/arm', 'freebsd/arm64', 'freebsd/riscv64', 'linux/386', 'linux/amd64', 'linux/arm', 'linux/arm64', 'linux/loong64', 'linux/mips', 'linux/mips64', 'linux/mips64le', 'linux/mipsle', 'linux/ppc64', 'linux/ppc64le', 'linux/riscv64', 'linux/s390x', 'netbsd/386', 'netbsd/amd64', 'netbsd/arm', 'netbsd/arm64', 'openbsd/386', 'openbsd/amd64', 'openbsd/arm', 'windows/386', 'windows/amd64', 'windows/arm64'];
+    const go121 = ['aix/ppc64', 'freebsd/386', 'freebsd/amd64', 'freebsd/arm', 'freebsd/arm64', 'freebsd/riscv64', 'illumos/amd64', 'linux/386', 'linux/amd64', 'linux/arm', 'linux/arm64', 'linux/loong64', 'linux/mips', 'linux/mips64', 'linux/mips64le', 'linux/mipsle', 'linux/ppc64', 'linux/ppc64le', 'linux/riscv64', 'linux/s390x', 'netbsd/386', 'netbsd/amd64', 'netbsd/arm', 'netbsd/arm64', 'openbsd/386', 'openbsd/amd64', 'openbsd/arm', 'openbsd/arm64', 'plan9/386', 'plan9/amd64', 'plan9/arm', 'solaris/amd64', 'windows/386', 'windows/amd64', 'windows/arm64'];
     const built = new Set([...go121.map((target) => `go1.21.0 ${target}`), 'go1.21.1 linux/arm', 'go1.21.5 linux/amd64', 'go1.21.5 windows/amd64', 'go1.22.1 linux/amd64', 'go1.23.1 linux/amd64', 'go1.23.2 linux/amd64']);
     // darwin: built, not checkable here (see test/embedded-log.test.ts).
     const unchecked = new Set(['go1.21.0 darwin/amd64', 'go1.21.0 darwin/arm64']);
