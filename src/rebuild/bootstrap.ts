@@ -222,7 +222,13 @@ function idOfParent(parentHash: string): string {
 /** Builds (or reuses, if still intact) every toolchain `version` needs, and returns the GOROOT to bootstrap it with. */
 export async function buildBootstrapChain(version: string, options: BootstrapOptions): Promise<BootstrapResult> {
   const say = options.onProgress ?? (() => {});
-  if (options.sandbox.freshUsers) await assertBuildUserMayEnter(options.out, '--out');
+  // The build's own user must reach --out and the root GOROOT its sandbox mounts: refused before --out
+  // is made (a missing --out only if this process's umask would make it searchable).
+  if (options.sandbox.freshUsers) {
+    await assertBuildUserMayEnter(options.out, '--out', true);
+    if (options.root.kind === 'goroot') await assertBuildUserMayEnter(options.root.goroot, '--from');
+  }
+  await mkdir(options.out, { recursive: true });
   const built: string[] = [];
   let goroot: string;
   let rootVersionText: string;

@@ -109,7 +109,7 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
     );
   }
   // The build's own user must reach the work folder and the bootstrap GOROOT its sandbox mounts (refused
-  // before anything is written).
+  // here, once, before anything is written; every target's tree is made under that folder).
   if (options.sandbox.freshUsers) {
     await assertBuildUserMayEnter(workParent(options), '--work');
     await assertBuildUserMayEnter(options.bootstrap, '--bootstrap');
@@ -152,7 +152,6 @@ async function buildTarget(
   bootstrap: BootstrapToolchain[],
   say: (message: string) => void,
 ): Promise<TargetBuild> {
-  if (options.sandbox.freshUsers) await assertBuildUserMayEnter(workParent(options), '--work');
   const { platform, extra, started, work, user, goroot, home, tmp, logTemp, label } = await openTargetWork(options, target);
   // Cleared when processes of the build may still be alive: then nothing of its tree is touched again.
   let buildIsGone = true;
@@ -202,7 +201,6 @@ async function buildSharedHost(
 ): Promise<TargetBuild[]> {
   const extra = Object.fromEntries(key ? key.split(' ').map((item) => item.split('=') as [string, string]) : []);
   const parent = workParent(options);
-  if (options.sandbox.freshUsers) await assertBuildUserMayEnter(parent, '--work');
   const hostWork = await mkdtemp(path.join(parent, `witness-host-${options.version}-`));
   const stateRoot = path.join(hostWork, 'go');
   const hostLog = path.join(options.out, `.${options.version}.host.${process.pid}.log.tmp`);

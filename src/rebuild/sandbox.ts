@@ -240,12 +240,13 @@ export async function assertBuildUserMayEnter(dir: string, option: string, missi
     existing = parent;
   }
   const real = await realpath(existing);
+  const realWanted = path.join(real, path.relative(existing, wanted));
   for (let current = real; ; current = path.dirname(current)) {
     const info = await stat(current);
     if ((info.mode & 0o001) === 0) {
       throw new UsageError(
         'WORK_NOT_REACHABLE',
-        `the build's own user cannot reach ${wanted}${real !== existing ? ` (really ${real}${existing !== wanted ? path.join('/', path.relative(existing, wanted)) : ''})` : ''}: ${current} does not let others enter it (mode ${(info.mode & 0o777).toString(8)}); choose a ${option} folder whose parents have o+x`,
+        `the build's own user cannot reach ${wanted}${realWanted !== wanted ? ` (really ${realWanted})` : ''}: ${current} does not let others enter it (mode ${(info.mode & 0o777).toString(8)}); choose a ${option} folder whose parents have o+x`,
       );
     }
     if (path.dirname(current) === current) return;

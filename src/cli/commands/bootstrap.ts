@@ -35,10 +35,9 @@ export const bootstrapCommand: CommandModule = {
     const args = parsed as unknown as BootstrapArgs;
     const { buildBootstrapChain, gorootVersion, planBootstrapChain } = await import('../../rebuild/bootstrap.js');
     const { assertNoKeyInEnvironment } = await import('../../rebuild/make.js');
-    const { assertBuildUserMayEnter, prepareSandbox } = await import('../../rebuild/sandbox.js');
+    const { prepareSandbox } = await import('../../rebuild/sandbox.js');
     const { checkTagAgainstLog } = await import('../../rebuild/build.js');
     const { openVerifiedTagLog } = await import('../tag-log.js');
-    const { mkdir } = await import('node:fs/promises');
     assertNoKeyInEnvironment();
     const { UsageError } = await import('../../errors.js');
     const fromC = args.root === 'c';
@@ -80,12 +79,6 @@ export const bootstrapCommand: CommandModule = {
     } else {
       root = { kind: 'goroot', goroot: args.root };
     }
-    // The build's own user must reach --out (refused before the folder is made).
-    if (sandbox.freshUsers) {
-      await assertBuildUserMayEnter(args.out, '--out', true);
-      if (!fromC) await assertBuildUserMayEnter(args.root, '--from');
-    }
-    await mkdir(args.out, { recursive: true });
     const result = await buildBootstrapChain(args.release, {
       repository: args.goRepo,
       root,
