@@ -115,6 +115,7 @@ const sample = (): Record<string, string> => {
 const extra = (): Record<string, string[]> => ({
   'sumdb cosign': ['--url', server.url, '--sumdb-vkey', sumdb.verifierKey],
   'sumdb lookup': ['--url', server.url, '--sumdb-vkey', sumdb.verifierKey],
+  'sumdb scan': ['--url', server.url, '--sumdb-vkey', sumdb.verifierKey, '--state', path.join(scratch, 'state')],
   ingest: ['--offline'],
   serve: ['--listen', '127.0.0.1:0'],
   build: ['--bootstrap', T, '--work', scratch],
@@ -157,7 +158,7 @@ function assertRefused(result: { code: number; stdout: string; stderr: string },
 describe('every command refuses a mistake before it acts', () => {
   test('the tree has every command', () => {
     const names = commands(COMMAND_TREE).map((leaf) => leaf.path.join(' '));
-    for (const name of ['tags', 'verify', 'publish', 'build', 'ingest', 'check', 'sumdb cosign', 'sumdb lookup', 'serve', 'init']) assert.ok(names.includes(name), name);
+    for (const name of ['tags', 'verify', 'publish', 'build', 'ingest', 'check', 'sumdb cosign', 'sumdb lookup', 'sumdb scan', 'serve', 'init']) assert.ok(names.includes(name), name);
   });
 
   test('unknown options and each missing required option: exit 2, one line naming it, nothing changed', async () => {
@@ -181,7 +182,7 @@ describe('every command refuses a mistake before it acts', () => {
         assertRefused(await runCli(['--bogus-flag=1', ...base()]), /--bogus-flag/, `--bogus-flag=1 ${key}`);
         runs += 2;
         if (node.subcommands) {
-          assertRefused(await runCli(base()), new RegExp(node.subcommands.map((child) => commandName(child.module)).join(' or ')), `${key} without a command`);
+          assertRefused(await runCli(base()), new RegExp(`needs a command: ${node.subcommands.map((child) => commandName(child.module)).join(', ')}`), `${key} without a command`);
           runs++;
           continue;
         }
@@ -232,6 +233,18 @@ describe('every command refuses a mistake before it acts', () => {
     assertRefused(await runCli(['publish', '--log', copyLog]), /missing required --out/, 'publish');
   });
 
+  test('a group command with an empty subcommand and --json never exits 0 silently (CLI fuzz seed 394683214)', async () => {
+    const before = snapshot();
+    const run = await runCli(['sumdb', '--json', '', '--', '--url', server.url]);
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    const error = (JSON.parse(run.stdout) as { error: { code: string; message: string; exitCode: number } }).error;
+    assert.equal(error.code, 'MISSING_COMMAND');
+    assert.equal(error.exitCode, 2);
+    assert.match(error.message, /witness sumdb needs a command: cosign, lookup, scan/);
+    assert.match(run.stderr, /^witness: [^\n]+\n$/);
+    assert.equal(snapshot(), before);
+  });
+
   test('--no-X of an option that takes a value is refused (the CLI fuzz found check --no-download crashing)', async () => {
     assertRefused(await runCli(['check', '--no-download', '--log', copyLog]), /--no-download is not an option: --download takes a value/, 'check --no-download');
     assertRefused(await runCli(['ingest', '--no-recheck', '--log', copyLog]), /--no-recheck is not an option/, 'ingest --no-recheck');
@@ -269,6 +282,11 @@ describe('every command refuses a mistake before it acts', () => {
       [['compare', 'extra', '--repo', goRepo, '--log', copyLog], /unexpected argument extra/],
       [['verify', 'extra', '--log', copyLog], /unexpected argument extra/],
       [['frobnicate'], /unknown command frobnicate/],
+      [['sumdb', 'scna', '--log', signLog], /unknown command "sumdb scna"/],
+      [['sumdb', '', '--log', signLog], /witness sumdb needs a command: cosign, lookup, scan/],
+      // The CLI fuzz (seed 394683214): an empty subcommand, then options after `--`, exited 0 doing nothing.
+      [['sumdb', '', '--', '--url', server.url], /witness sumdb needs a command/],
+      [['sumdb', 'scan', '--from', '5x', '--log', signLog], /--from takes a whole number >= 0, not 5x/],
       [['tagz', '--go-repo', goRepo], /unknown command tagz; did you mean tags\?/],
       [['plan', '--target', 'linux/amd64', '--all-ports', goRepo, '--log', copyLog], /--target and --all-ports cannot be used together/],
     ];

@@ -153,6 +153,24 @@ describe('sumdb scan', () => {
     );
   });
 
+  test('--from and --to through the command line (bootstrap\'s --from check once refused them: "--from 515: no such folder")', async () => {
+    const dir = tempDir();
+    const { log, key } = await witnessLogWithTags(dir);
+    const args = ['sumdb', 'scan', '--log', log.dir, '--url', server.url, '--sumdb-vkey', planted.sumdb.verifierKey, '--key', writeKeyFile(key.skey), '--state', path.join(dir, 'state'), '--tag-grace-days', '100000'];
+    const size = planted.sumdb.size;
+    const run = await witness([...args, '--from', '515', '--to', String(size), '--json']);
+    assert.equal(run.code, 1, run.stderr); // the planted alarms at and after record 515
+    const report = JSON.parse(run.stdout) as { start: string; position: string; recordsScanned: number };
+    assert.equal(report.start, '515');
+    assert.equal(report.position, String(size));
+    assert.equal(report.recordsScanned, size - 515);
+    for (const [flag, value] of [['--from', '5x'], ['--from', '-1'], ['--to', '1e3'], ['--to', '9223372036854775808']] as const) {
+      const refused = await witness([...args, flag, value]);
+      assert.equal(refused.code, 2, `${flag} ${value}`);
+      assert.match(refused.stderr, new RegExp(`^witness: ${flag} takes a whole number >= 0`), `${flag} ${value}`);
+    }
+  });
+
   test('the site: a toolchains page with alarms first, feed entries and JSON', async () => {
     const dir = tempDir();
     const { log, key } = await witnessLogWithTags(dir);

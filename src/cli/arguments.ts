@@ -109,6 +109,36 @@ export function commandPath(argv: readonly string[], tree: readonly CommandNode[
   return path;
 }
 
+/** The first word of argv after the command path (what was given as the subcommand), before `--`. */
+function wordAfter(argv: readonly string[], path: readonly string[]): string | undefined {
+  let seen = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') return undefined;
+    if (token.startsWith('-')) {
+      if (token === '--log') i++;
+      continue;
+    }
+    if (seen++ === path.length) return token;
+  }
+  return undefined;
+}
+
+/**
+ * The refusal of a group command (`witness sumdb`) given no subcommand, or one it does not have: a group
+ * has nothing to do by itself, so it never exits 0. Its handler throws this (yargs runs it when no
+ * subcommand matched, e.g. `witness sumdb "" -- ...`), and so does the yargs failure of its builder.
+ */
+export function subcommandFailure(path: readonly string[], subcommands: readonly CommandModule[], given: unknown): UsageError {
+  const where = `witness ${path.join(' ')}`;
+  const help = `see ${where} --help`;
+  const names = subcommands.map(commandName);
+  const word = given === undefined ? '' : String(given);
+  if (word.trim() === '') return new UsageError('MISSING_COMMAND', `${where} needs a command: ${names.join(', ')} (${help})`);
+  const near = suggestion(word, names);
+  return new UsageError('UNKNOWN_COMMAND', `unknown command ${shown(`${path.join(' ')} ${word}`)}${near ? `; did you mean ${near}?` : ''} (${help})`);
+}
+
 /** The options a command declares, read from its yargs builder (for suggestions on a typo). */
 function optionsOf(node: CommandNode | undefined): string[] {
   const names = ['log', 'json', 'debug', 'help', 'version'];
@@ -191,9 +221,7 @@ export function usageFailure(message: string | null | undefined, error: Error | 
     return new UsageError('MISSING_OPTION', `missing ${flags.length === 1 ? 'required' : 'required options'} ${flags.join(', ')} (${help})`);
   }
   if (/^Not enough non-option arguments/.test(text)) {
-    if (node?.subcommands) {
-      return new UsageError('MISSING_COMMAND', `${where} needs a command: ${node.subcommands.map((child) => commandName(child.module)).join(' or ')} (${help})`);
-    }
+    if (node?.subcommands) return subcommandFailure(path, node.subcommands.map((child) => child.module), wordAfter(argv, path));
     if (!node) return new UsageError('MISSING_COMMAND', `name a command (see witness --help)`);
     const missing = positionals(node.module).filter((p) => p.required).map((p) => `<${p.name}>`);
     return new UsageError('MISSING_OPTION', `missing required ${missing.join(', ') || 'argument'} (${help})`);
@@ -268,7 +296,7 @@ const verifierKey = (value: string, flag: string): void => {
   }
 };
 
-/** Checks for values by the name of their option (the same name means the same thing in every command). */
+/** Checks for values by the name of their option (the same name means the same thing in every command, but for COMMAND_CHECKS). */
 const CHECKS: Record<string, Check> = {
   release: (value, flag) => wrap(flag, () => requireGoVersion(value)),
   tag: (value, flag) => wrap(flag, () => requireGoVersion(value)),
@@ -323,6 +351,19 @@ const CHECKS: Record<string, Check> = {
   },
 };
 
+/** A record number or tree size of the checksum database: decimal digits, no sign, below 2^63. */
+const recordNumber: Check = (value, flag) => {
+  if (!/^(0|[1-9][0-9]{0,18})$/.test(value) || BigInt(value) >= 2n ** 63n) throw new UsageError('BAD_NUMBER', `${flag} takes a whole number >= 0, not ${shown(value)}`);
+};
+
+/**
+ * Where one command gives a name another meaning (bootstrap's --from is a GOROOT, sumdb scan's a record
+ * number), its checks, by command path; they come before CHECKS.
+ */
+const COMMAND_CHECKS: Record<string, Record<string, Check>> = {
+  'sumdb scan': { from: recordNumber, to: recordNumber },
+};
+
 function wrap(flag: string, body: () => unknown): void {
   try {
     body();
@@ -343,6 +384,7 @@ export async function checkArguments(parsed: Record<string, unknown>, yargs: unk
   const path = (parsed._ as unknown[] | undefined)?.map(String) ?? [];
   const node = findCommand(tree, path.slice(0, 2)) ?? findCommand(tree, path.slice(0, 1));
   const positional = new Set((node ? positionals(node.module) : []).map((p) => p.name));
+  const commandChecks = COMMAND_CHECKS[path.slice(0, 2).join(' ')];
   const booleans = new Set(options.boolean);
   for (const token of argv) {
     if (token === '--') break;
@@ -368,7 +410,7 @@ export async function checkArguments(parsed: Record<string, unknown>, yargs: unk
       if (typeof item === 'boolean' && (options.string.includes(name) || options.array.includes(name))) throw new UsageError('UNKNOWN_OPTION', `--no-${name} is not an option: ${flag} takes a value`);
       if (typeof item !== 'string') continue;
       if (item === '' && options.string.includes(name) && !positional.has(name) && !OPTIONAL_VALUE.has(name)) throw new UsageError('MISSING_VALUE', `${flag} needs a value`);
-      await CHECKS[name]?.(item, flag);
+      await (commandChecks?.[name] ?? CHECKS[name])?.(item, flag);
     }
   }
   // Untyped options (check's --gomodcache: a flag, or a folder).

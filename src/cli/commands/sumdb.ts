@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { printJson, printLines, field, setExitCode } from '../output.js';
 import { resolveLogFolder } from '../log-location.js';
+import { subcommandFailure } from '../arguments.js';
 
 interface CosignArgs {
   log?: string;
@@ -213,7 +214,7 @@ interface ScanArgs {
   json: boolean;
 }
 
-const scanCommand: CommandModule = {
+export const scanCommand: CommandModule = {
   command: 'scan',
   describe: 'Read the database\'s data tiles from the scan position up to a verified tree head; record every golang.org/toolchain record; exit 1 on an alarm',
   builder: (yargs: Argv) =>
@@ -237,15 +238,10 @@ const scanCommand: CommandModule = {
     const { defaultStateDir } = await import('../../cosign/paths.js');
     const { loadSignerKey, repositoryRoot } = await import('../../keyfile.js');
     const { WitnessLog } = await import('../../log/log.js');
-    const { UsageError } = await import('../../errors.js');
     const { alarmKey } = await import('../../toolchains/record.js');
-    const number = (value: string | undefined, name: string): bigint | undefined => {
-      if (value === undefined) return undefined;
-      if (!/^(0|[1-9][0-9]{0,17})$/.test(value)) throw new UsageError('BAD_OPTION', `${name} must be a non-negative integer, not ${JSON.stringify(value)}`);
-      return BigInt(value);
-    };
-    const from = number(args.from, '--from');
-    const to = number(args.to, '--to');
+    // Checked by src/cli/arguments.ts (COMMAND_CHECKS): decimal, below 2^63.
+    const from = args.from === undefined ? undefined : BigInt(args.from);
+    const to = args.to === undefined ? undefined : BigInt(args.to);
     const baseUrl = args.via !== undefined ? `${args.via.replace(/\/+$/, '')}/sumdb/sum.golang.org` : (args.url ?? SUMDB_URL);
     const client = new SumdbClient({ baseUrl, verifierKey: args.sumdbVkey ?? SUMDB_VERIFIER_KEY, concurrency: args.concurrency });
     const logDir = await resolveLogFolder(args.log, 'witness sumdb scan');
@@ -287,5 +283,8 @@ export const sumdbCommand: CommandModule = {
   command: 'sumdb <command>',
   describe: 'Witness the Go checksum database: cosign its tree heads, look up records, scan for toolchains',
   builder: (yargs: Argv) => yargs.command(cosignCommand).command(lookupCommand).command(scanCommand).demandCommand(1),
-  handler: () => {},
+  // Runs only when no subcommand matched (`witness sumdb "" -- ...`): refused, never exit 0.
+  handler: (parsed) => {
+    throw subcommandFailure(['sumdb'], [cosignCommand, lookupCommand, scanCommand], parsed.command);
+  },
 };
