@@ -77,6 +77,7 @@ test('witness-log/ holds real build records: go1.21.0 (amd64, arm64 cross), go1.
 // each found by its leaf hash in sum.golang.org's authenticated hash tiles: their record numbers.
 const GO121_PORT_RECORDS: Record<string, number> = {
   'aix/ppc64': 18938528,
+  'dragonfly/amd64': 18938532,
   'freebsd/386': 18938498,
   'freebsd/amd64': 18938539,
   'freebsd/arm': 18938549,
@@ -106,6 +107,7 @@ const GO121_PORT_RECORDS: Record<string, number> = {
   'plan9/arm': 18938523,
   'solaris/amd64': 18938527,
   'windows/386': 18938486,
+  'windows/arm': 18938504,
   'windows/arm64': 18938534,
 };
 // go1.21.0's darwin ports: Google signs darwin binaries, so a rebuild's h1 is not the record's, and the
