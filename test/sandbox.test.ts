@@ -31,6 +31,9 @@ function processesNamed(marker: string): number[] {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
       const comm = readFileSync(`/proc/${pid}/comm`, 'latin1');
+      // A zombie (exited, not yet collected by init) is no process left: it can run nothing.
+      const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+      if (/\nState:\s+[ZX]/.test(status) && /\nThreads:\s+1\n/.test(status)) continue;
       if (cmdline.includes(marker) || comm.includes(marker.slice(0, 15))) found.push(Number(pid));
     } catch {
       /* gone */
@@ -68,12 +71,41 @@ describe('the sandbox itself', () => {
 
   test('reapBuildUser kills every process of a fresh uid, however detached', { skip: ROOT_ONLY, timeout: 30_000 }, async () => {
     const user = allocateBuildUser();
-    const marker = `reap-${process.pid}-${Date.now()}`;
-    const child = spawn('/usr/bin/setsid', ['/bin/sh', '-c', `exec -a ${marker} sleep 60`], { uid: user.uid, gid: user.gid, detached: true, stdio: 'ignore', env: {} });
+    // A new session, then a background sleep whose shell exits: an orphan in its own session, alive.
+    // (This test once ran `exec -a NAME sleep`, which dash refuses: it passed by seeing the shell's zombie.)
+    const child = spawn('/usr/bin/setsid', ['/bin/sh', '-c', '/bin/sleep 60 & exit 0'], { uid: user.uid, gid: user.gid, detached: true, stdio: 'ignore', env: {} });
     child.unref();
+    const live = () => processesOf(user.uid!).filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep');
     const deadline = Date.now() + 5000;
-    while (processesOf(user.uid!).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.ok(processesOf(user.uid!).length > 0, 'the detached process started');
+    while (live().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(live().length, 1, 'the detached sleep runs');
+    await reapBuildUser(user);
+    assert.deepEqual(processesOf(user.uid!), []);
+  });
+
+  test('a zombie of the build user is not a live process: reapBuildUser does not wait for init to collect it', { skip: ROOT_ONLY, timeout: 30_000 }, async () => {
+    const user = allocateBuildUser();
+    // sh starts `true` in the background, then becomes `sleep`, which never collects it: a zombie child
+    // of a live process, for as long as the sleep runs.
+    const child = spawn('/bin/sh', ['-c', '/bin/true & exec /bin/sleep 60'], { uid: user.uid, gid: user.gid, detached: true, stdio: 'ignore', env: {} });
+    child.unref();
+    const zombies = () =>
+      readdirSync('/proc')
+        .filter((name) => /^[0-9]+$/.test(name))
+        .filter((pid) => {
+          try {
+            const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+            return /\nState:\s+Z/.test(status) && new RegExp(`\\nUid:\\s+${user.uid}\\s`).test(status);
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const deadline = Date.now() + 5000;
+    while (zombies().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const [zombie] = zombies();
+    assert.ok(zombie !== undefined, 'the zombie exists');
+    assert.deepEqual(processesOf(user.uid!), [child.pid], 'the sleep, not its zombie child');
     await reapBuildUser(user);
     assert.deepEqual(processesOf(user.uid!), []);
   });

@@ -298,7 +298,9 @@ async function buildSharedTarget(
     for (const step of steps) {
       await appendToLog(logTemp, [`witness: ${step.title}: ${step.argv.map((arg) => arg.replace(work, '<work>')).join(' ')}`]);
       if (step.title.startsWith('Packaging ')) say(`  [${formatSeconds((Date.now() - phaseStarted) / 1000)}] ${step.title}`);
+      const stepStarted = Date.now();
       const result = await runSandboxed({ argv: step.argv, cwd: step.cwd, env: { ...step.env }, user, sandbox: options.sandbox, work, readOnly: [options.bootstrap], logFile: logTemp });
+      say(`    ${step.title.replace(/\.$/, '')}: ${formatSeconds((Date.now() - stepStarted) / 1000)}`);
       const stale = step.staleCheck && result.output.includes('\tSTALE ');
       if (result.code !== 0 || stale) {
         failedPhase = 'target-phase';

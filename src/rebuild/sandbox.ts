@@ -166,22 +166,38 @@ function pids(): string[] {
   }
 }
 
-function statusLine(pid: string, key: string): string | undefined {
+function statusOf(pid: string): string | undefined {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const line = status.split('\n').find((l) => l.startsWith(key));
-    return line?.slice(key.length).trim();
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return undefined;
   }
 }
 
-/** The processes (pids) with `uid` as any of their uids. */
+function field(status: string | undefined, key: string): string | undefined {
+  const line = status?.split('\n').find((l) => l.startsWith(key));
+  return line?.slice(key.length).trim();
+}
+
+function statusLine(pid: string, key: string): string | undefined {
+  return field(statusOf(pid), key);
+}
+
+/**
+ * The live processes (pids) with `uid` as any of their uids. A zombie (State Z or X, one task left) is
+ * not one: it has exited, its files and memory are released, and it can run nothing; it only waits for
+ * its parent to collect its status. An orphan's parent is the machine's init, which may take its time
+ * (seconds here, for the inner bwrap of every sandboxed command), so counting zombies made every
+ * reapBuildUser wait about 2 s for nothing (proc(5): /proc/PID/status State, Threads).
+ */
 export function processesOf(uid: number): number[] {
   const found: number[] = [];
   for (const pid of pids()) {
-    const line = statusLine(pid, 'Uid:');
-    if (line && line.split(/\s+/).map(Number).includes(uid)) found.push(Number(pid));
+    const status = statusOf(pid);
+    const uids = field(status, 'Uid:');
+    if (!uids || !uids.split(/\s+/).map(Number).includes(uid)) continue;
+    if (/^[ZX]\b/.test(field(status, 'State:') ?? '') && field(status, 'Threads:') === '1') continue;
+    found.push(Number(pid));
   }
   return found;
 }
