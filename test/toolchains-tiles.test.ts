@@ -123,28 +123,6 @@ test('a worker thread answers exactly as this thread, and gives the bytes back',
   }
 });
 
-test('when the workers are behind, this thread checks tiles too, with the same answers (and never when told not to)', async () => {
-  const { full, partial } = jobs();
-  const tampered = Uint8Array.from(full.body);
-  tampered[700] = tampered[700]! ^ 0x01;
-  const cases = Array.from({ length: 80 }, (_, i) => [full, partial, copy(full, { body: tampered })][i % 3]!);
-  for (const helps of [true, false]) {
-    const pool = new TileCheckPool(1, undefined, helps);
-    try {
-      const answers = await Promise.all(cases.map((job) => pool.check(copy(job))));
-      assert.equal(pool.threaded, true);
-      if (helps) assert.ok(pool.helped > 0 && pool.helped < cases.length, `helped ${pool.helped}`);
-      else assert.equal(pool.helped, 0);
-      answers.forEach(({ result, body }, i) => {
-        assert.deepEqual(outcome(result, body), outcome(checkDataTile(copy(cases[i]!)), cases[i]!.body), `case ${i}`);
-      });
-      assert.equal(answers.filter(({ result }) => !result.ok).length, cases.filter((_, i) => i % 3 === 2).length, 'every tampered tile refused');
-    } finally {
-      await pool.close();
-    }
-  }
-});
-
 test('workers that cannot load their module: the pool checks in this thread instead', async () => {
   const { full, partial } = jobs();
   const pool = new TileCheckPool(2, new URL('./no-such-tile-worker.js', import.meta.url).href);

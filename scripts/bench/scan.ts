@@ -5,8 +5,7 @@
 // more with src/tlog's leafHash for comparison). (The scan also reads the few level-1+ hash tiles; it
 // never needs the level-0 hash tile of a full data tile: tiles.ts.) Goal: the scan within 1.5x of that.
 // The scan runs as by default (defaultTileWorkers), then the other way (with one worker, or in this
-// thread; BENCH_SCAN_WORKERS=0,2 runs those worker counts instead, =none no other), and with the default
-// workers but this thread never checking a tile itself (BENCH_SCAN_HELP=none skips it); CPU seconds are of the
+// thread; BENCH_SCAN_WORKERS=0,2 runs those worker counts instead, =none no other); CPU seconds are of the
 // whole process (all threads).
 //
 // The folder is generated once (os.tmpdir()/go-source-witness-bench-sumdb-<records>-v1, about 1 GB) and
@@ -158,7 +157,7 @@ export async function benchScan(): Promise<void> {
     let runs = 0;
     let report: Awaited<ReturnType<typeof scanSumdb>> | undefined;
     let requests = 0;
-    const scan = async (scanWorkers: number, mainThreadHelps = true) => {
+    const scan = async (scanWorkers: number) => {
       const at = path.join(work, String(runs++));
       const { signerKey } = generateKeyPair('bench.example/scan-log');
       const key = parseSignerKey(signerKey);
@@ -175,7 +174,7 @@ export async function benchScan(): Promise<void> {
         key,
         state: path.join(at, 'state'),
         run: async () => {
-          report = await scanSumdb({ client, log, signer: key, stateDir: path.join(at, 'state'), concurrency, workers: scanWorkers, mainThreadHelps, tagGraceDays: 100_000 });
+          report = await scanSumdb({ client, log, signer: key, stateDir: path.join(at, 'state'), concurrency, workers: scanWorkers, tagGraceDays: 100_000 });
           if (report.recordsScanned !== RECORDS) throw new Error(`scan read ${report.recordsScanned} records, want ${RECORDS}`);
           if (report.alarms.length !== 0) throw new Error(`scan raised ${report.alarms.length} alarms on a clean database`);
         },
@@ -197,14 +196,12 @@ export async function benchScan(): Promise<void> {
     if (others.some((n) => !Number.isSafeInteger(n) || n < 0 || n > 8)) throw new Error('BENCH_SCAN_WORKERS: worker counts 0-8, comma-separated, or none');
     const otherRuns: Run[] = [];
     for (const other of others) otherRuns.push(await measure(label(other), (await scan(other)).run));
-    // With workers, this thread checks tiles too when they are behind (tile-workers.ts); without that, for comparison.
-    if (workers > 0 && process.env.BENCH_SCAN_HELP !== 'none') otherRuns.push(await measure(`${label(workers)}, this thread idle`, (await scan(workers, false)).run));
     const base2 = await measure('download + leaf hash (base, again)', () => downloadAndHash(url, tiles, concurrency, leafDigest));
     const baseline = (base1.seconds + base2.seconds) / 2;
     const perMillion = (s: number) => (s / (RECORDS / 1e6)).toFixed(2);
-    console.log('  run                                               seconds   tiles/s   s per million records   CPU s   load');
+    console.log('  run                                   seconds   tiles/s   s per million records   CPU s   load');
     for (const run of [base1, tlogBase, scanned, ...otherRuns, base2]) {
-      console.log(`  ${run.name.padEnd(48)} ${run.seconds.toFixed(1).padStart(7)}   ${Math.round(tiles / run.seconds).toString().padStart(7)}   ${perMillion(run.seconds).padStart(21)}   ${run.cpu.toFixed(1).padStart(5)}   ${run.load}`);
+      console.log(`  ${run.name.padEnd(36)} ${run.seconds.toFixed(1).padStart(7)}   ${Math.round(tiles / run.seconds).toString().padStart(7)}   ${perMillion(run.seconds).padStart(21)}   ${run.cpu.toFixed(1).padStart(5)}   ${run.load}`);
     }
     const ratio = scanned.seconds / baseline;
     console.log(`  ratio scan / baseline (mean of the two base runs, ${baseline.toFixed(1)} s): ${ratio.toFixed(2)}x (goal <= 1.5x)${ratio > 1.5 ? '  NOT MET' : ''}`);

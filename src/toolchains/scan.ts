@@ -79,8 +79,6 @@ export interface ScanOptions {
    * than one batch of tiles, none otherwise; 0: everything in this thread.
    */
   readonly workers?: number;
-  /** With workers: whether this thread checks a tile itself when they are behind (default yes; tile-workers.ts). */
-  readonly mainThreadHelps?: boolean;
   readonly now?: () => Date;
   readonly onProgress?: (progress: { position: bigint; end: bigint; tiles: number; records: number }) => void;
 }
@@ -163,7 +161,7 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     const index = await state.loadIndex();
     let savedEntries = index.size;
     const tilesToRead = end > position.position ? (end - 1n) / BigInt(TILE_WIDTH) - position.position / BigInt(TILE_WIDTH) + 1n : 0n;
-    pool = new TileCheckPool(options.workers ?? (tilesToRead > BigInt(batchTiles) ? defaultTileWorkers() : 0), undefined, options.mainThreadHelps ?? true);
+    pool = new TileCheckPool(options.workers ?? (tilesToRead > BigInt(batchTiles) ? defaultTileWorkers() : 0));
     // Room for every record this run may scan, at once (a resize per doubling would rehash them all).
     if (end > position.position) index.reserve(Number(end - position.position));
 

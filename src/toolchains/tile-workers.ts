@@ -69,15 +69,10 @@ export class TileCheckPool {
   /** A worker ended before it served: no more are started. */
   private startFailed = false;
 
-  /** Tiles this thread checked itself while the workers were behind. */
-  helped = 0;
-
   constructor(
     readonly size: number,
     /** The module the workers load (default: this one; tests give one that cannot load). */
     private readonly moduleUrl: string = workerModuleUrl(),
-    /** Whether this thread checks a tile itself when the workers are behind (default yes). */
-    private readonly mainThreadHelps = true,
   ) {
     if (!Number.isSafeInteger(size) || size < 0) throw new Error(`internal: ${size} tile workers`);
     this.inThread = size === 0;
@@ -95,12 +90,6 @@ export class TileCheckPool {
   async check(job: TileCheckJob): Promise<{ result: TileCheckResult; body: Uint8Array }> {
     if (this.inThread) return { result: checkDataTile(job), body: job.body };
     if (this.failure) throw this.failure;
-    // The workers are behind (a full message's worth waits for each): this thread checks this tile itself
-    // instead of waiting idle. A tile takes about half a millisecond, so the fetches it serves barely wait.
-    if (this.mainThreadHelps && this.idle.length === 0 && this.workers.length === this.size && this.queue.length >= MAX_JOBS_PER_MESSAGE * this.size) {
-      this.helped++;
-      return { result: checkDataTile(job), body: job.body };
-    }
     // The bytes go to the worker by transferring their buffer: a view of a larger one is copied first.
     const body = job.body.byteOffset === 0 && job.body.byteLength === job.body.buffer.byteLength ? job.body : job.body.slice();
     const reply = await new Promise<Reply>((resolve) => {
