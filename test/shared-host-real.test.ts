@@ -37,7 +37,8 @@ async function build(args: string[]): Promise<BuildJson[]> {
   delete env.WITNESS_SIGNING_KEY;
   delete env.WITNESS_COSIGNER_KEY;
   const work = process.env.WITNESS_REAL_WORK ? ['--work', process.env.WITNESS_REAL_WORK] : [];
-  const result = await runWitnessAsync(['build', 'go1.21.0', '--go-repo', repository!, '--bootstrap', bootstrap, ...work, '--json', ...args], { env });
+  // One build takes minutes (the helper's default would kill it after 120 s: this test never got past its first build before).
+  const result = await runWitnessAsync(['build', 'go1.21.0', '--go-repo', repository!, '--bootstrap', bootstrap, ...work, '--json', ...args], { env, timeoutMs: 4 * HOURS });
   assert.equal(result.code, 0, `witness build ${args.join(' ')}: exit ${result.code}\n${result.stderr.slice(-4000)}\n${result.stdout.slice(-2000)}`);
   return JSON.parse(result.stdout) as BuildJson[];
 }

@@ -24,6 +24,7 @@ import { BUILD_RESULT_SCHEMA, buildResultFileName, serializeBuildResult, type Bu
 import { checkSourceTarball } from './source-check.js';
 import { portsFromSourceTree } from './plan.js';
 import { DARWIN_STRIP } from './macho.js';
+import { runOverlapped } from './pipeline.js';
 import { distpackFileNames, extraEnvironment, formatTarget, isDistpackVersion, requireGoVersion, type Target } from '../release/target.js';
 
 export const BUILDER_NAME = 'go-source-witness';
@@ -247,11 +248,15 @@ async function buildSharedHost(
     const hostSeconds = (Date.now() - hostStarted) / 1000;
     say(`  host state ${stateHash} after ${formatSeconds(hostSeconds)}`);
     await appendToLog(hostLog, [`witness: host state ${stateHash} (the host phases above, stopped at go_bootstrap refusing ${formatTarget(HOST_PHASE_TARGET)})`]);
-    for (const [i, target] of targets.entries()) {
+    // Each target starts when the one before it reaches distpack (pipeline.ts): two at most at once.
+    const overlapped = await runOverlapped(targets, 2, async (target, i, ready) => {
       const last = i === targets.length - 1;
-      builds.push(await buildSharedTarget(options, target, tag, bootstrap, say, { host, stateRoot, stateHash, hostLog, take: last }));
       if (last) stateTaken = true;
-    }
+      // Two targets' progress interleaves: each indented line names its target.
+      const sayAs = (line: string) => say(line.startsWith('  ') ? `  ${formatTarget(target)}: ${line.trimStart()}` : line);
+      return buildSharedTarget(options, target, tag, bootstrap, sayAs, { host, stateRoot, stateHash, hostLog, take: last, ready });
+    });
+    builds.push(...overlapped);
     return builds;
   } finally {
     await rm(hostLog, { force: true });
@@ -267,7 +272,7 @@ async function buildSharedTarget(
   tag: TagFacts,
   bootstrap: BootstrapToolchain[],
   say: (message: string) => void,
-  shared: { host: Target; stateRoot: string; stateHash: string; hostLog: string; take: boolean },
+  shared: { host: Target; stateRoot: string; stateHash: string; hostLog: string; take: boolean; /** Called as distpack starts: the next target may start. */ ready: () => void },
 ): Promise<TargetBuild> {
   const { platform, extra, started, work, user, goroot, home, tmp, logTemp, label } = await openTargetWork(options, target);
   let buildIsGone = true;
@@ -297,7 +302,10 @@ async function buildSharedTarget(
     buildIsGone = false;
     for (const step of steps) {
       await appendToLog(logTemp, [`witness: ${step.title}: ${step.argv.map((arg) => arg.replace(work, '<work>')).join(' ')}`]);
-      if (step.title.startsWith('Packaging ')) say(`  [${formatSeconds((Date.now() - phaseStarted) / 1000)}] ${step.title}`);
+      if (step.title.startsWith('Packaging ')) {
+        say(`  [${formatSeconds((Date.now() - phaseStarted) / 1000)}] ${step.title}`);
+        shared.ready();
+      }
       const stepStarted = Date.now();
       const result = await runSandboxed({ argv: step.argv, cwd: step.cwd, env: { ...step.env }, user, sandbox: options.sandbox, work, readOnly: [options.bootstrap], logFile: logTemp });
       say(`    ${step.title.replace(/\.$/, '')}: ${formatSeconds((Date.now() - stepStarted) / 1000)}`);

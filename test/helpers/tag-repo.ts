@@ -105,15 +105,16 @@ export function injectPackedRefs(repo: string, refs: ReadonlyArray<{ ref: Buffer
 /**
  * The CLI, spawned asynchronously: needed when the test process itself serves the log over HTTP
  * (runWitness's spawnSync would block the server), and handy to run independent commands in parallel.
+ * Killed after `timeoutMs` (default 120 s; real builds pass more).
  */
-export function runWitnessAsync(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+export function runWitnessAsync(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WITNESS_BIN, ...args], { cwd: options.cwd ?? ROOT, env: options.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
