@@ -85,6 +85,9 @@ export async function recoverLogFolder(log: RecoverableLog, location: GitLocatio
   await commitLogFolder(location, `witness-log: complete interrupted append (size ${report.size})\n\n${onDisk?.toString('utf8') ?? ''}`);
 }
 
+/** How long a witness that took over a dead one's lock waits for a git command still running in the repository. */
+const GIT_FINISH_WAIT_MS = 15_000;
+
 /**
  * A witness killed while one of its git commands held a git lock (the whole process group killed, or the
  * machine stopped) leaves `index.lock`, `HEAD.lock` or the branch's ref lock behind. When we take over a
@@ -93,6 +96,10 @@ export async function recoverLogFolder(log: RecoverableLog, location: GitLocatio
  * removed and git's own "File exists" error tells the user what to do).
  */
 export async function removeStaleGitLocks(location: GitLocation, staleSinceMs: number): Promise<void> {
+  // A witness killed alone (not its process group) leaves its git command running, holding index.lock
+  // for the moment it still needs: wait for it (bounded), or recovery's own git fails on that lock.
+  const deadline = Date.now() + GIT_FINISH_WAIT_MS;
+  while ((await gitRunningIn(location)) === true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   for (const name of await readdir(location.gitDir)) {
     const match = /^go-source-witness-index-(\d+)(\.lock)?$/.exec(name);
     if (match && !processAlive(Number(match[1]))) await rm(path.join(location.gitDir, name), { force: true });
