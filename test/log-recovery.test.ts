@@ -10,13 +10,18 @@ import { describe, test } from 'node:test';
 import { WitnessLog } from '../src/log/log.js';
 import { git, tempDir, testRecords, testSignerKey } from './helpers/fixtures.js';
 
+/** A witness log in a new git repository (its folder wl/), its key, and the repository's .git. */
+async function logInRepository() {
+  const { signerKey } = testSignerKey('example.com/locks', 6);
+  const repo = tempDir();
+  git(repo, 'init', '-q');
+  const { log } = await WitnessLog.init(path.join(repo, 'wl'), signerKey);
+  return { signerKey, repo, log, gitDir: path.join(repo, '.git') };
+}
+
 describe('git locks left by a killed witness', () => {
   test('a HEAD.lock and index.lock left while a dead writer held the witness lock are cleared; an older one is not', async () => {
-    const { signerKey } = testSignerKey('example.com/locks', 6);
-    const repo = tempDir();
-    git(repo, 'init', '-q');
-    const { log } = await WitnessLog.init(path.join(repo, 'wl'), signerKey);
-    const gitDir = path.join(repo, '.git');
+    const { signerKey, log, gitDir } = await logInRepository();
     // A writer that died holding the witness lock, after its git created HEAD.lock and index.lock.
     writeFileSync(path.join(gitDir, 'go-source-witness.lock'), `${4_194_000}\n${hostname()}\n`);
     writeFileSync(path.join(gitDir, 'HEAD.lock'), '');
@@ -32,11 +37,7 @@ describe('git locks left by a killed witness', () => {
 
   test('a git command of the dead writer still running (it was killed alone): the append waits for it, then recovers', { timeout: 60_000 }, async () => {
     // Found by test/log-crash.test.ts: `git reset` failed on index.lock while the killed witness's git ran on.
-    const { signerKey } = testSignerKey('example.com/locks', 6);
-    const repo = tempDir();
-    git(repo, 'init', '-q');
-    const { log } = await WitnessLog.init(path.join(repo, 'wl'), signerKey);
-    const gitDir = path.join(repo, '.git');
+    const { signerKey, repo, log, gitDir } = await logInRepository();
     writeFileSync(path.join(gitDir, 'go-source-witness.lock'), `${4_194_002}\n${hostname()}\n`);
     // A live git process in the repository holding index.lock for 1.5 s, then releasing it, as a git
     // command does: a shell named git-… (what /proc/PID/comm shows) that removes the lock when done.

@@ -94,34 +94,29 @@ function shown(value: unknown): string {
 export function commandPath(argv: readonly string[], tree: readonly CommandNode[]): string[] {
   const path: string[] = [];
   let nodes = tree;
-  for (let i = 0; i < argv.length && nodes.length > 0; i++) {
+  for (const word of words(argv)) {
+    const node = nodes.find((candidate) => commandName(candidate.module) === word);
+    if (!node) break;
+    path.push(word);
+    nodes = node.subcommands ?? [];
+    if (nodes.length === 0) break;
+  }
+  return path;
+}
+
+/** The words of argv that are not options, before `--` (the command path, then positionals). */
+function words(argv: readonly string[]): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     if (token === '--') break;
     if (token.startsWith('-')) {
       if (token === '--log') i++; // the one global option with a value
       continue;
     }
-    const node = nodes.find((candidate) => commandName(candidate.module) === token);
-    if (!node) break;
-    path.push(token);
-    nodes = node.subcommands ?? [];
+    found.push(token);
   }
-  return path;
-}
-
-/** The first word of argv after the command path (what was given as the subcommand), before `--`. */
-function wordAfter(argv: readonly string[], path: readonly string[]): string | undefined {
-  let seen = 0;
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (token === '--') return undefined;
-    if (token.startsWith('-')) {
-      if (token === '--log') i++;
-      continue;
-    }
-    if (seen++ === path.length) return token;
-  }
-  return undefined;
+  return found;
 }
 
 /**
@@ -221,7 +216,7 @@ export function usageFailure(message: string | null | undefined, error: Error | 
     return new UsageError('MISSING_OPTION', `missing ${flags.length === 1 ? 'required' : 'required options'} ${flags.join(', ')} (${help})`);
   }
   if (/^Not enough non-option arguments/.test(text)) {
-    if (node?.subcommands) return subcommandFailure(path, node.subcommands.map((child) => child.module), wordAfter(argv, path));
+    if (node?.subcommands) return subcommandFailure(path, node.subcommands.map((child) => child.module), words(argv)[path.length]);
     if (!node) return new UsageError('MISSING_COMMAND', `name a command (see witness --help)`);
     const missing = positionals(node.module).filter((p) => p.required).map((p) => `<${p.name}>`);
     return new UsageError('MISSING_OPTION', `missing required ${missing.join(', ') || 'argument'} (${help})`);

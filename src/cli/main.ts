@@ -23,7 +23,7 @@ import { logCommand } from './commands/log.js';
 import { verifyCommand } from './commands/verify.js';
 import { compareCommand } from './commands/compare.js';
 import { sourceCheckCommand } from './commands/source-check.js';
-import { cosignCommand, lookupCommand, scanCommand, sumdbCommand } from './commands/sumdb.js';
+import { SUMDB_SUBCOMMANDS, sumdbCommand } from './commands/sumdb.js';
 import { serveCommand } from './commands/serve.js';
 import { tagsCommand } from './commands/tags.js';
 import { publishCommand } from './commands/publish.js';
@@ -46,7 +46,7 @@ export const COMMAND_TREE: readonly CommandNode[] = [
   { module: planCommand },
   { module: serveCommand },
   { module: sourceCheckCommand },
-  { module: sumdbCommand, subcommands: [{ module: cosignCommand }, { module: lookupCommand }, { module: scanCommand }] },
+  { module: sumdbCommand, subcommands: SUMDB_SUBCOMMANDS.map((module) => ({ module })) },
   { module: tagsCommand },
   { module: verifyCommand },
   { module: logCommand },

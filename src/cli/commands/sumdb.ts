@@ -214,7 +214,7 @@ interface ScanArgs {
   json: boolean;
 }
 
-export const scanCommand: CommandModule = {
+const scanCommand: CommandModule = {
   command: 'scan',
   describe: 'Read the database\'s data tiles from the scan position up to a verified tree head; record every golang.org/toolchain record; exit 1 on an alarm',
   builder: (yargs: Argv) =>
@@ -279,12 +279,15 @@ export const scanCommand: CommandModule = {
   },
 };
 
+/** The subcommands of `witness sumdb`, in the order its help lists them (src/cli/main.ts's COMMAND_TREE too). */
+export const SUMDB_SUBCOMMANDS: readonly CommandModule[] = [cosignCommand, lookupCommand, scanCommand];
+
 export const sumdbCommand: CommandModule = {
   command: 'sumdb <command>',
   describe: 'Witness the Go checksum database: cosign its tree heads, look up records, scan for toolchains',
-  builder: (yargs: Argv) => yargs.command(cosignCommand).command(lookupCommand).command(scanCommand).demandCommand(1),
+  builder: (yargs: Argv) => SUMDB_SUBCOMMANDS.reduce((y, command) => y.command(command), yargs).demandCommand(1),
   // Runs only when no subcommand matched (`witness sumdb "" -- ...`): refused, never exit 0.
   handler: (parsed) => {
-    throw subcommandFailure(['sumdb'], [cosignCommand, lookupCommand, scanCommand], parsed.command);
+    throw subcommandFailure(['sumdb'], SUMDB_SUBCOMMANDS, parsed.command);
   },
 };
