@@ -245,6 +245,19 @@ describe('every command refuses a mistake before it acts', () => {
     assert.equal(snapshot(), before);
   });
 
+  test('a line whose only words come after -- never exits 0 silently (CLI fuzz seed 1593901264)', async () => {
+    const before = snapshot();
+    const run = await runCli(['--json', '--', copyLog]);
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    const error = (JSON.parse(run.stdout) as { error: { code: string; message: string; exitCode: number } }).error;
+    assert.equal(error.code, 'MISSING_COMMAND');
+    assert.match(error.message, /name a command before --/);
+    assert.match(run.stderr, /^witness: [^\n]+\n$/);
+    assertRefused(await runCli(['--', 'tags', '--log', copyLog]), /name a command before --/, '-- tags');
+    assertRefused(await runCli(['--log', copyLog, '--', 'verify']), /name a command before --/, '--log L -- verify');
+    assert.equal(snapshot(), before);
+  });
+
   test('--no-X of an option that takes a value is refused (the CLI fuzz found check --no-download crashing)', async () => {
     assertRefused(await runCli(['check', '--no-download', '--log', copyLog]), /--no-download is not an option: --download takes a value/, 'check --no-download');
     assertRefused(await runCli(['ingest', '--no-recheck', '--log', copyLog]), /--no-recheck is not an option/, 'ingest --no-recheck');

@@ -9,12 +9,12 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import yargs, { type MiddlewareFunction } from 'yargs';
-import { WitnessError } from '../errors.js';
+import { UsageError, WitnessError } from '../errors.js';
 // Installs the witness's record folds into src/log/ (before any log is opened).
 import '../witness-schema.js';
 import { DEFAULT_LOG_DIR } from '../log/layout.js';
 import { WITNESS_VERSION } from '../version.js';
-import { type CommandNode, checkArguments, flagRequested, usageFailure } from './arguments.js';
+import { type CommandNode, checkArguments, commandPath, flagRequested, usageFailure } from './arguments.js';
 import { exitCodeOf } from './exit-code.js';
 import { type CliIo, type CliSession, jsonText, printError, printWitnessError, processIo, runSession } from './output.js';
 import { finishProgress } from './progress.js';
@@ -121,6 +121,9 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
       });
       // --help and --version: yargs hands their text to the parse callback instead of printing it.
       if (output) io.stdout.write(`${output}\n`);
+      // A line whose only words come after `--` (`witness -- x`) satisfies yargs' demandCommand (the words
+      // after `--` are positionals) and runs no command: it is refused, never a silent exit 0.
+      else if (commandPath(argv, COMMAND_TREE).length === 0) throw new UsageError('MISSING_COMMAND', 'name a command before -- (see witness --help)');
       return current.exitCode;
     } catch (error) {
       return reportFailure(error, current);

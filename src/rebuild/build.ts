@@ -248,7 +248,7 @@ async function buildSharedHost(
     const hostSeconds = (Date.now() - hostStarted) / 1000;
     say(`  host state ${stateHash} after ${formatSeconds(hostSeconds)}`);
     await appendToLog(hostLog, [`witness: host state ${stateHash} (the host phases above, stopped at go_bootstrap refusing ${formatTarget(HOST_PHASE_TARGET)})`]);
-    // Each target starts when the one before it reaches distpack (pipeline.ts): two at most at once.
+    // Each target starts when the one before it has compiled (pipeline.ts): two at most at once.
     const overlapped = await runOverlapped(targets, 2, async (target, i, ready) => {
       const last = i === targets.length - 1;
       if (last) stateTaken = true;
@@ -272,7 +272,7 @@ async function buildSharedTarget(
   tag: TagFacts,
   bootstrap: BootstrapToolchain[],
   say: (message: string) => void,
-  shared: { host: Target; stateRoot: string; stateHash: string; hostLog: string; take: boolean; /** Called as distpack starts: the next target may start. */ ready: () => void },
+  shared: { host: Target; stateRoot: string; stateHash: string; hostLog: string; take: boolean; /** Called when its compiling is over (its first staleness check): the next target may start. */ ready: () => void },
 ): Promise<TargetBuild> {
   const { platform, extra, started, work, user, goroot, home, tmp, logTemp, label } = await openTargetWork(options, target);
   let buildIsGone = true;
@@ -302,10 +302,10 @@ async function buildSharedTarget(
     buildIsGone = false;
     for (const step of steps) {
       await appendToLog(logTemp, [`witness: ${step.title}: ${step.argv.map((arg) => arg.replace(work, '<work>')).join(' ')}`]);
-      if (step.title.startsWith('Packaging ')) {
-        say(`  [${formatSeconds((Date.now() - phaseStarted) / 1000)}] ${step.title}`);
-        shared.ready();
-      }
+      // The compiling is over at the first staleness check: what is left (go list five times, distpack's
+      // compression, then hashing and the source check) runs on about one core, so the next target starts.
+      if (step.staleCheck || step.title.startsWith('Packaging ')) shared.ready();
+      if (step.title.startsWith('Packaging ')) say(`  [${formatSeconds((Date.now() - phaseStarted) / 1000)}] ${step.title}`);
       const stepStarted = Date.now();
       const result = await runSandboxed({ argv: step.argv, cwd: step.cwd, env: { ...step.env }, user, sandbox: options.sandbox, work, readOnly: [options.bootstrap], logFile: logTemp });
       say(`    ${step.title.replace(/\.$/, '')}: ${formatSeconds((Date.now() - stepStarted) / 1000)}`);

@@ -1,7 +1,8 @@
-// Overlapping the targets of one shared host (build.ts): a target's last command, cmd/distpack, and what
-// the witness does after it (hashing, the source check) use one core, while the next target's
-// `go_bootstrap install std cmd` compiles on all of them. So the next target starts when the one before
-// it reaches distpack (it calls `ready`), and at most `width` targets are under way at once. Each target
+// Overlapping the targets of one shared host (build.ts): what a target runs after compiling (the five
+// staleness checks, cmd/distpack's compression, then the witness's hashing and source check) uses about
+// one core, while the next target's `go_bootstrap install std cmd` compiles on all of them. So the next
+// target starts when the one before it has compiled (it calls `ready`), and at most `width` targets are
+// under way at once. Each target
 // still has its own tree and its own fresh uid (sandbox.ts); nothing is shared but the read-only host
 // state they copy at their start.
 
