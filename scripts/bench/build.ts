@@ -34,6 +34,16 @@ const VERSION = 'go1.21.0';
 const TARGET = 'linux/amd64';
 const GOAL_PERCENT = 5;
 
+/** The user a bench's builds run as: a fresh build uid as root (src/rebuild/sandbox.ts), else ourselves. */
+export function benchUser(): BuildUser {
+  return process.getuid?.() === 0 ? allocateBuildUser() : { name: `uid-${process.getuid?.()}` };
+}
+
+/** A percentage with its sign, one decimal: "+5.3%", "-6.2%". */
+export function signedPercent(value: number): string {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(1)}%`;
+}
+
 export function git(repository: string, args: readonly string[]): string {
   const result = spawnSync('git', ['-C', repository, ...args], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`git ${args.join(' ')} in ${repository}: ${result.stderr.trim()}`);
@@ -209,7 +219,7 @@ export async function benchBuild(): Promise<void> {
   const pairs = Math.max(1, Number(process.env.WITNESS_BENCH_BUILD_RUNS ?? '1') || 1);
   if (!existsSync(path.join(bootstrap, 'bin', 'go'))) throw new Error(`no bootstrap toolchain at ${bootstrap} (set WITNESS_BOOTSTRAP)`);
   const tree = git(repository, ['rev-parse', '--verify', `refs/tags/${VERSION}^{tree}`]);
-  const user: BuildUser = process.getuid?.() === 0 ? allocateBuildUser() : { name: `uid-${process.getuid?.()}` };
+  const user = benchUser();
   const busy = spawnSync('pgrep', ['-f', 'make.bash'], { encoding: 'utf8' });
   if (busy.status === 0) console.log(`  WARNING: make.bash is already running (pid ${busy.stdout.trim().split('\n').join(', ')}): the numbers will be meaningless`);
 
@@ -242,7 +252,7 @@ export async function benchBuild(): Promise<void> {
         const bareMake = bareRun.parts.find(([what]) => what.startsWith('make.bash'))?.[1];
         if (bareMake !== undefined && witnessRun.makeSeconds !== undefined) {
           const makeOverhead = ((witnessRun.makeSeconds * 1000 - bareMake) / bareMake) * 100;
-          console.log(`  [${i + 1}] make.bash alone: bare ${seconds(bareMake)}, witness ${witnessRun.makeSeconds.toFixed(1)} s (${makeOverhead >= 0 ? '+' : ''}${makeOverhead.toFixed(1)}%: build-to-build noise plus log piping)`);
+          console.log(`  [${i + 1}] make.bash alone: bare ${seconds(bareMake)}, witness ${witnessRun.makeSeconds.toFixed(1)} s (${signedPercent(makeOverhead)}: build-to-build noise plus log piping)`);
         }
       }
     } finally {
@@ -255,7 +265,7 @@ export async function benchBuild(): Promise<void> {
   const witnessMean = sum(witness) / witness.length;
   const overhead = ((witnessMean - bareMean) / bareMean) * 100;
   console.log(
-    `  wall time${pairs > 1 ? ` (mean of ${pairs})` : ''}: bare ${seconds(bareMean)}, witness ${seconds(witnessMean)}: overhead ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)}% (goal <= ${GOAL_PERCENT}%) ${overhead <= GOAL_PERCENT ? 'MET' : 'NOT MET'}`,
+    `  wall time${pairs > 1 ? ` (mean of ${pairs})` : ''}: bare ${seconds(bareMean)}, witness ${seconds(witnessMean)}: overhead ${signedPercent(overhead)} (goal <= ${GOAL_PERCENT}%) ${overhead <= GOAL_PERCENT ? 'MET' : 'NOT MET'}`,
   );
   if (pairs === 1) console.log('  (one pair, bare first: a single pair is within build-to-build noise of a few %; WITNESS_BENCH_BUILD_RUNS=2+ alternates the order)');
 }

@@ -28,8 +28,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allocateBuildUser, type BuildUser } from '../../src/rebuild/sandbox.js';
-import { bareBuild, git, runWitnessTimed, sameFiles } from './build.js';
+import { bareBuild, benchUser, git, runWitnessTimed, sameFiles, signedPercent } from './build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXTRA_GOAL = 0.45;
@@ -79,6 +78,16 @@ async function witnessBuild(args: readonly string[], out: string): Promise<Run> 
   }
 }
 
+/** The time of the first progress line of a run that matches, at or after `from` ms. */
+function lineAt(run: Run, pattern: RegExp, from = 0): number {
+  const hit = run.lines.find(([ms, line]) => ms >= from && pattern.test(line));
+  if (!hit) throw new Error(`no progress line ${pattern} in the build`);
+  return hit[0];
+}
+
+/** The line a shared-host build prints when its host phases are done. */
+const HOST_STATE_LINE = /^ {2}host state sha256:/;
+
 /** Cores busy on average between two times of a run (from its samples nearest to them). */
 function coresBusy(run: Run, from: number, to: number): number {
   const nearest = (ms: number) => run.cpu.reduce((best, s) => (Math.abs(s[0] - ms) < Math.abs(best[0] - ms) ? s : best), run.cpu[0]!);
@@ -118,6 +127,36 @@ function distpackOf(out: string, version: string, target: string): string {
   return path.join(out, `${version}.${platform}.${parsed.log.sha256.slice(0, 16)}.distpack`);
 }
 
+interface Sources {
+  readonly repository: string;
+  readonly tree: string;
+  readonly bootstrap: string;
+  readonly parent: string;
+  readonly version: string;
+  /** The options every `witness build` of the bench takes (repository, bootstrap, log, work folder). */
+  readonly common: readonly string[];
+}
+
+/** (a): a bare make.bash -distpack of `target`, its tree removed after; its wall time in ms. */
+async function bareOnce(o: Sources, user: ReturnType<typeof benchUser>, target: string, label: string): Promise<number> {
+  console.log(`  ${label} bare make.bash -distpack ${target} (load ${load()})`);
+  const run = await bareBuild(o.repository, o.tree, o.bootstrap, o.parent, user, o.version, target);
+  rmSync(run.work, { recursive: true, force: true });
+  console.log(`      ${s(run.total)} (load after ${load()})`);
+  return run.total;
+}
+
+/**
+ * (d): `witness build --target target` alone (the shared host with one target), into a new folder `out`;
+ * `note` adds to the line of its wall time.
+ */
+async function firstAlone(o: Sources, target: string, label: string, out: string, note: (ms: number) => string = () => ''): Promise<Run> {
+  console.log(`  ${label} witness build --target ${target} (load ${load()})`);
+  const run = await witnessBuild([o.version, '--target', target, ...o.common], out);
+  console.log(`      ${s(run.ms)} (load after ${load()})${note(run.ms)}`);
+  return run;
+}
+
 export async function benchSharedHost(): Promise<void> {
   const repository = process.env.WITNESS_GO_REPO;
   if (!repository || !process.argv.slice(2).includes('shared-host')) {
@@ -136,20 +175,14 @@ export async function benchSharedHost(): Promise<void> {
   console.log(`shared-host: ${version} for ${targets.join(', ')} from ${repository}, bootstrap ${bootstrap}, in ${parent}`);
   const outs: string[] = [];
   let bare: number | undefined;
+  const sources: Sources = { repository, tree, bootstrap, parent, version, common };
   const pairs = Number(process.env.WITNESS_BENCH_FIRST_ONLY ?? 0);
   if (pairs > 0) {
-    await firstTargetPairs({ repository, tree, bootstrap, parent, version, target: targets[0]!, common, pairs });
+    await firstTargetPairs(sources, targets[0]!, pairs);
     return;
   }
   try {
-    if (!process.env.WITNESS_BENCH_NO_BARE) {
-      const user: BuildUser = process.getuid?.() === 0 ? allocateBuildUser() : { name: `uid-${process.getuid?.()}` };
-      console.log(`  (a) bare make.bash -distpack ${targets[0]} (load ${load()})`);
-      const run = await bareBuild(repository, tree, bootstrap, parent, user, version, targets[0]!);
-      rmSync(run.work, { recursive: true, force: true });
-      bare = run.total;
-      console.log(`      ${s(bare)} (load after ${load()})`);
-    }
+    if (!process.env.WITNESS_BENCH_NO_BARE) bare = await bareOnce(sources, benchUser(), targets[0]!, '(a)');
     const full = new Map<string, { ms: number; distpack: string }>();
     for (const target of targets) {
       const out = mkdtempSync(path.join(parent, 'witness-bench-full-'));
@@ -166,22 +199,15 @@ export async function benchSharedHost(): Promise<void> {
     console.log(`      ${s(shared.ms)} (load after ${load()})`);
     const firstOut = mkdtempSync(path.join(parent, 'witness-bench-first-'));
     outs.push(firstOut);
-    console.log(`  (d) witness build --target ${targets[0]} (load ${load()})`);
-    const first = await witnessBuild([version, '--target', targets[0]!, ...common], firstOut);
-    console.log(`      ${s(first.ms)} (load after ${load()})`);
-    const at = (pattern: RegExp, from = 0): number => {
-      const hit = shared.lines.find(([ms, line]) => ms >= from && pattern.test(line));
-      if (!hit) throw new Error(`no progress line ${pattern} in the shared-host build`);
-      return hit[0];
-    };
-    const host = at(/^ {2}host state sha256:/);
+    const first = await firstAlone(sources, targets[0]!, '(d)', firstOut);
+    const host = lineAt(shared, HOST_STATE_LINE);
     // Targets overlap (src/rebuild/pipeline.ts: the next starts when one reaches distpack), so what a
     // target costs is the wall time it adds: from the result before it (the host state, for the first)
     // to its own result.
     const perTarget = new Map<string, number>();
     let previous = host;
     for (const target of targets) {
-      const done = at(new RegExp(`^ {2}${target.replace('/', '\\/')}: result: `));
+      const done = lineAt(shared, new RegExp(`^ {2}${target.replace('/', '\\/')}: result: `));
       perTarget.set(target, done - previous);
       previous = done;
     }
@@ -199,7 +225,7 @@ export async function benchSharedHost(): Promise<void> {
     }
     const firstSame = await sameFiles(full.get(targets[0]!)!.distpack, distpackOf(firstOut, version, targets[0]!));
     if (!firstSame.startsWith('identical')) allSame = false;
-    console.log(`  (d) ${targets[0]} alone: ${s(first.ms)} (host phases ${s(first.lines.find(([, line]) => /^ {2}host state sha256:/.test(line))?.[0] ?? NaN)}); distpack files: ${firstSame}`);
+    console.log(`  (d) ${targets[0]} alone: ${s(first.ms)} (host phases ${s(lineAt(first, HOST_STATE_LINE))}); distpack files: ${firstSame}`);
     console.log(`    steps in (d) (cores busy): ${targetSteps(first, targets[0]!)}`);
     const sumFull = [...full.values()].reduce((a, b) => a + b.ms, 0);
     const setRatio = shared.ms / sumFull;
@@ -210,9 +236,9 @@ export async function benchSharedHost(): Promise<void> {
     console.log(`  extrapolated to ${PORTS} ports (these mean costs): ${extrapolated.toFixed(2)}x ${extrapolated <= SET_GOAL ? 'MET' : 'NOT MET'}`);
     if (bare !== undefined) {
       const overhead = ((first.ms - bare) / bare) * 100;
-      console.log(`  first target: (d) ${s(first.ms)} vs bare make.bash ${s(bare)}: ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)}% (goal within ${FIRST_GOAL_PERCENT}%) ${overhead <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
+      console.log(`  first target: (d) ${s(first.ms)} vs bare make.bash ${s(bare)}: ${signedPercent(overhead)} (goal within ${FIRST_GOAL_PERCENT}%) ${overhead <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
       const fullFirst = ((full.get(targets[0]!)!.ms - bare) / bare) * 100;
-      console.log(`  (for reference: the full build of ${targets[0]} ${fullFirst >= 0 ? '+' : ''}${fullFirst.toFixed(1)}% over bare)`);
+      console.log(`  (for reference: the full build of ${targets[0]} ${signedPercent(fullFirst)} over bare)`);
     }
     console.log(`  every distpack file identical: ${allSame ? 'yes' : 'NO: a bug in the shared host'}`);
   } finally {
@@ -221,26 +247,21 @@ export async function benchSharedHost(): Promise<void> {
 }
 
 /** N alternating pairs: bare make.bash -distpack of `target`, then `witness build --target target` alone (d). */
-async function firstTargetPairs(o: { repository: string; tree: string; bootstrap: string; parent: string; version: string; target: string; common: string[]; pairs: number }): Promise<void> {
-  const user: BuildUser = process.getuid?.() === 0 ? allocateBuildUser() : { name: `uid-${process.getuid?.()}` };
+async function firstTargetPairs(o: Sources, target: string, pairs: number): Promise<void> {
+  const user = benchUser();
   const overheads: number[] = [];
-  for (let i = 1; i <= o.pairs; i++) {
-    console.log(`  pair ${i}: (a) bare make.bash -distpack ${o.target} (load ${load()})`);
-    const run = await bareBuild(o.repository, o.tree, o.bootstrap, o.parent, user, o.version, o.target);
-    rmSync(run.work, { recursive: true, force: true });
-    console.log(`      ${s(run.total)} (load after ${load()})`);
+  for (let i = 1; i <= pairs; i++) {
+    const bare = await bareOnce(o, user, target, `pair ${i}: (a)`);
     const out = mkdtempSync(path.join(o.parent, 'witness-bench-first-'));
     try {
-      console.log(`  pair ${i}: (d) witness build --target ${o.target} (load ${load()})`);
-      const first = await witnessBuild([o.version, '--target', o.target, ...o.common], out);
-      const overhead = ((first.ms - run.total) / run.total) * 100;
-      overheads.push(overhead);
-      console.log(`      ${s(first.ms)} (load after ${load()}): ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)}% over bare`);
+      const overheadOf = (ms: number) => ((ms - bare) / bare) * 100;
+      const first = await firstAlone(o, target, `pair ${i}: (d)`, out, (ms) => `: ${signedPercent(overheadOf(ms))} over bare`);
+      overheads.push(overheadOf(first.ms));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
   }
   const sorted = [...overheads].sort((a, b) => a - b);
   const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-  console.log(`  first target over bare, median of ${o.pairs} pairs: ${median >= 0 ? '+' : ''}${median.toFixed(1)}% (goal within ${FIRST_GOAL_PERCENT}%) ${median <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
+  console.log(`  first target over bare, median of ${pairs} pairs: ${signedPercent(median)} (goal within ${FIRST_GOAL_PERCENT}%) ${median <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
 }

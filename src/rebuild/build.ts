@@ -299,13 +299,14 @@ async function buildSharedTarget(
     let run = { code: 0, seconds: 0, lastLines: [] as string[] };
     let failedPhase: string | undefined;
     const phaseStarted = Date.now();
+    // The compiling is over at the first staleness check: what is left (go list five times, distpack's
+    // compression, then hashing and the source check) runs on about one core, so the next target starts.
+    const compiled = steps.findIndex((step) => step.staleCheck || step.packaging);
     buildIsGone = false;
-    for (const step of steps) {
+    for (const [i, step] of steps.entries()) {
       await appendToLog(logTemp, [`witness: ${step.title}: ${step.argv.map((arg) => arg.replace(work, '<work>')).join(' ')}`]);
-      // The compiling is over at the first staleness check: what is left (go list five times, distpack's
-      // compression, then hashing and the source check) runs on about one core, so the next target starts.
-      if (step.staleCheck || step.title.startsWith('Packaging ')) shared.ready();
-      if (step.title.startsWith('Packaging ')) say(`  [${formatSeconds((Date.now() - phaseStarted) / 1000)}] ${step.title}`);
+      if (i === compiled) shared.ready();
+      if (step.packaging) say(`  [${formatSeconds((Date.now() - phaseStarted) / 1000)}] ${step.title}`);
       const stepStarted = Date.now();
       const result = await runSandboxed({ argv: step.argv, cwd: step.cwd, env: { ...step.env }, user, sandbox: options.sandbox, work, readOnly: [options.bootstrap], logFile: logTemp });
       say(`    ${step.title.replace(/\.$/, '')}: ${formatSeconds((Date.now() - stepStarted) / 1000)}`);

@@ -80,6 +80,8 @@ export interface TargetStep {
   readonly cwd: string;
   /** A staleness check: its output must not hold "\tSTALE " (checkNotStale). */
   readonly staleCheck?: boolean;
+  /** cmd/distpack, the phase's last command (dist prints "Packaging archives for ..." before it). */
+  readonly packaging?: boolean;
 }
 
 /** mustLinkExternal(goos, goarch, false) of src/cmd/dist/build.go (go1.21). */
@@ -185,7 +187,7 @@ export function targetPhaseSteps(options: { base: Readonly<Record<string, string
       cwd: workdir,
     });
   }
-  steps.push({ title: `Packaging archives for ${formatTarget(target)}.`, argv: [`${tooldir}/distpack`], env, cwd: src });
+  steps.push({ title: `Packaging archives for ${formatTarget(target)}.`, argv: [`${tooldir}/distpack`], env, cwd: src, packaging: true });
   return steps;
 }
 
