@@ -2,14 +2,16 @@
 // and exportTree.
 import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import {
   assertNoKeyInEnvironment,
   buildUserFor,
   exportTree,
+  giveToBuildUser,
   scrubbedEnvironment,
+  takeBackFromBuildUser,
   BUILD_PATH,
 } from '../src/rebuild/make.js';
 import { prepareSandbox } from '../src/rebuild/sandbox.js';
@@ -52,6 +54,43 @@ describe('the make.bash sandbox (make.ts)', () => {
       assert.equal(user.name, `uid-${user.uid}`);
       assert.notEqual(buildUserFor(prepareSandbox({ noSandbox: true })).uid, user.uid, 'each build gets a uid of its own');
     } else assert.match(user.name, BUILD_USER);
+  });
+
+  test('giving a tree to the build user and taking it back changes every entry and nothing a link points to', { skip: !AS_ROOT && 'needs root (lchown to another uid)' }, async () => {
+    const outside = tempDir('witness-chown-outside-');
+    writeFileSync(path.join(outside, 'secret'), 'x\n', { mode: 0o600 });
+    mkdirSync(path.join(outside, 'folder'));
+    writeFileSync(path.join(outside, 'folder', 'inner'), 'y\n');
+    const work = tempDir('witness-chown-');
+    const entries: string[] = [];
+    // Wide and deep, so that the concurrent walk has several folders per level and more entries than calls in flight.
+    for (let a = 0; a < 5; a++) {
+      for (let b = 0; b < 4; b++) {
+        const folder = path.join(work, `a${a}`, `b${b}`, 'c');
+        mkdirSync(folder, { recursive: true });
+        for (let f = 0; f < 6; f++) writeFileSync(path.join(folder, `f${f}`), `${a}${b}${f}`);
+      }
+    }
+    symlinkSync(path.join(outside, 'secret'), path.join(work, 'a0', 'to-file'));
+    symlinkSync(path.join(outside, 'folder'), path.join(work, 'a1', 'b1', 'to-folder'));
+    symlinkSync('dangling', path.join(work, 'a2', 'dangling'));
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const full = path.join(dir, name);
+        entries.push(full);
+        if (lstatSync(full).isDirectory()) walk(full);
+      }
+    };
+    walk(work);
+    const user = { name: 'uid-1999999991', uid: 1_999_999_991, gid: 1_999_999_992 };
+    const outsideOwners = () => [outside, path.join(outside, 'secret'), path.join(outside, 'folder'), path.join(outside, 'folder', 'inner')].map((f) => `${lstatSync(f).uid}:${lstatSync(f).gid}`);
+    const before = outsideOwners();
+    await giveToBuildUser(work, user);
+    assert.deepEqual([work, ...entries].filter((f) => lstatSync(f).uid !== user.uid || lstatSync(f).gid !== user.gid), [], 'every entry, links included, belongs to the build user');
+    assert.deepEqual(outsideOwners(), before, 'what the links point to is unchanged');
+    await takeBackFromBuildUser(work, user);
+    assert.deepEqual([work, ...entries].filter((f) => lstatSync(f).uid !== process.getuid!() || lstatSync(f).gid !== process.getgid!()), [], 'every entry is ours again');
+    assert.deepEqual(outsideOwners(), before);
   });
 
   test('exportTree writes a tree\'s files without .git, into an empty folder only', async () => {

@@ -152,6 +152,33 @@ export async function runWitnessTimed(args: readonly string[]): Promise<{ code: 
   return { code, ms: performance.now() - start, lines, stdout };
 }
 
+/** A build's progress lines that end each part of its wall time, each with what the part did (the full path). */
+const FULL_MILESTONES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/: tag matches the witness log/, 'start-up, log verification, tag check'],
+  [/: exporting [0-9a-f]+ to /, 'work folder'],
+  [/^ {2}make\.bash -distpack as /, 'export tree beside the bootstrap hash, chown'],
+  [/^ {2}hashing /, 'make.bash -distpack, copy pkg/distpack out'],
+  [/^ {2}built: /, 'hash pkg/distpack beside the source check, log, move distpack'],
+  [/^ {2}result: /, 'write result, remove the work tree (begun at the copy)'],
+];
+
+/**
+ * The wall time of a build split at its progress lines: each milestone's first line after the one
+ * before ends a part (a milestone that never printed is skipped), and what follows the last is `exit`.
+ */
+export function milestoneBreakdown(lines: ReadonlyArray<readonly [number, string]>, total: number, milestones: ReadonlyArray<readonly [RegExp, string]>): Array<[string, number]> {
+  const parts: Array<[string, number]> = [];
+  let previous = 0;
+  for (const [pattern, label] of milestones) {
+    const hit = lines.find(([ms, line]) => ms >= previous && pattern.test(line));
+    if (!hit) continue;
+    parts.push([label, hit[0] - previous]);
+    previous = hit[0];
+  }
+  parts.push(['exit', total - previous]);
+  return parts;
+}
+
 /** (b) `witness build`, timing its progress lines (stderr) as they arrive. */
 async function witnessBuild(repository: string, bootstrap: string, parent: string): Promise<Timed & { out: string; makeSeconds?: number }> {
   const out = mkdtempSync(path.join(parent, 'witness-bench-out-'));
@@ -171,26 +198,7 @@ async function witnessBuild(repository: string, bootstrap: string, parent: strin
   } catch {
     // not JSON: leave the make.bash time out of the breakdown
   }
-  // Breakdown between the milestones the build prints.
-  const milestones: Array<[RegExp, string]> = [
-    [/: tag matches the witness log/, 'start-up, log verification, tag check'],
-    [/^bootstrap: /, 'describe bootstrap'],
-    [/: exporting [0-9a-f]+ to /, 'work folder'],
-    [/^ {2}make\.bash -distpack as /, 'export tree + chown'],
-    [/^ {2}hashing /, 'make.bash -distpack'],
-    [/^ {2}source check: /, 'hash pkg/distpack'],
-    [/^ {2}built: /, 'source check, log, move distpack'],
-    [/^ {2}result: /, 'write result'],
-  ];
-  const parts: Array<[string, number]> = [];
-  let previous = 0;
-  for (const [pattern, label] of milestones) {
-    const hit = lines.find(([, line]) => pattern.test(line));
-    if (!hit) continue;
-    parts.push([label, hit[0] - previous]);
-    previous = hit[0];
-  }
-  parts.push(['exit', total - previous]);
+  const parts = milestoneBreakdown(lines, total, FULL_MILESTONES);
   return { total, parts, distpack: distpackDir ?? path.join(out, 'no-distpack-folder-reported'), out, ...(makeSeconds !== undefined ? { makeSeconds } : {}) };
 }
 

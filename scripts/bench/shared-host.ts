@@ -28,7 +28,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bareBuild, benchUser, git, runWitnessTimed, sameFiles, signedPercent } from './build.js';
+import { bareBuild, benchUser, git, milestoneBreakdown, runWitnessTimed, sameFiles, signedPercent } from './build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXTRA_GOAL = 0.45;
@@ -143,6 +143,7 @@ async function bareOnce(o: Sources, user: ReturnType<typeof benchUser>, target: 
   const run = await bareBuild(o.repository, o.tree, o.bootstrap, o.parent, user, o.version, target);
   rmSync(run.work, { recursive: true, force: true });
   console.log(`      ${s(run.total)} (load after ${load()})`);
+  console.log(`      ${run.parts.map(([what, ms]) => `${what} ${s(ms)}`).join(', ')}`);
   return run.total;
 }
 
@@ -154,7 +155,29 @@ async function firstAlone(o: Sources, target: string, label: string, out: string
   console.log(`  ${label} witness build --target ${target} (load ${load()})`);
   const run = await witnessBuild([o.version, '--target', target, ...o.common], out);
   console.log(`      ${s(run.ms)} (load after ${load()})${note(run.ms)}`);
+  const parts = milestoneBreakdown(run.lines, run.ms, firstMilestones(target));
+  const building = parts.filter(([what]) => BUILDING.has(what)).reduce((sum, [, ms]) => sum + ms, 0);
+  console.log(`      building ${s(building)}, the witness's own work ${s(run.ms - building)}: ${parts.map(([what, ms]) => `${what} ${s(ms)}`).join(', ')}`);
   return run;
+}
+
+/** The parts of (d) that are Go's build (the host phases' make.bash, the target phase's commands); the rest is the witness's own. */
+const BUILDING = new Set(['host phases (make.bash up to its target phase)', 'target phase (its sandboxed commands)']);
+
+/** The progress lines that end each part of a one-target shared-host build (milestoneBreakdown). */
+function firstMilestones(target: string): ReadonlyArray<readonly [RegExp, string]> {
+  const t = target.replace('/', '\\/');
+  return [
+    [/: tag matches the witness log/, 'start-up, log verification, tag check'],
+    [/ host phases once for .*: exporting /, 'work folder'],
+    [/^ {2}host phases: make\.bash/, 'export beside the bootstrap hash, chown'],
+    [/^ {2}\[.*\] Building packages and commands for target, linux\/wasm\./, 'host phases (make.bash up to its target phase)'],
+    [HOST_STATE_LINE, 'refusal of linux/wasm, take back, state hash'],
+    [new RegExp(`^ {2}${t}: Building packages and commands for target`), 'take the state, chown'],
+    [new RegExp(`^ {2}${t}: hashing `), 'target phase (its sandboxed commands)'],
+    [new RegExp(`^ {2}${t}: built: `), 'hashing beside the source check'],
+    [new RegExp(`^ {2}${t}: result: `), 'result, the work tree removed'],
+  ];
 }
 
 export async function benchSharedHost(): Promise<void> {

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../infra/files.js';
 import { resolveRevision } from '../gitsrc/tree.js';
 import { formatTime } from '../infra/time.js';
 import type { VerifiedTagLog } from '../tags/compare.js';
-import { describeBootstrap, formatSeconds } from './bootstrap.js';
+import { describeBootstrap, formatSeconds, gorootVersion } from './bootstrap.js';
 import { hashDistpack, hashFile } from './distpack.js';
 import { copyFilesOut } from '../infra/safe-open.js';
 import { assertNoKeyInEnvironment, BUILD_PATH, buildUserFor, exportTree, giveToBuildUser, printableLine, runMakeBash, runSandboxed, scrubbedEnvironment, takeBackFromBuildUser } from './make.js';
@@ -116,8 +116,14 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
     await assertBuildUserMayEnter(options.bootstrap, '--bootstrap');
   }
   say(`${options.version}: tag matches the witness log (index ${tag.logIndex}): commit ${tag.commit}, tree ${tag.tree}`);
-  const bootstrap = await describeBootstrap(options.bootstrap);
-  say(`bootstrap: ${bootstrap.map((b) => b.version).join(' <- ')} (${bootstrap[0]!.hash})`);
+  // A folder that is no Go toolchain is refused here; its content hash (a second or so) is computed
+  // while the first tree is exported, and awaited before the first build process starts.
+  await gorootVersion(options.bootstrap);
+  const bootstrap = describeBootstrap(options.bootstrap).then((chain) => {
+    say(`bootstrap: ${chain.map((b) => b.version).join(' <- ')} (${chain[0]!.hash})`);
+    return chain;
+  });
+  bootstrap.catch(() => {}); // rejected before anyone awaits it (an export failing first): handled where awaited
   await mkdir(options.out, { recursive: true });
   const done = new Map<string, TargetBuild>();
   const host = hostTarget();
@@ -150,7 +156,7 @@ async function buildTarget(
   options: BuildOptions,
   target: Target,
   tag: TagFacts,
-  bootstrap: BootstrapToolchain[],
+  bootstrap: Promise<BootstrapToolchain[]>,
   say: (message: string) => void,
 ): Promise<TargetBuild> {
   const { platform, extra, started, work, user, goroot, home, tmp, logTemp, label } = await openTargetWork(options, target);
@@ -161,6 +167,7 @@ async function buildTarget(
     await exportTree(options.repository, tag.tree, goroot);
     await mkdir(home);
     await mkdir(tmp);
+    const chain = await bootstrap;
     // Before any process of the fresh user exists: nothing can race this walk.
     await giveToBuildUser(work, user);
     const env = { ...scrubbedEnvironment({ home, tmp, bootstrap: options.bootstrap, target, extra }), ...(options.environmentForTests ?? {}) };
@@ -178,7 +185,7 @@ async function buildTarget(
       onProgress: (line, seconds) => say(`  [${formatSeconds(seconds)}] ${line}`),
     });
     buildIsGone = true;
-    return await finishTarget(options, target, tag, bootstrap, say, { work, user, run, logTemp, started, method: 'full' });
+    return await finishTarget(options, target, tag, chain, say, { work, user, run, logTemp, started, method: 'full' });
   } finally {
     await closeTargetWork(options, { platform, work, logTemp }, buildIsGone);
   }
@@ -197,7 +204,7 @@ async function buildSharedHost(
   key: string,
   host: Target,
   tag: TagFacts,
-  bootstrap: BootstrapToolchain[],
+  bootstrap: Promise<BootstrapToolchain[]>,
   say: (message: string) => void,
 ): Promise<TargetBuild[]> {
   const extra = Object.fromEntries(key ? key.split(' ').map((item) => item.split('=') as [string, string]) : []);
@@ -215,6 +222,7 @@ async function buildSharedHost(
     await exportTree(options.repository, tag.tree, stateRoot);
     await mkdir(path.join(hostWork, 'home'));
     await mkdir(path.join(hostWork, 'tmp'));
+    const chain = await bootstrap;
     await giveToBuildUser(hostWork, user);
     const env = {
       ...scrubbedEnvironment({ home: path.join(hostWork, 'home'), tmp: path.join(hostWork, 'tmp'), bootstrap: options.bootstrap, target: HOST_PHASE_TARGET, extra }),
@@ -254,7 +262,7 @@ async function buildSharedHost(
       if (last) stateTaken = true;
       // Two targets' progress interleaves: each indented line names its target.
       const sayAs = (line: string) => say(line.startsWith('  ') ? `  ${formatTarget(target)}: ${line.trimStart()}` : line);
-      return buildSharedTarget(options, target, tag, bootstrap, sayAs, { host, stateRoot, stateHash, hostLog, take: last, ready });
+      return buildSharedTarget(options, target, tag, chain, sayAs, { host, stateRoot, stateHash, hostLog, take: last, ready });
     });
     builds.push(...overlapped);
     return builds;
@@ -397,6 +405,10 @@ async function finishTarget(options: BuildOptions, target: Target, tag: TagFacts
     if (!failure && missing.length > 0) failure = { phase: 'distpack', reason: printableLine(`make.bash -distpack succeeded but did not write ${missing.join(', ')}`) };
   }
   const distpack = copy;
+  // Everything after this reads the copy: the build's tree (every process of it gone) is removed
+  // meanwhile (about 1 s for a go1.21 tree), not after. closeTargetWork's rm then finds nothing left.
+  const removing = options.keepWork ? Promise.resolve() : rm(work, { recursive: true, force: true });
+  removing.catch(() => {}); // a failure here is closeTargetWork's to repeat and report
 
   let result: BuildResult;
   let distpackDir: string | undefined;
@@ -405,14 +417,16 @@ async function finishTarget(options: BuildOptions, target: Target, tag: TagFacts
     const log = await finishLog(logTemp, options.out, options.version, platform);
     result = { ...common, outcome: 'failed', seconds: Math.round((Date.now() - started.getTime()) / 1000), log, failure };
   } else {
-    say(`  hashing ${distpack}`);
-    // darwin: Google signs the binaries; keep the h1 with signatures stripped for comparisons (witness check),
-    // computed in the same read of the zip as the plain h1.
-    const hashes = await hashDistpack(distpack, target.goos === 'darwin' ? { transform: DARWIN_STRIP } : {});
+    say(`  hashing ${distpack}; source check: ${expected.source} against ${tag.tree}`);
+    // Both read the copy, side by side: the zip's h1 inflates in worker threads, the source check
+    // gunzips in the thread pool. darwin: Google signs the binaries; keep the h1 with signatures
+    // stripped for comparisons (witness check), computed in the same read of the zip as the plain h1.
+    const [hashes, check] = await Promise.all([
+      hashDistpack(distpack, target.goos === 'darwin' ? { transform: DARWIN_STRIP } : {}),
+      checkSourceTarball(path.join(distpack, expected.source), options.repository, options.version, { commit: tag.commit, tree: tag.tree }),
+    ]);
     if (!hashes.goSum || hashes.moduleVersion !== expected.module) throw new EnvironmentError('DISTPACK_INCOMPLETE', `no toolchain module ${expected.module} in ${distpack}`);
     const strippedH1 = hashes.transformedH1;
-    say(`  source check: ${expected.source} against ${tag.tree}`);
-    const check = await checkSourceTarball(path.join(distpack, expected.source), options.repository, options.version, { commit: tag.commit, tree: tag.tree });
     const problems = [
       ...check.differ.map((d) => `${d.path}: ${d.reason}`),
       ...check.onlyInTarball.map((name) => `${name}: only in the tarball`),
@@ -444,6 +458,7 @@ async function finishTarget(options: BuildOptions, target: Target, tag: TagFacts
   const bytes = serializeBuildResult(result);
   const resultFile = path.join(options.out, buildResultFileName(result, bytes));
   await writeFileAtomic(resultFile, bytes);
+  await removing;
   say(`  result: ${resultFile}`);
   return { target: formatTarget(target), outcome: result.outcome, resultFile, result, ...(distpackDir ? { distpackDir } : {}), seconds: (Date.now() - started.getTime()) / 1000, makeSeconds: run.seconds };
 }

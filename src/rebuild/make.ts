@@ -158,14 +158,35 @@ export async function takeBackFromBuildUser(dir: string, user: BuildUser): Promi
 }
 
 // lchown, never chown: a symbolic link in the tree (which the repository controls) must not hand its
-// target (a key file, say) to the build user. Links are not followed into directories either.
+// target (a key file, say) to the build user. Links are not followed into directories either: a folder
+// is walked only when readdir's own entry type says folder (d_type; a link says link). Callers hold the
+// tree while no process of a build user is alive (before its first process, or after reapBuildUser), so
+// nothing can swap an entry between the listing and the lchown, and the walk can run CHOWN_IN_FLIGHT
+// calls at once (a go1.21 tree after a build, 20,000 entries: 1.0 s one at a time, 0.25 s so).
+const CHOWN_IN_FLIGHT = 16;
+
 async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
-  const walk = async (entry: string): Promise<void> => {
-    const info = await lstat(entry);
-    await lchown(entry, uid, gid);
-    if (info.isDirectory()) for (const name of await readdir(entry)) await walk(path.join(entry, name));
+  const info = await lstat(dir);
+  await lchown(dir, uid, gid);
+  if (!info.isDirectory()) return;
+  const entries: string[] = [];
+  for (let level = [dir]; level.length > 0; ) {
+    const listings = await Promise.all(level.map((folder) => readdir(folder, { withFileTypes: true })));
+    const next: string[] = [];
+    for (const [i, listing] of listings.entries()) {
+      for (const entry of listing) {
+        const full = path.join(level[i]!, entry.name);
+        entries.push(full);
+        if (entry.isDirectory()) next.push(full);
+      }
+    }
+    level = next;
+  }
+  let taken = 0;
+  const worker = async () => {
+    for (let i = taken++; i < entries.length; i = taken++) await lchown(entries[i]!, uid, gid);
   };
-  await walk(dir);
+  await Promise.all(Array.from({ length: Math.min(CHOWN_IN_FLIGHT, entries.length) }, worker));
 }
 
 /** make.bash output made fit for a one-line record value (src/infra/text.ts). */
