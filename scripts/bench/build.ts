@@ -155,8 +155,9 @@ export async function runWitnessTimed(args: readonly string[]): Promise<{ code: 
 /** A build's progress lines that end each part of its wall time, each with what the part did (the full path). */
 const FULL_MILESTONES: ReadonlyArray<readonly [RegExp, string]> = [
   [/: tag matches the witness log/, 'start-up, log verification, tag check'],
+  [/^bootstrap: /, 'describe bootstrap'],
   [/: exporting [0-9a-f]+ to /, 'work folder'],
-  [/^ {2}make\.bash -distpack as /, 'export tree beside the bootstrap hash, chown'],
+  [/^ {2}make\.bash -distpack as /, 'export tree + chown'],
   [/^ {2}hashing /, 'make.bash -distpack, copy pkg/distpack out'],
   [/^ {2}built: /, 'hash pkg/distpack beside the source check, log, move distpack'],
   [/^ {2}result: /, 'write result, remove the work tree (begun at the copy)'],

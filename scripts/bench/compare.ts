@@ -13,15 +13,11 @@ import { WitnessLog } from '../../src/log/log.js';
 import { compareTags, localTagsFromRepository, readVerifiedTagLog } from '../../src/tags/compare.js';
 import { recordRepoTags } from '../../src/tags/update.js';
 import { generateKeyPair, parseSignerKey } from '../../src/tlog-node/signer.js';
+import { median } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const LOG_ENTRIES = 10_000;
 const RUNS = 7;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** CPU time (user + system, ms) of this process's waited-for children so far (Linux /proc; else NaN). */
 function childrenCpuMs(): number {

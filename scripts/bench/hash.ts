@@ -30,14 +30,10 @@ import { performance } from 'node:perf_hooks';
 import yazl from 'yazl';
 import { hashFile, hashModuleZipDetailed } from '../../src/rebuild/distpack.js';
 import { DARWIN_STRIP } from '../../src/rebuild/macho.js';
+import { median } from './stats.js';
 
 const RUNS = 5;
 const GOAL = 0.8;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function have(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { copyFilesOut } from '../../src/infra/safe-open.js';
 import { allocateBuildUser, bwrapArguments, prepareSandbox, reapBuildUser, type BuildUser } from '../../src/rebuild/sandbox.js';
+import { median } from './stats.js';
 
 function run(file: string, args: readonly string[], options: { user?: BuildUser; env?: Record<string, string>; cwd?: string } = {}): Promise<number> {
   const started = performance.now();
@@ -36,7 +37,6 @@ function run(file: string, args: readonly string[], options: { user?: BuildUser;
   });
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const percent = (part: number, whole: number) => `${((part / whole) * 100).toFixed(3)}%`;
 
 export async function benchSandbox(): Promise<void> {

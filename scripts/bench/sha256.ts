@@ -7,13 +7,9 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { sha256 } from '../../src/tlog/sha256.js';
+import { median } from './stats.js';
 
 const RUNS = 5;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function timed(inputs: readonly Uint8Array[], hash: (data: Uint8Array) => Uint8Array): number {
   const start = performance.now();

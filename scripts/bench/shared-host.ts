@@ -29,6 +29,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bareBuild, benchUser, git, milestoneBreakdown, runWitnessTimed, sameFiles, signedPercent } from './build.js';
+import { median } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXTRA_GOAL = 0.45;
@@ -138,27 +139,27 @@ interface Sources {
 }
 
 /** (a): a bare make.bash -distpack of `target`, its tree removed after; its wall time in ms. */
-async function bareOnce(o: Sources, user: ReturnType<typeof benchUser>, target: string, label: string): Promise<number> {
+async function bareOnce(o: Sources, user: ReturnType<typeof benchUser>, target: string, label: string): Promise<{ ms: number; makeMs: number }> {
   console.log(`  ${label} bare make.bash -distpack ${target} (load ${load()})`);
   const run = await bareBuild(o.repository, o.tree, o.bootstrap, o.parent, user, o.version, target);
   rmSync(run.work, { recursive: true, force: true });
   console.log(`      ${s(run.total)} (load after ${load()})`);
   console.log(`      ${run.parts.map(([what, ms]) => `${what} ${s(ms)}`).join(', ')}`);
-  return run.total;
+  return { ms: run.total, makeMs: run.parts.find(([what]) => what.startsWith('make.bash'))?.[1] ?? run.total };
 }
 
 /**
  * (d): `witness build --target target` alone (the shared host with one target), into a new folder `out`;
  * `note` adds to the line of its wall time.
  */
-async function firstAlone(o: Sources, target: string, label: string, out: string, note: (ms: number) => string = () => ''): Promise<Run> {
+async function firstAlone(o: Sources, target: string, label: string, out: string, note: (ms: number) => string = () => ''): Promise<Run & { buildingMs: number }> {
   console.log(`  ${label} witness build --target ${target} (load ${load()})`);
   const run = await witnessBuild([o.version, '--target', target, ...o.common], out);
   console.log(`      ${s(run.ms)} (load after ${load()})${note(run.ms)}`);
   const parts = milestoneBreakdown(run.lines, run.ms, firstMilestones(target));
   const building = parts.filter(([what]) => BUILDING.has(what)).reduce((sum, [, ms]) => sum + ms, 0);
   console.log(`      building ${s(building)}, the witness's own work ${s(run.ms - building)}: ${parts.map(([what, ms]) => `${what} ${s(ms)}`).join(', ')}`);
-  return run;
+  return { ...run, buildingMs: building };
 }
 
 /** The parts of (d) that are Go's build (the host phases' make.bash, the target phase's commands); the rest is the witness's own. */
@@ -169,8 +170,9 @@ function firstMilestones(target: string): ReadonlyArray<readonly [RegExp, string
   const t = target.replace('/', '\\/');
   return [
     [/: tag matches the witness log/, 'start-up, log verification, tag check'],
+    [/^bootstrap: /, 'bootstrap hash'],
     [/ host phases once for .*: exporting /, 'work folder'],
-    [/^ {2}host phases: make\.bash/, 'export beside the bootstrap hash, chown'],
+    [/^ {2}host phases: make\.bash/, 'export, chown'],
     [/^ {2}\[.*\] Building packages and commands for target, linux\/wasm\./, 'host phases (make.bash up to its target phase)'],
     [HOST_STATE_LINE, 'refusal of linux/wasm, take back, state hash'],
     [new RegExp(`^ {2}${t}: Building packages and commands for target`), 'take the state, chown'],
@@ -205,7 +207,7 @@ export async function benchSharedHost(): Promise<void> {
     return;
   }
   try {
-    if (!process.env.WITNESS_BENCH_NO_BARE) bare = await bareOnce(sources, benchUser(), targets[0]!, '(a)');
+    if (!process.env.WITNESS_BENCH_NO_BARE) bare = (await bareOnce(sources, benchUser(), targets[0]!, '(a)')).ms;
     const full = new Map<string, { ms: number; distpack: string }>();
     for (const target of targets) {
       const out = mkdtempSync(path.join(parent, 'witness-bench-full-'));
@@ -269,22 +271,41 @@ export async function benchSharedHost(): Promise<void> {
   }
 }
 
-/** N alternating pairs: bare make.bash -distpack of `target`, then `witness build --target target` alone (d). */
+/**
+ * N pairs of a bare make.bash -distpack of `target` and `witness build --target target` alone (d), the
+ * order alternating (bare first in odd pairs, (d) first in even ones: a drift of the machine's speed
+ * over the run then counts against each side alike). Prints each pair's overhead and their median; the
+ * spread of the bare builds themselves (how much the same command varies here within one run); and
+ * what (d) spends outside Go's build (its own work, from its progress lines) as a share of the bare
+ * build, which no drift between two runs minutes apart enters.
+ */
 async function firstTargetPairs(o: Sources, target: string, pairs: number): Promise<void> {
   const user = benchUser();
   const overheads: number[] = [];
+  const bares: number[] = [];
+  const own: number[] = [];
+  const building: number[] = [];
   for (let i = 1; i <= pairs; i++) {
-    const bare = await bareOnce(o, user, target, `pair ${i}: (a)`);
     const out = mkdtempSync(path.join(o.parent, 'witness-bench-first-'));
     try {
-      const overheadOf = (ms: number) => ((ms - bare) / bare) * 100;
-      const first = await firstAlone(o, target, `pair ${i}: (d)`, out, (ms) => `: ${signedPercent(overheadOf(ms))} over bare`);
-      overheads.push(overheadOf(first.ms));
+      const bareFirst = i % 2 === 1;
+      const before = bareFirst ? await bareOnce(o, user, target, `pair ${i}: (a)`) : undefined;
+      const first = await firstAlone(o, target, `pair ${i}: (d)`, out, (ms) => (before ? `: ${signedPercent(((ms - before.ms) / before.ms) * 100)} over bare` : ''));
+      const bare = before ?? (await bareOnce(o, user, target, `pair ${i}: (a)`));
+      const overhead = ((first.ms - bare.ms) / bare.ms) * 100;
+      if (!before) console.log(`      pair ${i}: (d) ${signedPercent(overhead)} over bare`);
+      overheads.push(overhead);
+      bares.push(bare.ms);
+      own.push(first.ms - first.buildingMs);
+      building.push(((first.buildingMs - bare.makeMs) / bare.makeMs) * 100);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
   }
-  const sorted = [...overheads].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-  console.log(`  first target over bare, median of ${pairs} pairs: ${signedPercent(median)} (goal within ${FIRST_GOAL_PERCENT}%) ${median <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
+  const wall = median(overheads);
+  console.log(`  first target over bare, median of ${pairs} pairs: ${signedPercent(wall)} (goal within ${FIRST_GOAL_PERCENT}%) ${wall <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
+  console.log(`    the bare builds alone: ${bares.map(s).join(', ')}: the slowest ${signedPercent((Math.max(...bares) / Math.min(...bares) - 1) * 100)} over the fastest, the same command within this run`);
+  console.log(`    Go's build inside (d) against the bare make.bash of its pair: ${building.map(signedPercent).join(', ')}`);
+  const ownShare = (median(own) / median(bares)) * 100;
+  console.log(`    the witness's own work in (d): ${own.map(s).join(', ')}; median ${s(median(own))} = ${signedPercent(ownShare)} of the median bare build (goal within ${FIRST_GOAL_PERCENT}%) ${ownShare <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
 }

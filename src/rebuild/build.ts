@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../infra/files.js';
 import { resolveRevision } from '../gitsrc/tree.js';
 import { formatTime } from '../infra/time.js';
 import type { VerifiedTagLog } from '../tags/compare.js';
-import { describeBootstrap, formatSeconds, gorootVersion } from './bootstrap.js';
+import { describeBootstrap, formatSeconds } from './bootstrap.js';
 import { hashDistpack, hashFile } from './distpack.js';
 import { copyFilesOut } from '../infra/safe-open.js';
 import { assertNoKeyInEnvironment, BUILD_PATH, buildUserFor, exportTree, giveToBuildUser, printableLine, runMakeBash, runSandboxed, scrubbedEnvironment, takeBackFromBuildUser } from './make.js';
@@ -116,14 +116,8 @@ export async function buildRelease(options: BuildOptions): Promise<TargetBuild[]
     await assertBuildUserMayEnter(options.bootstrap, '--bootstrap');
   }
   say(`${options.version}: tag matches the witness log (index ${tag.logIndex}): commit ${tag.commit}, tree ${tag.tree}`);
-  // A folder that is no Go toolchain is refused here; its content hash (a second or so) is computed
-  // while the first tree is exported, and awaited before the first build process starts.
-  await gorootVersion(options.bootstrap);
-  const bootstrap = describeBootstrap(options.bootstrap).then((chain) => {
-    say(`bootstrap: ${chain.map((b) => b.version).join(' <- ')} (${chain[0]!.hash})`);
-    return chain;
-  });
-  bootstrap.catch(() => {}); // rejected before anyone awaits it (an export failing first): handled where awaited
+  const bootstrap = await describeBootstrap(options.bootstrap);
+  say(`bootstrap: ${bootstrap.map((b) => b.version).join(' <- ')} (${bootstrap[0]!.hash})`);
   await mkdir(options.out, { recursive: true });
   const done = new Map<string, TargetBuild>();
   const host = hostTarget();
@@ -156,7 +150,7 @@ async function buildTarget(
   options: BuildOptions,
   target: Target,
   tag: TagFacts,
-  bootstrap: Promise<BootstrapToolchain[]>,
+  bootstrap: BootstrapToolchain[],
   say: (message: string) => void,
 ): Promise<TargetBuild> {
   const { platform, extra, started, work, user, goroot, home, tmp, logTemp, label } = await openTargetWork(options, target);
@@ -167,7 +161,6 @@ async function buildTarget(
     await exportTree(options.repository, tag.tree, goroot);
     await mkdir(home);
     await mkdir(tmp);
-    const chain = await bootstrap;
     // Before any process of the fresh user exists: nothing can race this walk.
     await giveToBuildUser(work, user);
     const env = { ...scrubbedEnvironment({ home, tmp, bootstrap: options.bootstrap, target, extra }), ...(options.environmentForTests ?? {}) };
@@ -185,7 +178,7 @@ async function buildTarget(
       onProgress: (line, seconds) => say(`  [${formatSeconds(seconds)}] ${line}`),
     });
     buildIsGone = true;
-    return await finishTarget(options, target, tag, chain, say, { work, user, run, logTemp, started, method: 'full' });
+    return await finishTarget(options, target, tag, bootstrap, say, { work, user, run, logTemp, started, method: 'full' });
   } finally {
     await closeTargetWork(options, { platform, work, logTemp }, buildIsGone);
   }
@@ -204,7 +197,7 @@ async function buildSharedHost(
   key: string,
   host: Target,
   tag: TagFacts,
-  bootstrap: Promise<BootstrapToolchain[]>,
+  bootstrap: BootstrapToolchain[],
   say: (message: string) => void,
 ): Promise<TargetBuild[]> {
   const extra = Object.fromEntries(key ? key.split(' ').map((item) => item.split('=') as [string, string]) : []);
@@ -222,7 +215,6 @@ async function buildSharedHost(
     await exportTree(options.repository, tag.tree, stateRoot);
     await mkdir(path.join(hostWork, 'home'));
     await mkdir(path.join(hostWork, 'tmp'));
-    const chain = await bootstrap;
     await giveToBuildUser(hostWork, user);
     const env = {
       ...scrubbedEnvironment({ home: path.join(hostWork, 'home'), tmp: path.join(hostWork, 'tmp'), bootstrap: options.bootstrap, target: HOST_PHASE_TARGET, extra }),
@@ -262,7 +254,7 @@ async function buildSharedHost(
       if (last) stateTaken = true;
       // Two targets' progress interleaves: each indented line names its target.
       const sayAs = (line: string) => say(line.startsWith('  ') ? `  ${formatTarget(target)}: ${line.trimStart()}` : line);
-      return buildSharedTarget(options, target, tag, chain, sayAs, { host, stateRoot, stateHash, hostLog, take: last, ready });
+      return buildSharedTarget(options, target, tag, bootstrap, sayAs, { host, stateRoot, stateHash, hostLog, take: last, ready });
     });
     builds.push(...overlapped);
     return builds;
