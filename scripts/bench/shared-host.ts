@@ -21,8 +21,8 @@
 // darwin/arm64,windows/amd64,linux/arm,linux/386), WITNESS_BOOTSTRAP (default /usr/lib/go-1.19),
 // WITNESS_BENCH_WORK (parent folder of the build folders; default the system temp folder),
 // WITNESS_BENCH_NO_BARE=1 (skip (a)), WITNESS_BENCH_FIRST_ONLY=N (only the first-target goal: N
-// alternating pairs of (a) and (d), each pair's overhead and their median; one pair of builds varies by
-// more than 5%). `uptime`'s load is printed before and after each build.
+// pairs of (a) and (d), in alternating order, each pair's overhead and their median, the bare builds'
+// spread, and (d)'s own work beside Go's build; one pair of builds varies by more than 5%). `uptime`'s load is printed before and after each build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
