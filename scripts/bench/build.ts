@@ -75,7 +75,7 @@ interface Timed {
 }
 
 /** (a) The bare build, in a fresh folder under `parent` (removed if the build fails; its log is kept). */
-export async function bareBuild(repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser, version = VERSION, targetText = TARGET): Promise<Timed & { work: string }> {
+export async function bareBuild(repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser, version = VERSION, targetText = TARGET): Promise<Timed & { work: string; makeMs: number }> {
   const work = mkdtempSync(path.join(parent, 'witness-bench-bare-'));
   try {
     return await bareBuildIn(work, repository, tree, bootstrap, parent, user, version, targetText);
@@ -85,7 +85,7 @@ export async function bareBuild(repository: string, tree: string, bootstrap: str
   }
 }
 
-async function bareBuildIn(work: string, repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser, versionText: string, targetText: string): Promise<Timed & { work: string }> {
+async function bareBuildIn(work: string, repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser, versionText: string, targetText: string): Promise<Timed & { work: string; makeMs: number }> {
   const goroot = path.join(work, 'go');
   const home = path.join(work, 'home');
   const tmp = path.join(work, 'tmp');
@@ -122,7 +122,7 @@ async function bareBuildIn(work: string, repository: string, tree: string, boots
   if (code !== 0) throw new Error(`bare: make.bash -distpack exited ${code}; see ${log}`);
   lap(`make.bash -distpack as ${user.name}`);
   rmSync(log, { force: true });
-  return { total: performance.now() - start, parts, distpack: path.join(goroot, 'pkg', 'distpack'), work };
+  return { total: performance.now() - start, parts, makeMs: parts.at(-1)![1], distpack: path.join(goroot, 'pkg', 'distpack'), work };
 }
 
 /**
@@ -163,6 +163,11 @@ const FULL_MILESTONES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^ {2}result: /, 'write result, remove the work tree (begun at the copy)'],
 ];
 
+/** The time of a build's first progress line matching `pattern` at or after `from` ms, if any. */
+export function firstLineAt(lines: ReadonlyArray<readonly [number, string]>, pattern: RegExp, from = 0): number | undefined {
+  return lines.find(([ms, line]) => ms >= from && pattern.test(line))?.[0];
+}
+
 /**
  * The wall time of a build split at its progress lines: each milestone's first line after the one
  * before ends a part (a milestone that never printed is skipped), and what follows the last is `exit`.
@@ -171,10 +176,10 @@ export function milestoneBreakdown(lines: ReadonlyArray<readonly [number, string
   const parts: Array<[string, number]> = [];
   let previous = 0;
   for (const [pattern, label] of milestones) {
-    const hit = lines.find(([ms, line]) => ms >= previous && pattern.test(line));
-    if (!hit) continue;
-    parts.push([label, hit[0] - previous]);
-    previous = hit[0];
+    const hit = firstLineAt(lines, pattern, previous);
+    if (hit === undefined) continue;
+    parts.push([label, hit - previous]);
+    previous = hit;
   }
   parts.push(['exit', total - previous]);
   return parts;
@@ -258,8 +263,8 @@ export async function benchBuild(): Promise<void> {
       }
       if (bareRun && witnessRun) {
         console.log(`  [${i + 1}] distpack files, bare vs witness: ${await sameFiles(bareRun.distpack, witnessRun.distpack)}`);
-        const bareMake = bareRun.parts.find(([what]) => what.startsWith('make.bash'))?.[1];
-        if (bareMake !== undefined && witnessRun.makeSeconds !== undefined) {
+        const bareMake = bareRun.makeMs;
+        if (witnessRun.makeSeconds !== undefined) {
           const makeOverhead = ((witnessRun.makeSeconds * 1000 - bareMake) / bareMake) * 100;
           console.log(`  [${i + 1}] make.bash alone: bare ${seconds(bareMake)}, witness ${witnessRun.makeSeconds.toFixed(1)} s (${signedPercent(makeOverhead)}: build-to-build noise plus log piping)`);
         }

@@ -22,13 +22,14 @@
 // WITNESS_BENCH_WORK (parent folder of the build folders; default the system temp folder),
 // WITNESS_BENCH_NO_BARE=1 (skip (a)), WITNESS_BENCH_FIRST_ONLY=N (only the first-target goal: N
 // pairs of (a) and (d), in alternating order, each pair's overhead and their median, the bare builds'
-// spread, and (d)'s own work beside Go's build; one pair of builds varies by more than 5%). `uptime`'s load is printed before and after each build.
+// spread, and (d)'s own work beside Go's build; one pair of builds varies by more than 5%). `uptime`'s
+// load is printed before and after each build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bareBuild, benchUser, git, milestoneBreakdown, runWitnessTimed, sameFiles, signedPercent } from './build.js';
+import { bareBuild, benchUser, firstLineAt, git, milestoneBreakdown, runWitnessTimed, sameFiles, signedPercent } from './build.js';
 import { median } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -81,9 +82,9 @@ async function witnessBuild(args: readonly string[], out: string): Promise<Run> 
 
 /** The time of the first progress line of a run that matches, at or after `from` ms. */
 function lineAt(run: Run, pattern: RegExp, from = 0): number {
-  const hit = run.lines.find(([ms, line]) => ms >= from && pattern.test(line));
-  if (!hit) throw new Error(`no progress line ${pattern} in the build`);
-  return hit[0];
+  const hit = firstLineAt(run.lines, pattern, from);
+  if (hit === undefined) throw new Error(`no progress line ${pattern} in the build`);
+  return hit;
 }
 
 /** The line a shared-host build prints when its host phases are done. */
@@ -145,7 +146,7 @@ async function bareOnce(o: Sources, user: ReturnType<typeof benchUser>, target: 
   rmSync(run.work, { recursive: true, force: true });
   console.log(`      ${s(run.total)} (load after ${load()})`);
   console.log(`      ${run.parts.map(([what, ms]) => `${what} ${s(ms)}`).join(', ')}`);
-  return { ms: run.total, makeMs: run.parts.find(([what]) => what.startsWith('make.bash'))?.[1] ?? run.total };
+  return { ms: run.total, makeMs: run.makeMs };
 }
 
 /**

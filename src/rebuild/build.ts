@@ -398,61 +398,65 @@ async function finishTarget(options: BuildOptions, target: Target, tag: TagFacts
   }
   const distpack = copy;
   // Everything after this reads the copy: the build's tree (every process of it gone) is removed
-  // meanwhile (about 1 s for a go1.21 tree), not after. closeTargetWork's rm then finds nothing left.
-  const removing = options.keepWork ? Promise.resolve() : rm(work, { recursive: true, force: true });
-  removing.catch(() => {}); // a failure here is closeTargetWork's to repeat and report
-
-  let result: BuildResult;
-  let distpackDir: string | undefined;
-  if (failure) {
-    say(`  FAILED (${failure.phase}): ${failure.reason}`);
-    const log = await finishLog(logTemp, options.out, options.version, platform);
-    result = { ...common, outcome: 'failed', seconds: Math.round((Date.now() - started.getTime()) / 1000), log, failure };
-  } else {
-    say(`  hashing ${distpack}; source check: ${expected.source} against ${tag.tree}`);
-    // Both read the copy, side by side: the zip's h1 inflates in worker threads, the source check
-    // gunzips in the thread pool. darwin: Google signs the binaries; keep the h1 with signatures
-    // stripped for comparisons (witness check), computed in the same read of the zip as the plain h1.
-    const [hashes, check] = await Promise.all([
-      hashDistpack(distpack, target.goos === 'darwin' ? { transform: DARWIN_STRIP } : {}),
-      checkSourceTarball(path.join(distpack, expected.source), options.repository, options.version, { commit: tag.commit, tree: tag.tree }),
-    ]);
-    if (!hashes.goSum || hashes.moduleVersion !== expected.module) throw new EnvironmentError('DISTPACK_INCOMPLETE', `no toolchain module ${expected.module} in ${distpack}`);
-    const strippedH1 = hashes.transformedH1;
-    const problems = [
-      ...check.differ.map((d) => `${d.path}: ${d.reason}`),
-      ...check.onlyInTarball.map((name) => `${name}: only in the tarball`),
-      ...check.onlyInGit.map((name) => `${name}: only in git`),
-    ];
-    await appendToLog(logTemp, [
-      `witness: source check of ${expected.source} against tree ${tag.tree}: ${check.equal ? 'SAME' : 'DIFFERENT'} (${check.files} files)`,
-      ...problems.map((problem) => `witness: source check: ${problem}`),
-      ...hashes.files.map((file) => `witness: ${file.sha256} ${file.size} ${file.name}`),
-      ...hashes.goSum,
-    ]);
-    const log = await finishLog(logTemp, options.out, options.version, platform);
-    distpackDir = path.join(options.out, `${options.version}.${platform}.${log.sha256.slice(0, 16)}.distpack`);
-    await rm(distpackDir, { recursive: true, force: true });
-    await rename(distpack, distpackDir);
-    result = {
-      ...common,
-      outcome: 'built',
-      seconds: Math.round((Date.now() - started.getTime()) / 1000),
-      log,
-      files: hashes.files,
-      goSum: hashes.goSum,
-      ...(strippedH1 ? { strippedH1 } : {}),
-      sourceCheck: { equal: check.equal, files: check.files, problems: problems.slice(0, 50).map((p) => p.slice(0, 300)) },
-    };
-    say(`  built: ${hashes.goSum[0]}`);
-    if (!check.equal) say(`  SOURCE CHECK FAILED: ${problems.length} differences between ${expected.source} and the git tree`);
+  // meanwhile (about 1 s for a go1.21 tree), not after. A failure of this rm is closeTargetWork's to
+  // repeat and report; it runs after this one has settled, on every path, so that two recursive rms
+  // never walk one tree at once.
+  const removing = (options.keepWork ? Promise.resolve() : rm(work, { recursive: true, force: true })).catch(() => {});
+  try {
+    let result: BuildResult;
+    let distpackDir: string | undefined;
+    if (failure) {
+      say(`  FAILED (${failure.phase}): ${failure.reason}`);
+      const log = await finishLog(logTemp, options.out, options.version, platform);
+      result = { ...common, outcome: 'failed', seconds: Math.round((Date.now() - started.getTime()) / 1000), log, failure };
+    } else {
+      say(`  hashing ${distpack}; source check: ${expected.source} against ${tag.tree}`);
+      // Both read the copy, side by side: the zip's h1 inflates in worker threads, the source check
+      // gunzips in the thread pool. darwin: Google signs the binaries; keep the h1 with signatures
+      // stripped for comparisons (witness check), computed in the same read of the zip as the plain h1.
+      const [hashes, check] = await Promise.all([
+        hashDistpack(distpack, target.goos === 'darwin' ? { transform: DARWIN_STRIP } : {}),
+        checkSourceTarball(path.join(distpack, expected.source), options.repository, options.version, { commit: tag.commit, tree: tag.tree }),
+      ]);
+      if (!hashes.goSum || hashes.moduleVersion !== expected.module) throw new EnvironmentError('DISTPACK_INCOMPLETE', `no toolchain module ${expected.module} in ${distpack}`);
+      const strippedH1 = hashes.transformedH1;
+      const problems = [
+        ...check.differ.map((d) => `${d.path}: ${d.reason}`),
+        ...check.onlyInTarball.map((name) => `${name}: only in the tarball`),
+        ...check.onlyInGit.map((name) => `${name}: only in git`),
+      ];
+      await appendToLog(logTemp, [
+        `witness: source check of ${expected.source} against tree ${tag.tree}: ${check.equal ? 'SAME' : 'DIFFERENT'} (${check.files} files)`,
+        ...problems.map((problem) => `witness: source check: ${problem}`),
+        ...hashes.files.map((file) => `witness: ${file.sha256} ${file.size} ${file.name}`),
+        ...hashes.goSum,
+      ]);
+      const log = await finishLog(logTemp, options.out, options.version, platform);
+      distpackDir = path.join(options.out, `${options.version}.${platform}.${log.sha256.slice(0, 16)}.distpack`);
+      await rm(distpackDir, { recursive: true, force: true });
+      await rename(distpack, distpackDir);
+      result = {
+        ...common,
+        outcome: 'built',
+        seconds: Math.round((Date.now() - started.getTime()) / 1000),
+        log,
+        files: hashes.files,
+        goSum: hashes.goSum,
+        ...(strippedH1 ? { strippedH1 } : {}),
+        sourceCheck: { equal: check.equal, files: check.files, problems: problems.slice(0, 50).map((p) => p.slice(0, 300)) },
+      };
+      say(`  built: ${hashes.goSum[0]}`);
+      if (!check.equal) say(`  SOURCE CHECK FAILED: ${problems.length} differences between ${expected.source} and the git tree`);
+    }
+    const bytes = serializeBuildResult(result);
+    const resultFile = path.join(options.out, buildResultFileName(result, bytes));
+    await writeFileAtomic(resultFile, bytes);
+    await removing; // the result line comes once the tree is gone, as before this rm ran beside the hashing
+    say(`  result: ${resultFile}`);
+    return { target: formatTarget(target), outcome: result.outcome, resultFile, result, ...(distpackDir ? { distpackDir } : {}), seconds: (Date.now() - started.getTime()) / 1000, makeSeconds: run.seconds };
+  } finally {
+    await removing;
   }
-  const bytes = serializeBuildResult(result);
-  const resultFile = path.join(options.out, buildResultFileName(result, bytes));
-  await writeFileAtomic(resultFile, bytes);
-  await removing;
-  say(`  result: ${resultFile}`);
-  return { target: formatTarget(target), outcome: result.outcome, resultFile, result, ...(distpackDir ? { distpackDir } : {}), seconds: (Date.now() - started.getTime()) / 1000, makeSeconds: run.seconds };
 }
 
 /** Where the work folders of builds are made (--work, else the system's temporary folder). */
