@@ -12,15 +12,24 @@ export type GitObjectFormat = 'sha1' | 'sha256';
 
 const encoder = new TextEncoder();
 
+/**
+ * A hash to compute ids with, by object format. By default @noble/hashes (the browser has no other
+ * synchronous one); Node code on a hot path passes node:crypto's createHash, about 10x faster for SHA-1
+ * here (the source check hashes 124 MB of blobs).
+ */
+export type ObjectHash = (format: GitObjectFormat) => { update(data: Uint8Array): unknown; digest(): Uint8Array };
+
+const nobleHash: ObjectHash = (format) => (format === 'sha1' ? sha1 : sha256).create();
+
 /** The id of a git object of `type` ('blob', 'tree', …) holding `content`, lowercase hex. */
-export function gitObjectId(type: string, content: Uint8Array, format: GitObjectFormat = 'sha1'): string {
-  const hasher = (format === 'sha1' ? sha1 : sha256).create();
+export function gitObjectId(type: string, content: Uint8Array, format: GitObjectFormat = 'sha1', hash: ObjectHash = nobleHash): string {
+  const hasher = hash(format);
   hasher.update(encoder.encode(`${type} ${content.length}\0`));
   hasher.update(content);
   return encodeHex(hasher.digest());
 }
 
 /** The id of a blob holding `content` (what `git hash-object` prints for a file), lowercase hex. */
-export function gitBlobId(content: Uint8Array, format: GitObjectFormat = 'sha1'): string {
-  return gitObjectId('blob', content, format);
+export function gitBlobId(content: Uint8Array, format: GitObjectFormat = 'sha1', hash: ObjectHash = nobleHash): string {
+  return gitObjectId('blob', content, format, hash);
 }

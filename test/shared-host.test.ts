@@ -5,6 +5,7 @@
 // (go1.21.0 for darwin/arm64, windows/amd64, linux/arm, linux/386) is test/shared-host-real.test.ts.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -120,6 +121,10 @@ describe('cmd/dist target phase (shared-host.ts)', () => {
     symlinkSync('/etc/passwd', path.join(dir, 'link'));
     const first = await hashHostState(dir);
     assert.match(first, /^sha256:[0-9a-f]{64}$/);
+    // The manifest, as its doc comment gives it (recorded hashes of host states depend on it exactly).
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const manifest = ['d - a', 'd - a/b', `f ${sha('one')} a/b/f`, 'l /etc/passwd link', `x ${sha('two')} x`].join('\n') + '\n';
+    assert.equal(first, `sha256:${sha(manifest)}`);
     assert.equal(await hashHostState(dir), first);
     writeFileSync(path.join(dir, 'a/b/f'), 'One');
     const second = await hashHostState(dir);

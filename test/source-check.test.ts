@@ -63,6 +63,20 @@ test('distpack patterns match like cmd/distpack amatch', () => {
   assert.ok(distpackMatch('**/*.exe~', 'bin/go.exe~'));
   assert.ok(distpackMatch('**/go_?*_?*_exec', 'misc/wasm/go_js_wasm_exec'));
   assert.ok(!distpackMatch('**/go_?*_?*_exec', 'misc/go__exec'));
+  // `**` is any number of components, none included; `*` and `?` stay within one; `.` is literal; a
+  // pattern matches the whole name (each pattern is one compiled expression: these pin its edges).
+  assert.ok(distpackMatch('bin/**', 'bin'));
+  assert.ok(distpackMatch('bin/**', 'bin/go'));
+  assert.ok(!distpackMatch('bin/**', 'binx/go'));
+  assert.ok(!distpackMatch('bin/**', 'src/bin/go'));
+  assert.ok(distpackMatch('a/**/b', 'a/b'));
+  assert.ok(distpackMatch('a/**/b', 'a/x/y/b'));
+  assert.ok(!distpackMatch('a/**/b', 'a/x/c'));
+  assert.ok(!distpackMatch('.gitignore', 'xgitignore'));
+  assert.ok(!distpackMatch('.gitignore', '.gitignore\n'));
+  assert.ok(!distpackMatch('VERSION.cache', 'VERSION.cachex'));
+  assert.ok(!distpackMatch('**/*.exe~', 'bin/go.exe~/x'));
+  assert.ok(!distpackMatch('src/cmd/dist/dist', 'src/cmd/dist/dist/x'));
 });
 
 test('modes follow cmd/distpack, not git', async () => {

@@ -1,6 +1,8 @@
-// Benchmark (opt-in; hours on 2 cores: 1 bare make.bash, N full builds, 1 shared-host build of N
-// targets): the shared host (src/rebuild/shared-host.ts) against full builds of the same release and
-// targets, in the same run, and every distpack file compared byte for byte (SHA-256).
+// Benchmark (opt-in; over an hour on 2 cores: 2 bare make.bash, N full builds, 1 shared-host build of
+// N targets, 2 one-target builds): the shared host (src/rebuild/shared-host.ts) against full builds of
+// the same release and targets, in the same run, and every distpack file compared byte for byte
+// (SHA-256). (a) and (d) run as two pairs, one before (b) (bare first) and one after (c) ((d) first), so
+// that each pair's builds are minutes apart; the first-target goal is their median.
 //
 //   (a) bare:   make.bash -distpack of the first target, as scripts/bench/build.ts runs it (no witness)
 //   (b) full:   node bin/witness.js build RELEASE --full --target T, once per target (wall time each)
@@ -200,15 +202,26 @@ export async function benchSharedHost(): Promise<void> {
   if (busy.status === 0) console.log(`  WARNING: make.bash is already running (pid ${busy.stdout.trim().split('\n').join(', ')}): the numbers will be meaningless`);
   console.log(`shared-host: ${version} for ${targets.join(', ')} from ${repository}, bootstrap ${bootstrap}, in ${parent}`);
   const outs: string[] = [];
-  let bare: number | undefined;
   const sources: Sources = { repository, tree, bootstrap, parent, version, common };
-  const pairs = Number(process.env.WITNESS_BENCH_FIRST_ONLY ?? 0);
-  if (pairs > 0) {
-    await firstTargetPairs(sources, targets[0]!, pairs);
+  const firstOnly = Number(process.env.WITNESS_BENCH_FIRST_ONLY ?? 0);
+  if (firstOnly > 0) {
+    await firstTargetPairs(sources, targets[0]!, firstOnly);
     return;
   }
   try {
-    if (!process.env.WITNESS_BENCH_NO_BARE) bare = (await bareOnce(sources, benchUser(), targets[0]!, '(a)')).ms;
+    // The first-target goal from two pairs of (a) and (d), one before the other builds (bare first) and
+    // one after them ((d) first): each pair's two builds are minutes apart, never an hour.
+    const withBare = !process.env.WITNESS_BENCH_NO_BARE;
+    const user = benchUser();
+    const firstOut = mkdtempSync(path.join(parent, 'witness-bench-first-'));
+    outs.push(firstOut);
+    const pairs: Pair[] = [];
+    let first: Run;
+    if (withBare) {
+      const pair = await firstTargetPair(sources, user, targets[0]!, 1, firstOut);
+      pairs.push(pair);
+      first = pair.first;
+    } else first = await firstAlone(sources, targets[0]!, '(d)', firstOut);
     const full = new Map<string, { ms: number; distpack: string }>();
     for (const target of targets) {
       const out = mkdtempSync(path.join(parent, 'witness-bench-full-'));
@@ -223,9 +236,11 @@ export async function benchSharedHost(): Promise<void> {
     console.log(`  (c) witness build ${targets.map((t) => `--target ${t}`).join(' ')} (load ${load()})`);
     const shared = await witnessBuild([version, ...targets.flatMap((t) => ['--target', t]), ...common], out);
     console.log(`      ${s(shared.ms)} (load after ${load()})`);
-    const firstOut = mkdtempSync(path.join(parent, 'witness-bench-first-'));
-    outs.push(firstOut);
-    const first = await firstAlone(sources, targets[0]!, '(d)', firstOut);
+    if (withBare) {
+      const out2 = mkdtempSync(path.join(parent, 'witness-bench-first-'));
+      outs.push(out2);
+      pairs.push(await firstTargetPair(sources, user, targets[0]!, 2, out2));
+    }
     const host = lineAt(shared, HOST_STATE_LINE);
     // Targets overlap (src/rebuild/pipeline.ts: the next starts when one reaches distpack), so what a
     // target costs is the wall time it adds: from the result before it (the host state, for the first)
@@ -249,10 +264,13 @@ export async function benchSharedHost(): Promise<void> {
       console.log(`  ${target}: full ${s(f.ms)}, shared-host time added ${s(t)} = ${ratio.toFixed(2)}x${goal}; distpack files: ${same}`);
       console.log(`    steps in (c) (cores busy): ${targetSteps(shared, target)}`);
     }
-    const firstSame = await sameFiles(full.get(targets[0]!)!.distpack, distpackOf(firstOut, version, targets[0]!));
-    if (!firstSame.startsWith('identical')) allSame = false;
-    console.log(`  (d) ${targets[0]} alone: ${s(first.ms)} (host phases ${s(lineAt(first, HOST_STATE_LINE))}); distpack files: ${firstSame}`);
-    console.log(`    steps in (d) (cores busy): ${targetSteps(first, targets[0]!)}`);
+    for (const [i, run] of (pairs.length > 0 ? pairs.map((pair) => pair.first) : [first]).entries()) {
+      const firstSame = await sameFiles(full.get(targets[0]!)!.distpack, distpackOf(run.out, version, targets[0]!));
+      if (!firstSame.startsWith('identical')) allSame = false;
+      const label = pairs.length > 0 ? `(d) of pair ${i + 1}` : '(d)';
+      console.log(`  ${label}, ${targets[0]} alone: ${s(run.ms)} (host phases ${s(lineAt(run, HOST_STATE_LINE))}); distpack files: ${firstSame}`);
+      console.log(`    steps in ${label} (cores busy): ${targetSteps(run, targets[0]!)}`);
+    }
     const sumFull = [...full.values()].reduce((a, b) => a + b.ms, 0);
     const setRatio = shared.ms / sumFull;
     console.log(`  whole set: shared-host ${s(shared.ms)} vs sum of full builds ${s(sumFull)} = ${setRatio.toFixed(2)}x (goal <= ${SET_GOAL}x for a release's ports) ${setRatio <= SET_GOAL ? 'MET' : 'NOT MET'}`);
@@ -260,11 +278,10 @@ export async function benchSharedHost(): Promise<void> {
     const meanTarget = [...perTarget.values()].reduce((a, b) => a + b, 0) / targets.length;
     const extrapolated = (host + PORTS * meanTarget) / (PORTS * meanFull);
     console.log(`  extrapolated to ${PORTS} ports (these mean costs): ${extrapolated.toFixed(2)}x ${extrapolated <= SET_GOAL ? 'MET' : 'NOT MET'}`);
-    if (bare !== undefined) {
-      const overhead = ((first.ms - bare) / bare) * 100;
-      console.log(`  first target: (d) ${s(first.ms)} vs bare make.bash ${s(bare)}: ${signedPercent(overhead)} (goal within ${FIRST_GOAL_PERCENT}%) ${overhead <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
-      const fullFirst = ((full.get(targets[0]!)!.ms - bare) / bare) * 100;
-      console.log(`  (for reference: the full build of ${targets[0]} ${signedPercent(fullFirst)} over bare)`);
+    if (withBare) {
+      firstPairsReport(pairs);
+      const bare = median(pairs.map((pair) => pair.bareMs));
+      console.log(`  (for reference: the full build of ${targets[0]} ${signedPercent(((full.get(targets[0]!)!.ms - bare) / bare) * 100)} over the median bare build)`);
     }
     console.log(`  every distpack file identical: ${allSame ? 'yes' : 'NO: a bug in the shared host'}`);
   } finally {
@@ -272,41 +289,61 @@ export async function benchSharedHost(): Promise<void> {
   }
 }
 
+/** One pair of (a) and (d), and what firstPairsReport needs of it. */
+interface Pair {
+  /** (d)'s run. */
+  readonly first: Run;
+  readonly overhead: number;
+  readonly bareMs: number;
+  /** (d)'s wall time outside Go's build. */
+  readonly ownMs: number;
+  /** Go's build inside (d) against the bare make.bash, percent. */
+  readonly building: number;
+}
+
 /**
- * N pairs of a bare make.bash -distpack of `target` and `witness build --target target` alone (d), the
- * order alternating (bare first in odd pairs, (d) first in even ones: a drift of the machine's speed
- * over the run then counts against each side alike). Prints each pair's overhead and their median; the
- * spread of the bare builds themselves (how much the same command varies here within one run); and
- * what (d) spends outside Go's build (its own work, from its progress lines) as a share of the bare
- * build, which no drift between two runs minutes apart enters.
+ * Pair `i` of a bare make.bash -distpack of `target` and `witness build --target target` alone (d), into
+ * `out`: bare first in odd pairs, (d) first in even ones (a drift of the machine's speed over a run then
+ * counts against each side alike).
  */
-async function firstTargetPairs(o: Sources, target: string, pairs: number): Promise<void> {
+async function firstTargetPair(o: Sources, user: ReturnType<typeof benchUser>, target: string, i: number, out: string): Promise<Pair> {
+  const bareFirst = i % 2 === 1;
+  const before = bareFirst ? await bareOnce(o, user, target, `pair ${i}: (a)`) : undefined;
+  const first = await firstAlone(o, target, `pair ${i}: (d)`, out, (ms) => (before ? `: ${signedPercent(((ms - before.ms) / before.ms) * 100)} over bare` : ''));
+  const bare = before ?? (await bareOnce(o, user, target, `pair ${i}: (a)`));
+  const overhead = ((first.ms - bare.ms) / bare.ms) * 100;
+  if (!before) console.log(`      pair ${i}: (d) ${signedPercent(overhead)} over bare`);
+  return { first, overhead, bareMs: bare.ms, ownMs: first.ms - first.buildingMs, building: ((first.buildingMs - bare.makeMs) / bare.makeMs) * 100 };
+}
+
+/**
+ * The first-target goal from pairs: each pair's overhead and their median; the spread of the bare
+ * builds themselves (how much the same command varies here within one run); and what (d) spends
+ * outside Go's build (its own work, from its progress lines) as a share of the bare build, which no
+ * drift between two builds minutes apart enters.
+ */
+function firstPairsReport(pairs: readonly Pair[]): void {
+  const wall = median(pairs.map((pair) => pair.overhead));
+  const bares = pairs.map((pair) => pair.bareMs);
+  const own = pairs.map((pair) => pair.ownMs);
+  console.log(`  first target over bare, median of ${pairs.length} pairs (${pairs.map((pair) => signedPercent(pair.overhead)).join(', ')}): ${signedPercent(wall)} (goal within ${FIRST_GOAL_PERCENT}%) ${wall <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
+  console.log(`    the bare builds alone: ${bares.map(s).join(', ')}: the slowest ${signedPercent((Math.max(...bares) / Math.min(...bares) - 1) * 100)} over the fastest, the same command within this run`);
+  console.log(`    Go's build inside (d) against the bare make.bash of its pair: ${pairs.map((pair) => signedPercent(pair.building)).join(', ')}`);
+  const ownShare = (median(own) / median(bares)) * 100;
+  console.log(`    the witness's own work in (d): ${own.map(s).join(', ')}; median ${s(median(own))} = ${signedPercent(ownShare)} of the median bare build (goal within ${FIRST_GOAL_PERCENT}%) ${ownShare <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
+}
+
+/** WITNESS_BENCH_FIRST_ONLY=N: N pairs (firstTargetPair), then firstPairsReport. */
+async function firstTargetPairs(o: Sources, target: string, count: number): Promise<void> {
   const user = benchUser();
-  const overheads: number[] = [];
-  const bares: number[] = [];
-  const own: number[] = [];
-  const building: number[] = [];
-  for (let i = 1; i <= pairs; i++) {
+  const pairs: Pair[] = [];
+  for (let i = 1; i <= count; i++) {
     const out = mkdtempSync(path.join(o.parent, 'witness-bench-first-'));
     try {
-      const bareFirst = i % 2 === 1;
-      const before = bareFirst ? await bareOnce(o, user, target, `pair ${i}: (a)`) : undefined;
-      const first = await firstAlone(o, target, `pair ${i}: (d)`, out, (ms) => (before ? `: ${signedPercent(((ms - before.ms) / before.ms) * 100)} over bare` : ''));
-      const bare = before ?? (await bareOnce(o, user, target, `pair ${i}: (a)`));
-      const overhead = ((first.ms - bare.ms) / bare.ms) * 100;
-      if (!before) console.log(`      pair ${i}: (d) ${signedPercent(overhead)} over bare`);
-      overheads.push(overhead);
-      bares.push(bare.ms);
-      own.push(first.ms - first.buildingMs);
-      building.push(((first.buildingMs - bare.makeMs) / bare.makeMs) * 100);
+      pairs.push(await firstTargetPair(o, user, target, i, out));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
   }
-  const wall = median(overheads);
-  console.log(`  first target over bare, median of ${pairs} pairs: ${signedPercent(wall)} (goal within ${FIRST_GOAL_PERCENT}%) ${wall <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
-  console.log(`    the bare builds alone: ${bares.map(s).join(', ')}: the slowest ${signedPercent((Math.max(...bares) / Math.min(...bares) - 1) * 100)} over the fastest, the same command within this run`);
-  console.log(`    Go's build inside (d) against the bare make.bash of its pair: ${building.map(signedPercent).join(', ')}`);
-  const ownShare = (median(own) / median(bares)) * 100;
-  console.log(`    the witness's own work in (d): ${own.map(s).join(', ')}; median ${s(median(own))} = ${signedPercent(ownShare)} of the median bare build (goal within ${FIRST_GOAL_PERCENT}%) ${ownShare <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
+  firstPairsReport(pairs);
 }

@@ -8,8 +8,8 @@
 // process is killed and proved gone before the witness touches the tree again. `witness build` also
 // refuses to start while a key variable is set in its own environment.
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { lchown, lstat, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { createWriteStream, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lchown, lstat, mkdir, readdir } from 'node:fs/promises';
 import { listTree, type TreeEntry } from '../gitsrc/tree.js';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
@@ -24,7 +24,9 @@ export type { BuildUser } from './sandbox.js';
  * from `git ls-tree` and `git cat-file --batch`, byte for byte as the tree stores them, so no
  * attribute of the tree or the host applies (git archive would honour the tree's export-ignore and
  * export-subst; a checkout would honour eol and ident). Modes: 100755 executable, 100644 not, 120000 a
- * symbolic link; submodules are skipped (archives have none).
+ * symbolic link; submodules are skipped (archives have none). Files are written with synchronous
+ * calls between reads of git's output: three thread-pool round trips per file (open, write, close) made
+ * a go1.21 tree take 2.0-2.6 s on tmpfs, against 1.0-1.2 s so (git archive | tar: 0.8-1.0 s).
  */
 export async function exportTree(repository: string, tree: string, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -86,11 +88,11 @@ export async function exportTree(repository: string, tree: string, dir: string):
       const file = path.join(dir, ...entry.name.split('/'));
       const parent = path.dirname(file);
       if (!made.has(parent)) {
-        await mkdir(parent, { recursive: true });
+        mkdirSync(parent, { recursive: true });
         made.add(parent);
       }
-      if (entry.mode === '120000') await symlink(content.toString('utf8'), file);
-      else await writeFile(file, content, { mode: entry.mode === '100755' ? 0o755 : 0o644, flag: 'wx' });
+      if (entry.mode === '120000') symlinkSync(content.toString('utf8'), file);
+      else writeFileSync(file, content, { mode: entry.mode === '100755' ? 0o755 : 0o644, flag: 'wx' });
       buffered = buffered.subarray(newline + 1 + size + 1);
     }
   }
