@@ -2,12 +2,13 @@
 // witness left behind. An append writes tiles, then the signed checkpoint (its commit point on disk),
 // then views, then one git commit: before the checkpoint the append is discarded, after it the append is
 // rolled forward, never back, since a signed checkpoint may have been read.
-import { readFile, readdir, readlink, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VerificationError } from '../errors.js';
 import { TEMP_PREFIX } from '../infra/files.js';
 import { type GitLocation, git, headCommit, readObjects, repositoryPath } from '../infra/git.js';
 import { processAlive } from '../infra/lock.js';
+import { hasExited, listProcesses, workingDirectoryOf } from '../infra/procfs.js';
 import type { VerifierKey } from '../tlog/note.js';
 import { commitLogFolder, literalPathspec } from './commit.js';
 import { CHECKPOINT_FILE, isMetadataFile, listLogFiles, logFile, tryParseTilePath } from './layout.js';
@@ -118,26 +119,21 @@ export async function removeStaleGitLocks(location: GitLocation, staleSinceMs: n
   for (const file of present) await rm(file, { force: true });
 }
 
-/** Whether a git process runs with its working directory in this repository; undefined if unknown. */
+/**
+ * Whether a git process runs with its working directory in this repository; undefined if unknown (/proc
+ * or a git's working directory unreadable). One that has exited (procfs.ts hasExited) holds no lock.
+ */
 async function gitRunningIn(location: GitLocation): Promise<boolean | undefined> {
-  let pids: string[];
   try {
-    pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+    for (const process of listProcesses()) {
+      if (!process.name.startsWith('git') || hasExited(process)) continue;
+      const cwd = workingDirectoryOf(process.pid);
+      if (cwd !== undefined && (isInside(cwd, location.topLevel) || isInside(cwd, location.gitDir))) return true;
+    }
+    return false;
   } catch {
     return undefined;
   }
-  for (const pid of pids) {
-    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
-    if (!comm.startsWith('git')) continue;
-    // A killed git is a zombie until it is reaped: it holds no lock any more (and has no cwd to read).
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const processState = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (stat === '' || processState === 'Z' || processState === 'X') continue;
-    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
-    if (cwd === undefined) return undefined;
-    if (isInside(cwd, location.topLevel) || isInside(cwd, location.gitDir)) return true;
-  }
-  return false;
 }
 
 function isInside(child: string, parent: string): boolean {

@@ -19,10 +19,11 @@
 // root, only the process group is killed, which a `setsid` child escapes: that mode is loud and recorded.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
+import { hasExited, listProcesses } from '../infra/procfs.js';
 
 /** The user a build runs as. */
 export interface BuildUser {
@@ -150,56 +151,19 @@ function idsIn(file: string, column: number): number[] {
 
 /** The uids of every process on this machine (real, effective, saved, fs), from /proc. */
 function processUids(): number[] {
-  const uids: number[] = [];
-  for (const pid of pids()) {
-    const line = statusLine(pid, 'Uid:');
-    if (line) uids.push(...line.split(/\s+/).map(Number).filter((n) => Number.isInteger(n)));
-  }
-  return uids;
-}
-
-function pids(): string[] {
-  try {
-    return readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
-  } catch {
-    return [];
-  }
-}
-
-function statusOf(pid: string): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function field(status: string | undefined, key: string): string | undefined {
-  const line = status?.split('\n').find((l) => l.startsWith(key));
-  return line?.slice(key.length).trim();
-}
-
-function statusLine(pid: string, key: string): string | undefined {
-  return field(statusOf(pid), key);
+  return listProcesses().flatMap((process) => process.uids);
 }
 
 /**
- * The live processes (pids) with `uid` as any of their uids. A zombie (State Z or X, one task left) is
- * not one: it has exited, its files and memory are released, and it can run nothing; it only waits for
- * its parent to collect its status. An orphan's parent is the machine's init, which may take its time
- * (seconds here, for the inner bwrap of every sandboxed command), so counting zombies made every
- * reapBuildUser wait about 2 s for nothing (proc(5): /proc/PID/status State, Threads).
+ * The live processes (pids) with `uid` as any of their uids. One that has exited (procfs.ts hasExited:
+ * a zombie waiting to be collected) is not one: counting zombies made every reapBuildUser wait about
+ * 2 s for this machine's init to collect the inner bwrap of each sandboxed command. Throws
+ * PROC_UNREADABLE if /proc cannot be listed: no listing never means no process.
  */
 export function processesOf(uid: number): number[] {
-  const found: number[] = [];
-  for (const pid of pids()) {
-    const status = statusOf(pid);
-    const uids = field(status, 'Uid:');
-    if (!uids || !uids.split(/\s+/).map(Number).includes(uid)) continue;
-    if (/^[ZX]\b/.test(field(status, 'State:') ?? '') && field(status, 'Threads:') === '1') continue;
-    found.push(Number(pid));
-  }
-  return found;
+  return listProcesses()
+    .filter((process) => process.uids.includes(uid) && !hasExited(process))
+    .map((process) => process.pid);
 }
 
 /**
