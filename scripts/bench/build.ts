@@ -18,7 +18,7 @@
 // are read once, so neither side pays for a cold cache that the other then enjoys. The second build of a
 // pair still finds the first's compiler outputs gone (fresh folders) but the bootstrap and sources warm.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -51,10 +51,24 @@ export function git(repository: string, args: readonly string[]): string {
 }
 
 /** Runs a command with inherited-nothing stdio (output to `logFd` or ignored); resolves with the exit code. */
-export function runCommand(command: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string>; logFd?: number } = {}): Promise<number> {
+export function runCommand(command: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string>; logFd?: number; onLine?: (line: string) => void } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const output = options.logFd ?? 'ignore';
+    const { logFd, onLine } = options;
+    const output = onLine ? 'pipe' : (logFd ?? 'ignore');
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', output, output] });
+    if (onLine) {
+      // Both streams to the log as they come, and each complete line of either to onLine when it arrives.
+      for (const stream of [child.stdout!, child.stderr!]) {
+        let partial = '';
+        stream.on('data', (chunk: Buffer) => {
+          if (logFd !== undefined) writeSync(logFd, chunk);
+          const lines = (partial + chunk.toString('utf8')).split('\n');
+          partial = lines.pop()!;
+          for (const line of lines) onLine(line);
+        });
+        stream.on('end', () => partial && onLine(partial));
+      }
+    }
     child.on('error', reject);
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : -1)));
   });
@@ -75,7 +89,7 @@ interface Timed {
 }
 
 /** (a) The bare build, in a fresh folder under `parent` (removed if the build fails; its log is kept). */
-export async function bareBuild(repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser, version = VERSION, targetText = TARGET): Promise<Timed & { work: string; makeMs: number }> {
+export async function bareBuild(repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser, version = VERSION, targetText = TARGET): Promise<Timed & { work: string; makeMs: number; phases?: { hostMs: number; targetMs: number } }> {
   const work = mkdtempSync(path.join(parent, 'witness-bench-bare-'));
   try {
     return await bareBuildIn(work, repository, tree, bootstrap, parent, user, version, targetText);
@@ -85,7 +99,7 @@ export async function bareBuild(repository: string, tree: string, bootstrap: str
   }
 }
 
-async function bareBuildIn(work: string, repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser, versionText: string, targetText: string): Promise<Timed & { work: string; makeMs: number }> {
+async function bareBuildIn(work: string, repository: string, tree: string, bootstrap: string, parent: string, user: BuildUser, versionText: string, targetText: string): Promise<Timed & { work: string; makeMs: number; phases?: { hostMs: number; targetMs: number } }> {
   const goroot = path.join(work, 'go');
   const home = path.join(work, 'home');
   const tmp = path.join(work, 'tmp');
@@ -114,15 +128,27 @@ async function bareBuildIn(work: string, repository: string, tree: string, boots
   const asUser = user.uid !== undefined ? [which('setpriv'), `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '/usr/bin/env'] : ['/usr/bin/env'];
   const logFd = openSync(log, 'w');
   let code: number;
+  const makeStart = performance.now();
+  let targetPhaseAt: number | undefined;
   try {
-    code = await runCommand(asUser[0]!, [...asUser.slice(1), ...envArgs], { cwd: path.join(goroot, 'src'), env: {}, logFd });
+    code = await runCommand(asUser[0]!, [...asUser.slice(1), ...envArgs], {
+      cwd: path.join(goroot, 'src'),
+      env: {},
+      logFd,
+      // cmd/dist's line between the host phases and the target's (as in the witness's split).
+      onLine: (line) => {
+        if (targetPhaseAt === undefined && line.startsWith('Building packages and commands for target, ')) targetPhaseAt = performance.now();
+      },
+    });
   } finally {
     closeSync(logFd);
   }
   if (code !== 0) throw new Error(`bare: make.bash -distpack exited ${code}; see ${log}`);
   lap(`make.bash -distpack as ${user.name}`);
   rmSync(log, { force: true });
-  return { total: performance.now() - start, parts, makeMs: parts.at(-1)![1], distpack: path.join(goroot, 'pkg', 'distpack'), work };
+  const end = performance.now();
+  const phases = targetPhaseAt === undefined ? undefined : { hostMs: targetPhaseAt - makeStart, targetMs: end - targetPhaseAt };
+  return { total: end - start, parts, makeMs: parts.at(-1)![1], ...(phases ? { phases } : {}), distpack: path.join(goroot, 'pkg', 'distpack'), work };
 }
 
 /**

@@ -142,31 +142,35 @@ interface Sources {
 }
 
 /** (a): a bare make.bash -distpack of `target`, its tree removed after; its wall time in ms. */
-async function bareOnce(o: Sources, user: ReturnType<typeof benchUser>, target: string, label: string): Promise<{ ms: number; makeMs: number }> {
+async function bareOnce(o: Sources, user: ReturnType<typeof benchUser>, target: string, label: string): Promise<{ ms: number; makeMs: number; phases?: { hostMs: number; targetMs: number } }> {
   console.log(`  ${label} bare make.bash -distpack ${target} (load ${load()})`);
   const run = await bareBuild(o.repository, o.tree, o.bootstrap, o.parent, user, o.version, target);
   rmSync(run.work, { recursive: true, force: true });
   console.log(`      ${s(run.total)} (load after ${load()})`);
-  console.log(`      ${run.parts.map(([what, ms]) => `${what} ${s(ms)}`).join(', ')}`);
-  return { ms: run.total, makeMs: run.makeMs };
+  const phases = run.phases ? ` (host phases ${s(run.phases.hostMs)}, target phase ${s(run.phases.targetMs)})` : '';
+  console.log(`      ${run.parts.map(([what, ms]) => `${what} ${s(ms)}`).join(', ')}${phases}`);
+  return { ms: run.total, makeMs: run.makeMs, ...(run.phases ? { phases: run.phases } : {}) };
 }
 
 /**
  * (d): `witness build --target target` alone (the shared host with one target), into a new folder `out`;
  * `note` adds to the line of its wall time.
  */
-async function firstAlone(o: Sources, target: string, label: string, out: string, note: (ms: number) => string = () => ''): Promise<Run & { buildingMs: number }> {
+async function firstAlone(o: Sources, target: string, label: string, out: string, note: (ms: number) => string = () => ''): Promise<Run & { buildingMs: number; hostMs: number; targetMs: number }> {
   console.log(`  ${label} witness build --target ${target} (load ${load()})`);
   const run = await witnessBuild([o.version, '--target', target, ...o.common], out);
   console.log(`      ${s(run.ms)} (load after ${load()})${note(run.ms)}`);
   const parts = milestoneBreakdown(run.lines, run.ms, firstMilestones(target));
   const building = parts.filter(([what]) => BUILDING.has(what)).reduce((sum, [, ms]) => sum + ms, 0);
   console.log(`      building ${s(building)}, the witness's own work ${s(run.ms - building)}: ${parts.map(([what, ms]) => `${what} ${s(ms)}`).join(', ')}`);
-  return { ...run, buildingMs: building };
+  const part = (what: string) => parts.find(([name]) => name === what)?.[1] ?? Number.NaN;
+  return { ...run, buildingMs: building, hostMs: part(HOST_PART), targetMs: part(TARGET_PART) };
 }
 
 /** The parts of (d) that are Go's build (the host phases' make.bash, the target phase's commands); the rest is the witness's own. */
-const BUILDING = new Set(['host phases (make.bash up to its target phase)', 'target phase (its sandboxed commands)']);
+const HOST_PART = 'host phases (make.bash up to its target phase)';
+const TARGET_PART = 'target phase (its sandboxed commands)';
+const BUILDING = new Set([HOST_PART, TARGET_PART]);
 
 /** The progress lines that end each part of a one-target shared-host build (milestoneBreakdown). */
 function firstMilestones(target: string): ReadonlyArray<readonly [RegExp, string]> {
@@ -176,10 +180,10 @@ function firstMilestones(target: string): ReadonlyArray<readonly [RegExp, string
     [/^bootstrap: /, 'bootstrap hash'],
     [/ host phases once for .*: exporting /, 'work folder'],
     [/^ {2}host phases: make\.bash/, 'export, chown'],
-    [/^ {2}\[.*\] Building packages and commands for target, linux\/wasm\./, 'host phases (make.bash up to its target phase)'],
+    [/^ {2}\[.*\] Building packages and commands for target, linux\/wasm\./, HOST_PART],
     [HOST_STATE_LINE, 'refusal of linux/wasm, take back, state hash'],
     [new RegExp(`^ {2}${t}: Building packages and commands for target`), 'take the state, chown'],
-    [new RegExp(`^ {2}${t}: hashing `), 'target phase (its sandboxed commands)'],
+    [new RegExp(`^ {2}${t}: hashing `), TARGET_PART],
     [new RegExp(`^ {2}${t}: built: `), 'hashing beside the source check'],
     [new RegExp(`^ {2}${t}: result: `), 'result, the work tree removed'],
   ];
@@ -299,6 +303,9 @@ interface Pair {
   readonly ownMs: number;
   /** Go's build inside (d) against the bare make.bash, percent. */
   readonly building: number;
+  /** The same for its host phases and its target phase apart (cmd/dist's "Building packages and commands for target" line splits the bare one), percent. */
+  readonly hostPhases?: number;
+  readonly targetPhase?: number;
 }
 
 /**
@@ -313,7 +320,10 @@ async function firstTargetPair(o: Sources, user: ReturnType<typeof benchUser>, t
   const bare = before ?? (await bareOnce(o, user, target, `pair ${i}: (a)`));
   const overhead = ((first.ms - bare.ms) / bare.ms) * 100;
   if (!before) console.log(`      pair ${i}: (d) ${signedPercent(overhead)} over bare`);
-  return { first, overhead, bareMs: bare.ms, ownMs: first.ms - first.buildingMs, building: ((first.buildingMs - bare.makeMs) / bare.makeMs) * 100 };
+  const phases = bare.phases
+    ? { hostPhases: ((first.hostMs - bare.phases.hostMs) / bare.phases.hostMs) * 100, targetPhase: ((first.targetMs - bare.phases.targetMs) / bare.phases.targetMs) * 100 }
+    : {};
+  return { first, overhead, bareMs: bare.ms, ownMs: first.ms - first.buildingMs, building: ((first.buildingMs - bare.makeMs) / bare.makeMs) * 100, ...phases };
 }
 
 /**
@@ -329,6 +339,8 @@ function firstPairsReport(pairs: readonly Pair[]): void {
   console.log(`  first target over bare, median of ${pairs.length} pairs (${pairs.map((pair) => signedPercent(pair.overhead)).join(', ')}): ${signedPercent(wall)} (goal within ${FIRST_GOAL_PERCENT}%) ${wall <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
   console.log(`    the bare builds alone: ${bares.map(s).join(', ')}: the slowest ${signedPercent((Math.max(...bares) / Math.min(...bares) - 1) * 100)} over the fastest, the same command within this run`);
   console.log(`    Go's build inside (d) against the bare make.bash of its pair: ${pairs.map((pair) => signedPercent(pair.building)).join(', ')}`);
+  const apart = (pair: Pair) => (pair.hostPhases === undefined || pair.targetPhase === undefined ? 'not split' : `host phases ${signedPercent(pair.hostPhases)}, target phase ${signedPercent(pair.targetPhase)}`);
+  console.log(`      apart: ${pairs.map(apart).join('; ')}`);
   const ownShare = (median(own) / median(bares)) * 100;
   console.log(`    the witness's own work in (d): ${own.map(s).join(', ')}; median ${s(median(own))} = ${signedPercent(ownShare)} of the median bare build (goal within ${FIRST_GOAL_PERCENT}%) ${ownShare <= FIRST_GOAL_PERCENT ? 'MET' : 'NOT MET'}`);
 }
