@@ -220,12 +220,9 @@ export async function benchSharedHost(): Promise<void> {
     const firstOut = mkdtempSync(path.join(parent, 'witness-bench-first-'));
     outs.push(firstOut);
     const pairs: Pair[] = [];
-    let first: Run;
-    if (withBare) {
-      const pair = await firstTargetPair(sources, user, targets[0]!, 1, firstOut);
-      pairs.push(pair);
-      first = pair.first;
-    } else first = await firstAlone(sources, targets[0]!, '(d)', firstOut);
+    // (d) alone when there is no bare build to pair it with.
+    const alone = withBare ? undefined : await firstAlone(sources, targets[0]!, '(d)', firstOut);
+    if (withBare) pairs.push(await firstTargetPair(sources, user, targets[0]!, 1, firstOut));
     const full = new Map<string, { ms: number; distpack: string }>();
     for (const target of targets) {
       const out = mkdtempSync(path.join(parent, 'witness-bench-full-'));
@@ -268,10 +265,10 @@ export async function benchSharedHost(): Promise<void> {
       console.log(`  ${target}: full ${s(f.ms)}, shared-host time added ${s(t)} = ${ratio.toFixed(2)}x${goal}; distpack files: ${same}`);
       console.log(`    steps in (c) (cores busy): ${targetSteps(shared, target)}`);
     }
-    for (const [i, run] of (pairs.length > 0 ? pairs.map((pair) => pair.first) : [first]).entries()) {
+    for (const [i, run] of (alone ? [alone] : pairs.map((pair) => pair.first)).entries()) {
       const firstSame = await sameFiles(full.get(targets[0]!)!.distpack, distpackOf(run.out, version, targets[0]!));
       if (!firstSame.startsWith('identical')) allSame = false;
-      const label = pairs.length > 0 ? `(d) of pair ${i + 1}` : '(d)';
+      const label = alone ? '(d)' : `(d) of pair ${i + 1}`;
       console.log(`  ${label}, ${targets[0]} alone: ${s(run.ms)} (host phases ${s(lineAt(run, HOST_STATE_LINE))}); distpack files: ${firstSame}`);
       console.log(`    steps in ${label} (cores busy): ${targetSteps(run, targets[0]!)}`);
     }

@@ -36,7 +36,8 @@ export function listProcesses(root = '/proc'): ProcessInfo[] {
     } catch {
       continue; // exited since the listing
     }
-    const field = (key: string) => status.split('\n').find((line) => line.startsWith(key))?.slice(key.length).trim();
+    const lines = status.split('\n');
+    const field = (key: string) => lines.find((line) => line.startsWith(key))?.slice(key.length).trim();
     found.push({
       pid: Number(name),
       name: field('Name:') ?? '',
@@ -54,8 +55,8 @@ export function listProcesses(root = '/proc'): ProcessInfo[] {
  * collect its status (an orphan's parent is init, which may take seconds). A zombie leader whose other
  * threads still run is alive.
  */
-export function hasExited(process: ProcessInfo): boolean {
-  return (process.state === 'Z' || process.state === 'X') && process.threads === 1;
+export function hasExited(proc: ProcessInfo): boolean {
+  return (proc.state === 'Z' || proc.state === 'X') && proc.threads === 1;
 }
 
 /** A process's working directory, or undefined if it exited meanwhile; throws if it cannot be read. */

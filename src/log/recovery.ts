@@ -100,7 +100,7 @@ export async function removeStaleGitLocks(location: GitLocation, staleSinceMs: n
   // A witness killed alone (not its process group) leaves its git command running, holding index.lock
   // for the moment it still needs: wait for it (bounded), or recovery's own git fails on that lock.
   const deadline = Date.now() + GIT_FINISH_WAIT_MS;
-  while ((await gitRunningIn(location)) === true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (gitRunningIn(location) === true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   for (const name of await readdir(location.gitDir)) {
     const match = /^go-source-witness-index-(\d+)(\.lock)?$/.exec(name);
     if (match && !processAlive(Number(match[1]))) await rm(path.join(location.gitDir, name), { force: true });
@@ -115,7 +115,7 @@ export async function removeStaleGitLocks(location: GitLocation, staleSinceMs: n
     const info = await stat(file).catch(() => undefined);
     if (info && info.mtimeMs >= staleSinceMs - 1000) present.push(file);
   }
-  if (present.length === 0 || (await gitRunningIn(location)) !== false) return;
+  if (present.length === 0 || gitRunningIn(location) !== false) return;
   for (const file of present) await rm(file, { force: true });
 }
 
@@ -123,11 +123,11 @@ export async function removeStaleGitLocks(location: GitLocation, staleSinceMs: n
  * Whether a git process runs with its working directory in this repository; undefined if unknown (/proc
  * or a git's working directory unreadable). One that has exited (procfs.ts hasExited) holds no lock.
  */
-async function gitRunningIn(location: GitLocation): Promise<boolean | undefined> {
+function gitRunningIn(location: GitLocation): boolean | undefined {
   try {
-    for (const process of listProcesses()) {
-      if (!process.name.startsWith('git') || hasExited(process)) continue;
-      const cwd = workingDirectoryOf(process.pid);
+    for (const proc of listProcesses()) {
+      if (!proc.name.startsWith('git') || hasExited(proc)) continue;
+      const cwd = workingDirectoryOf(proc.pid);
       if (cwd !== undefined && (isInside(cwd, location.topLevel) || isInside(cwd, location.gitDir))) return true;
     }
     return false;

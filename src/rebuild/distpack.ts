@@ -30,6 +30,7 @@ const READ_BUFFER = Buffer.allocUnsafe(4 * 1024 * 1024);
  * the open). Runs synchronously: about 60 ms of event loop per 64 MiB here.
  */
 export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
+  // Size and digest only: hashDistpack spreads this into each file of a build result.
   const { size, sha256 } = await hashRegularFile(file);
   return { size, sha256 };
 }

@@ -151,7 +151,7 @@ function idsIn(file: string, column: number): number[] {
 
 /** The uids of every process on this machine (real, effective, saved, fs), from /proc. */
 function processUids(): number[] {
-  return listProcesses().flatMap((process) => process.uids);
+  return listProcesses().flatMap((proc) => proc.uids);
 }
 
 /**
@@ -162,8 +162,8 @@ function processUids(): number[] {
  */
 export function processesOf(uid: number): number[] {
   return listProcesses()
-    .filter((process) => process.uids.includes(uid) && !hasExited(process))
-    .map((process) => process.pid);
+    .filter((proc) => proc.uids.includes(uid) && !hasExited(proc))
+    .map((proc) => proc.pid);
 }
 
 /**
