@@ -190,7 +190,9 @@ export type TagsErrorCode = 'BAD_REPOSITORY_URL' | 'MALFORMED_SHOW_REF' | 'MALFO
 
 /** The sumdb watcher (src/toolchains): toolchain records, the scan and its durable position. */
 export type ToolchainsErrorCode =
+  | 'MALFORMED_SCAN_RECORD'
   | 'MALFORMED_TOOLCHAIN_RECORD'
+  | 'SCAN_RECORD_INVALID'
   | 'SCAN_WORKER_FAILED'
   | 'SCAN_FROM_MISMATCH'
   | 'SCAN_INCOMPLETE'

@@ -1,5 +1,6 @@
-// Crash safety of `witness sumdb scan`: killed (SIGKILL, with its git children) at random moments and at
-// the two points between an append and the position commit, while the database grows. After each kill
+// Crash safety of `witness sumdb scan`: killed (SIGKILL, with its git children) at random moments, at
+// the two points between an append and the position commit, and before the scan record, while the
+// database grows. After each kill
 // the witness log verifies, the position never goes back, and at the end every toolchain record of the
 // database is in the log exactly once (no gap, no duplicate) and each alarm once.
 import '../src/witness-schema.js'; // the witness's record folds, installed into src/log/ (src/witness-schema.ts)
@@ -63,6 +64,9 @@ test(`kill -9 during sumdb scans, ${TRIALS} trials: no gap, no duplicate, no rol
     await state.close();
     assert.ok(position >= lastPosition, `trial ${trial}: the position went back from ${lastPosition} to ${position}`);
     lastPosition = position;
+    // The log's scan record never claims more than the state has scanned.
+    const logged = toolchainLedgerFromRecords(await logRecords(log.dir, report.size)).scans.lastOf(sumdb.verifierKey);
+    assert.ok(!logged || logged.scan.position <= position, `trial ${trial}: the log's scan record is at ${logged?.scan.position}, ahead of the state's ${position}`);
     // Everything below the position is in the log (no gap); verify already refuses a record twice.
     const ledger = toolchainLedgerFromRecords(await logRecords(log.dir, report.size));
     for (const record of expected) if (BigInt(record) < position) assert.ok(ledger.byRecord.has(BigInt(record)), `trial ${trial}: record ${record} below position ${position} is missing`);
@@ -73,6 +77,16 @@ test(`kill -9 during sumdb scans, ${TRIALS} trials: no gap, no duplicate, no rol
   const report = await verifyLogFolder(log.dir, { verifierKey: key.vkey });
   const ledger = toolchainLedgerFromRecords(await logRecords(log.dir, report.size));
   assert.deepEqual(ledger.toolchains.map(({ toolchain }) => Number(toolchain.record)), expected);
+  // The last run left the log's scan record where the state is, with the state's module index.
+  const state = await ScanState.open(stateDir, sumdb.verifierKey);
+  try {
+    const logged = ledger.scans.lastOf(sumdb.verifierKey);
+    assert.equal(logged?.scan.position, state.position?.position);
+    assert.equal(logged?.scan.position, BigInt(sumdb.size));
+    assert.equal(logged?.scan.moduleIndex, await state.indexDigest());
+  } finally {
+    await state.close();
+  }
   const untagged = new Set(expected.map((_, n) => (n % 5 === 4 ? `go1.99.${n}` : undefined)).filter((v) => v !== undefined));
   assert.deepEqual(ledger.alarms.map(({ alarm }) => alarmKey(alarm)).sort(), [...untagged].map((v) => `toolchain-without-source ${v}`).sort());
 });

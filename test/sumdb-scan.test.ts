@@ -190,6 +190,12 @@ describe('sumdb scan', () => {
     assert.equal(feed.match(/<title>ALARM: (Toolchain without source|Two records for|No toolchain in sumdb)/g)?.length, 3);
     const go121 = api.releases.find((r) => r.version === 'go1.21.0')!;
     assert.deepEqual(go121.counts, { published: 3, built: 0, equal: 0, pending: 3 });
+    // How far the scan read: the log's scan record, on the page and in the JSON.
+    const size = planted.sumdb.size;
+    assert.match(page, new RegExp(`Scanned sumdb\\.test\\.example: records 0 to ${size - 1} of the signed tree of size ${size} `));
+    const scans = (JSON.parse(readFileSync(path.join(out, 'api', 'toolchains.json'), 'utf8')) as { scans: Array<{ start: number; position: number; database: string; moduleIndex: string }> }).scans;
+    assert.deepEqual(scans.map(({ start, position, database }) => ({ start, position, database })), [{ start: 0, position: size, database: planted.sumdb.verifierKey }]);
+    assert.match(scans[0]!.moduleIndex, /^sha256:[0-9a-f]{64}$/);
   });
 
   test('plan covers every target sumdb published for a tagged release; odd versions never', async () => {

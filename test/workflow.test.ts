@@ -75,6 +75,10 @@ test('the workflow builds per release with plan --per-job/--limit, caches bootst
   assert.match(text, /\.github\/scripts\/bootstrap-key\.sh/);
   assert.match(text, /path: bootstrap\n\s+key: \$\{\{ matrix\.bootstrap \}\}/, 'build jobs restore their release line\'s chain');
   assert.match(text, /witness sumdb cosign --restore-state-from-log/);
+  // The scan continues from the log's signed position (not from --from every run); only its module index is cached.
+  assert.match(text, /witness sumdb scan --from 18938000 --restore-state-from-log/);
+  assert.match(text, /path: \$\{\{ runner\.temp \}\}\/witness-state\/sumdb-scan\/\*\/modules\.idx\n\s+key: sumdb-scan-index-/);
+  assert.doesNotMatch(text, /witness-state\/sumdb-scan\/\*\n|scan\.json/, 'the scan position itself must not come from a cache');
   assert.doesNotMatch(text, /path: witness-state/, 'the cosigner state must not live in an evictable cache');
   // Secrets only in the ingest job.
   const ingest = text.indexOf('\n  ingest:\n');

@@ -7,6 +7,7 @@ import { compareGoVersions, parseGoVersion } from '../release/target.js';
 import type { LogRecord } from '../log/record.js';
 import { type IndexedAlarm, type IndexedToolchain, toolchainLedgerFromRecords } from '../toolchains/ledger.js';
 import { type ToolchainAlarm, alarmField } from '../toolchains/record.js';
+import type { IndexedScan } from '../toolchains/scan-record.js';
 import type { FeedEntry } from './feed.js';
 import { feedId } from './feed.js';
 import { html, href } from './html.js';
@@ -32,6 +33,8 @@ export interface ToolchainsModel {
   readonly toolchains: number;
   readonly releases: readonly ToolchainRelease[];
   readonly alarms: readonly IndexedAlarm[];
+  /** How far each scan has read (the last sumdb-scan record of each database and start). */
+  readonly scans: readonly IndexedScan[];
 }
 
 /** The alarm's Go version, when it is about one. */
@@ -78,7 +81,7 @@ export function buildToolchainsModel(model: SiteModel, records: ReadonlyArray<{ 
     if (va || vb) return va ? -1 : 1;
     return a.goVersion < b.goVersion ? -1 : a.goVersion > b.goVersion ? 1 : 0;
   });
-  return { toolchains: ledger.toolchains.length, releases, alarms: [...ledger.alarms].reverse() };
+  return { toolchains: ledger.toolchains.length, releases, alarms: [...ledger.alarms].reverse(), scans: ledger.scans.all() };
 }
 
 const ALARM_TITLE: Record<ToolchainAlarm['kind'], (alarm: ToolchainAlarm) => string> = {
@@ -136,6 +139,10 @@ export function renderToolchains(ctx: SiteContext, toolchains: ToolchainsModel):
   );
   const body = html`<h1>Toolchains in the checksum database</h1>
 <p>Every <code>golang.org/toolchain</code> record that <code>witness sumdb scan</code> read from the Go checksum database (${toolchains.toolchains} record${toolchains.toolchains === 1 ? '' : 's'}), each authenticated against a signed tree head, by release. Pending: published targets with no build record yet.</p>
+${toolchains.scans.map(
+  ({ index, scan }) =>
+    html`<p class="small" data-scan="${index}">Scanned ${scan.database.split('+')[0]!}: records ${scan.start} to ${scan.position - 1n} of the signed tree of size ${scan.treeSize} (root <span class="mono">${scan.treeRoot}</span>), as of ${scan.time} (log index ${index}).</p>`,
+)}
 ${alarms}
 <table><thead><tr><th scope="col">release</th><th scope="col">published</th><th scope="col">built</th><th scope="col">equal</th><th scope="col">pending</th><th scope="col">alarms</th></tr></thead>
 <tbody>${rows}</tbody></table>
@@ -158,6 +165,16 @@ export function toolchainsApi(ctx: SiteContext, toolchains: ToolchainsModel): un
     origin: ctx.model.origin,
     checkpoint: { size: n(ctx.checkpoint.size), rootHash: ctx.checkpoint.rootHash },
     alarms: toolchains.alarms.map(alarmJson),
+    scans: toolchains.scans.map(({ index, scan }) => ({
+      index: n(index),
+      database: scan.database,
+      start: n(scan.start),
+      position: n(scan.position),
+      treeSize: n(scan.treeSize),
+      treeRoot: scan.treeRoot,
+      moduleIndex: `sha256:${scan.moduleIndex}`,
+      time: scan.time,
+    })),
     releases: toolchains.releases.map((release) => ({
       version: release.goVersion,
       reproducible: release.reproducible,

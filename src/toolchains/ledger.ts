@@ -1,7 +1,7 @@
-// What the log says about the checksum database's toolchains: the fold of toolchain and toolchain-alarm
-// records in log order. Folding checks their invariants (`witness verify` relies on it, through
-// TOOLCHAINS_VIEW, registered with the log in src/witness-schema.ts): a sumdb record number is recorded once, an alarm key once, and an alarm that names
-// other records names earlier ones of the right type.
+// What the log says about the checksum database's toolchains: the fold of toolchain, toolchain-alarm and
+// sumdb-scan records in log order. Folding checks their invariants (`witness verify` relies on it, through
+// TOOLCHAINS_VIEW, registered with the log in src/witness-schema.ts): a sumdb record number is recorded once, an alarm key once, an alarm that names
+// other records names earlier ones of the right type, and a scan never goes back (scan-record.ts).
 import { VerificationError } from '../errors.js';
 import type { LogRecord } from '../log/record.js';
 import type { RecordFold } from '../log/schema.js';
@@ -15,6 +15,7 @@ import {
   parseToolchainAlarm,
   parseToolchainRecord,
 } from './record.js';
+import { SCAN_RECORD_TYPE, ScanRecords } from './scan-record.js';
 
 export interface IndexedToolchain {
   readonly index: bigint;
@@ -35,8 +36,14 @@ export class ToolchainLedger {
   readonly byGoVersion = new Map<string, IndexedToolchain[]>();
   readonly alarms: IndexedAlarm[] = [];
   readonly alarmKeys = new Set<string>();
+  /** How far each scan has read (sumdb-scan records: scan-record.ts). */
+  readonly scans = new ScanRecords();
 
   apply(index: bigint, record: LogRecord, types: ReadonlyMap<bigint, string>): void {
+    if (record.type === SCAN_RECORD_TYPE) {
+      this.scans.apply(index, record);
+      return;
+    }
     const fail = (why: string): never => {
       throw new VerificationError('TOOLCHAIN_RECORD_INVALID', `log index ${index}: ${why}`);
     };
@@ -96,12 +103,16 @@ export function toolchainLedgerFromRecords(records: Iterable<{ index: bigint; re
  * then `alarm <log index> <kind> <key>` per alarm. Undefined while there are none.
  */
 export function toolchainsView(ledger: ToolchainLedger): string | undefined {
-  if (ledger.toolchains.length === 0 && ledger.alarms.length === 0) return undefined;
+  const scans = ledger.scans.all();
+  if (ledger.toolchains.length === 0 && ledger.alarms.length === 0 && scans.length === 0) return undefined;
   const lines = ledger.toolchains.map(({ index, toolchain }) =>
     [String(index), String(toolchain.record), toolchain.moduleVersion, toolchain.reproducible ? 'reproducible' : 'not-reproducible', toolchain.goSum[0].split(' ')[2]!].join(' '),
   );
   for (const { index, alarm } of ledger.alarms) lines.push(`alarm ${index} ${alarmKey(alarm)}`);
-  return `# go-source-witness toolchains in the checksum database: <log index> <sumdb record> <module version> <distpack> <zip h1>; alarm <log index> <kind> <about>\n${lines.join('\n')}\n`;
+  for (const { index, scan } of scans) lines.push(`scan ${index} ${scan.database.split('+')[0]} ${scan.start} ${scan.position} ${scan.treeSize}`);
+  // The header of logs without scan records is the one they were written with (views are verified byte for byte).
+  const scanHeader = scans.length > 0 ? '; scan <log index> <database> <start> <position> <tree size> (the last scan record of each)' : '';
+  return `# go-source-witness toolchains in the checksum database: <log index> <sumdb record> <module version> <distpack> <zip h1>; alarm <log index> <kind> <about>${scanHeader}\n${lines.join('\n')}\n`;
 }
 
 /** The readable index of toolchain records and their alarms (exists once there is one). */
@@ -113,7 +124,7 @@ export const TOOLCHAINS_FILE = 'toolchains.txt';
  */
 export const TOOLCHAINS_VIEW: RecordFold<string | undefined> = {
   name: 'toolchains',
-  recordTypes: [TOOLCHAIN_RECORD_TYPE, TOOLCHAIN_ALARM_RECORD_TYPE, 'tag', 'build'],
+  recordTypes: [TOOLCHAIN_RECORD_TYPE, TOOLCHAIN_ALARM_RECORD_TYPE, SCAN_RECORD_TYPE, 'tag', 'build'],
   viewFiles: [{ name: TOOLCHAINS_FILE, maxBytes: 1024 * 1024 }],
   // Folding toolchain records checks them (one record per sumdb record number, alarms name earlier records).
   fold: (records) => toolchainsView(toolchainLedgerFromRecords(records)),

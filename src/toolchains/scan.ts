@@ -16,6 +16,10 @@
 // position commit) is not appended again. Cheap catch-up: the first tile read is the one holding the
 // position, so a scan that starts at a configured record (say go1.21.0's first toolchain record, about
 // 18,938,500) reads nothing before it, and a scan that is up to date reads one `latest` and the new tiles.
+//
+// At the end of a run whose position is ahead of the log's last scan record, that position is signed
+// into the log (a sumdb-scan record, scan-record.ts, with the SHA-256 of the module index): the window
+// read, as evidence, and where a lost state continues from (restoreFromLog; state.ts restore).
 import { EnvironmentError, UsageError } from '../errors.js';
 import type { WitnessLog } from '../log/log.js';
 import { type LogRecord, parseRecord } from '../log/record.js';
@@ -40,6 +44,7 @@ import {
 } from './record.js';
 import type { ModuleVersionIndex } from './module-index.js';
 import { ScanState, type ScanPosition, scanCrashPoint } from './state.js';
+import { type ScanRecord, scanRecordToLogRecord } from './scan-record.js';
 import { DataTileReader, type DataTileRecords, readAuthenticatedDataTiles } from './tiles.js';
 import { TileCheckPool, defaultTileWorkers } from './tile-workers.js';
 import { isPlannedVersion, parseGoVersion } from '../release/target.js';
@@ -79,6 +84,12 @@ export interface ScanOptions {
    * than one batch of tiles, none otherwise; 0: everything in this thread.
    */
   readonly workers?: number;
+  /**
+   * When the state folder has no position of this database: continue from the witness log's last scan
+   * record of it (from `from`, when given), if the module index in the folder is the one that record
+   * signs (state.ts restore); otherwise start afresh at `from`, and say why.
+   */
+  readonly restoreFromLog?: boolean;
   readonly now?: () => Date;
   readonly onProgress?: (progress: { position: bigint; end: bigint; tiles: number; records: number }) => void;
 }
@@ -102,7 +113,21 @@ export interface ScanReport {
   readonly reconciled: number;
   readonly alarms: ReadonlyArray<{ readonly index: bigint; readonly alarm: ToolchainAlarm }>;
   readonly appended?: { readonly oldSize: bigint; readonly newSize: bigint };
+  /** What --restore-state-from-log did (set only when it was asked for and the state had no position). */
+  readonly restore?: { readonly restored: boolean; readonly index?: bigint; readonly position?: bigint; readonly why?: string };
+  /** The log's last scan record of this scan before the run, when the state was behind it (its records are read again). */
+  readonly behindLog?: { readonly index: bigint; readonly position: bigint };
+  /** The scan record this run appended (the position as the log now says it). */
+  readonly scanRecord?: { readonly index: bigint; readonly scan: ScanRecord };
   readonly seconds: number;
+}
+
+type Finding = { kind: 'toolchain'; toolchain: ToolchainRecord } | { kind: 'alarm'; alarm: ToolchainAlarm } | { kind: 'scan'; scan: ScanRecord };
+
+function findingToLogRecord(item: Finding): LogRecord {
+  if (item.kind === 'toolchain') return toolchainRecordToLogRecord(item.toolchain);
+  if (item.kind === 'alarm') return toolchainAlarmToLogRecord(item.alarm);
+  return scanRecordToLogRecord(item.scan);
 }
 
 interface LogView {
@@ -146,16 +171,33 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
         `this scan started at record ${position.start} and is at ${position.position}; --from ${options.from} would ${options.from < position.position ? 'go back' : 'leave a gap'} (use another --state to scan another range)`,
       );
     }
+    const view = await readLogView(log);
+    // A lost state is restored from the log's last scan record of this database (scan-record.ts), once the
+    // head is checked against that record's tree head (below): nothing is written before.
+    const logged = position ? undefined : options.restoreFromLog ? view.ledger.scans.lastOf(client.verifierKey, options.from) : undefined;
+    const previous = position ?? logged?.scan;
     // Validate everything before writing anything: the head, its consistency with the last one scanned.
     const head = await client.latest();
     const size = head.checkpoint.size;
-    if (position && position.treeSize > 0n) {
-      await client.proveConsistency({ origin: client.origin, size: position.treeSize, rootHash: decodeRoot(position.treeRoot), extensions: [] }, head);
+    if (previous && previous.treeSize > 0n) {
+      await client.proveConsistency({ origin: client.origin, size: previous.treeSize, rootHash: decodeRoot(previous.treeRoot), extensions: [] }, head);
     }
     if (options.to !== undefined && options.to > size) throw new UsageError('BAD_OPTION', `--to ${options.to} is beyond the database's signed tree head (size ${size})`);
     if (options.from !== undefined && options.from > size) throw new UsageError('BAD_OPTION', `--from ${options.from} is beyond the database's signed tree head (size ${size})`);
-    const view = await readLogView(log);
-    if (!position) position = await state.initialize(options.from ?? 0n);
+    let restore: ScanReport['restore'];
+    if (!position && options.restoreFromLog) {
+      if (!logged) {
+        restore = { restored: false, why: `the witness log has no scan record of this database${options.from !== undefined ? ` from record ${options.from}` : ''}` };
+      } else {
+        const outcome = await state.restore(logged.scan);
+        if (outcome.restored) position = outcome.position;
+        restore = { restored: outcome.restored, index: logged.index, position: logged.scan.position, ...(outcome.restored ? {} : { why: outcome.why }) };
+      }
+    }
+    // Afresh: at --from, else where the scan that could not be restored started.
+    if (!position) position = await state.initialize(options.from ?? logged?.scan.start ?? 0n);
+    const inLog = view.ledger.scans.lastOf(client.verifierKey, position.start);
+    const behindLog = inLog && inLog.scan.position > position.position ? { index: inLog.index, position: inLog.scan.position } : undefined;
     const startPosition = position.position;
     const end = options.to ?? size;
     const index = await state.loadIndex();
@@ -169,6 +211,7 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     const found: Array<{ index: bigint; toolchain: ToolchainRecord }> = [];
     const raised: Array<{ index: bigint; alarm: ToolchainAlarm }> = [];
     let appended: { oldSize: bigint; newSize: bigint } | undefined;
+    let scanRecord: { index: bigint; scan: ScanRecord } | undefined;
     let tilesRead = 0;
     let bytesRead = 0;
     let recordsScanned = 0;
@@ -176,17 +219,18 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     const rootText = encodeBase64(head.checkpoint.rootHash);
     const time = () => formatTime(now());
 
-    // Appends `records` (toolchain records and alarms, keys checked against the log) as one commit.
-    const append = async (records: Array<{ kind: 'toolchain'; toolchain: ToolchainRecord } | { kind: 'alarm'; alarm: ToolchainAlarm }>) => {
+    // Appends `records` (toolchain records, alarms and the scan record, keys checked against the log) as one commit.
+    const append = async (records: Finding[]) => {
       let result;
       for (let attempt = 0; ; attempt++) {
         if (records.length === 0) return;
-        const logRecords = records.map((item) => (item.kind === 'toolchain' ? toolchainRecordToLogRecord(item.toolchain) : toolchainAlarmToLogRecord(item.alarm)));
+        const logRecords = records.map(findingToLogRecord);
         const toolchains = records.filter((item) => item.kind === 'toolchain').length;
-        const alarms = records.length - toolchains;
+        const alarms = records.filter((item) => item.kind === 'alarm').length;
+        const scan = records.find((item) => item.kind === 'scan');
         try {
           result = await log.append(logRecords, signer, {
-            summary: `sumdb scan: ${toolchains} toolchain ${toolchains === 1 ? 'record' : 'records'}${alarms ? `, ${alarms} ${alarms === 1 ? 'alarm' : 'alarms'}` : ''}`,
+            summary: `sumdb scan: ${toolchains} toolchain ${toolchains === 1 ? 'record' : 'records'}${alarms ? `, ${alarms} ${alarms === 1 ? 'alarm' : 'alarms'}` : ''}${scan ? `, position ${scan.scan.position}` : ''}`,
             expectedSize: view.size,
           });
           break;
@@ -195,11 +239,15 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
           if (!(error instanceof EnvironmentError && error.code === 'LOG_CHANGED') || attempt >= 3) throw error;
           Object.assign(view, await readLogView(log));
           records = records.filter((item) =>
-            item.kind === 'toolchain' ? !view.ledger.byRecord.has(item.toolchain.record) : !view.ledger.alarmKeys.has(alarmKey(item.alarm)),
+            item.kind === 'toolchain'
+              ? !view.ledger.byRecord.has(item.toolchain.record)
+              : item.kind === 'alarm'
+                ? !view.ledger.alarmKeys.has(alarmKey(item.alarm))
+                : isAheadOfLog(view, item.scan),
           );
         }
       }
-      const logRecords = records.map((item) => (item.kind === 'toolchain' ? toolchainRecordToLogRecord(item.toolchain) : toolchainAlarmToLogRecord(item.alarm)));
+      const logRecords = records.map(findingToLogRecord);
       appended = { oldSize: appended?.oldSize ?? result.oldSize, newSize: result.newSize };
       const types = new Map(view.records.map(({ index: at, record }) => [at, record.type] as const));
       logRecords.forEach((record, i) => {
@@ -209,7 +257,8 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
         view.ledger.apply(at, record, types);
         const item = records[i]!;
         if (item.kind === 'toolchain') found.push({ index: at, toolchain: item.toolchain });
-        else raised.push({ index: at, alarm: item.alarm });
+        else if (item.kind === 'alarm') raised.push({ index: at, alarm: item.alarm });
+        else scanRecord = { index: at, scan: item.scan };
       });
       view.size = result.newSize;
     };
@@ -251,7 +300,7 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     let scanned = position.position;
     // What the batches since the last commit found: appended to the log just before the position moves
     // past them (one log commit per position commit, not one per batch).
-    let toAppend: Array<{ kind: 'toolchain'; toolchain: ToolchainRecord } | { kind: 'alarm'; alarm: ToolchainAlarm }> = [];
+    let toAppend: Finding[] = [];
     let pendingKeys = new Set<string>();
     const raise = (alarm: ToolchainAlarm) => {
       const key = alarmKey(alarm);
@@ -373,8 +422,8 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     }
 
     // Tags with no toolchain record N days after they were first seen: only once the scan is up to date.
+    const last: Finding[] = [];
     if (position.position === size) {
-      const tagAlarms: Array<{ kind: 'alarm'; alarm: ToolchainAlarm }> = [];
       const nowMs = now().getTime();
       for (const tag of view.tags.present.values()) {
         const name = tag.record.ref.replace(/^refs\/tags\//, '');
@@ -395,10 +444,17 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
           ],
           time: time(),
         };
-        if (!view.ledger.alarmKeys.has(alarmKey(alarm))) tagAlarms.push({ kind: 'alarm', alarm });
+        if (!view.ledger.alarmKeys.has(alarmKey(alarm))) last.push({ kind: 'alarm', alarm });
       }
-      await append(tagAlarms);
     }
+    // The position, signed into the log whenever it is ahead of the log's last scan record (also after a
+    // run that died before its record): evidence of the window read, and what a lost state is restored from.
+    if (position.treeSize > 0n && position.position > position.start && isAheadOfLog(view, { database: client.verifierKey, ...position })) {
+      const { start, position: at, treeSize, treeRoot } = position;
+      last.push({ kind: 'scan', scan: { database: client.verifierKey, start, position: at, treeSize, treeRoot, moduleIndex: await state.indexDigest(), time: time() } });
+    }
+    if (last.some((item) => item.kind === 'scan')) scanCrashPoint('scan-before-record');
+    await append(last);
     return {
       database: client.baseUrl,
       start: position.start,
@@ -414,6 +470,9 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
       reconciled,
       alarms: raised,
       ...(appended ? { appended } : {}),
+      ...(restore ? { restore } : {}),
+      ...(behindLog ? { behindLog } : {}),
+      ...(scanRecord ? { scanRecord } : {}),
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
@@ -449,6 +508,12 @@ const TOOLCHAIN_PREFIX = Buffer.from(`${TOOLCHAIN_MODULE} `);
 function goSumLines(text: Uint8Array): [string, string] {
   const lines = decodeUtf8(text).slice(0, -1).split('\n');
   return [lines[0]!, lines[1]!];
+}
+
+/** Whether `scan` moves the log's last scan record of its database and start forward (as the log's fold requires). */
+function isAheadOfLog(view: LogView, scan: Pick<ScanRecord, 'database' | 'start' | 'position' | 'treeSize'>): boolean {
+  const logged = view.ledger.scans.lastOf(scan.database, scan.start);
+  return !logged || (scan.position > logged.scan.position && scan.treeSize >= logged.scan.treeSize);
 }
 
 function decodeRoot(text: string): Uint8Array {

@@ -13,13 +13,15 @@
 // either the old position (the batch is scanned again; what it appended to the log is found there and not
 // appended twice: scan.ts reconciles) or the new one: no gap, no duplicate.
 import { createHash } from 'node:crypto';
-import { open, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../infra/files.js';
 import { type HeldLock, acquireLock } from '../infra/lock.js';
 import { formatTime } from '../infra/time.js';
 import { ModuleVersionIndex } from './module-index.js';
+import type { ScanRecord } from './scan-record.js';
 
 export const SCAN_STATE_SCHEMA = 'go-source-witness/sumdb-scan/v1';
 const STATE_FILE = 'scan.json';
@@ -42,7 +44,7 @@ const UINT = /^(0|[1-9][0-9]{0,17})$/;
  * Named points of a scan where tests make the process die (SIGKILL), as src/log/crash-points.ts does for
  * appends: set GO_SOURCE_WITNESS_CRASH_POINT to one of these.
  */
-export const SCAN_CRASH_POINTS = ['scan-after-append', 'scan-after-index'] as const;
+export const SCAN_CRASH_POINTS = ['scan-after-append', 'scan-after-index', 'scan-before-record'] as const;
 
 export function scanCrashPoint(name: (typeof SCAN_CRASH_POINTS)[number]): void {
   if (process.env.GO_SOURCE_WITNESS_CRASH_POINT === name) process.kill(process.pid, 'SIGKILL');
@@ -93,7 +95,10 @@ export class ScanState {
   /** Starts a scan at `start` (first use only). */
   async initialize(start: bigint): Promise<ScanPosition> {
     if (this.current) throw new Error('internal: scan state already initialized');
-    const handle = await open(path.join(this.dir, INDEX_FILE), 'w', 0o600);
+    // Whatever was there goes (never followed: a link is removed, not its target), an empty file is made.
+    const file = path.join(this.dir, INDEX_FILE);
+    await rm(file, { force: true });
+    const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     await handle.sync();
     await handle.close();
     const position = { start, position: start, treeSize: 0n, treeRoot: '' };
@@ -102,12 +107,62 @@ export class ScanState {
     return position;
   }
 
+  /**
+   * Restores a lost position from the witness log's last scan record of this database (scan-record.ts),
+   * first use only. The module index must be in this folder already (put there from wherever it was kept:
+   * a CI cache, a backup) and its first 8 × (position - start) bytes must hash to the SHA-256 the record
+   * signs; more bytes (a run that died before its record) are cut off. Anything else is not restored:
+   * `why` says so, the folder is left as it was, and the caller starts afresh (initialize truncates the
+   * index). The tree head comes from the record; the scan proves the database's head consistent with it.
+   */
+  async restore(scan: ScanRecord): Promise<{ restored: true; position: ScanPosition } | { restored: false; why: string }> {
+    if (this.current) throw new Error('internal: restore with a scan position');
+    if (scan.database !== this.verifierKey) throw new Error('internal: a scan record of another database');
+    const file = path.join(this.dir, INDEX_FILE);
+    const want = Number(scan.position - scan.start) * 8;
+    let handle;
+    try {
+      handle = await open(file, constants.O_RDWR | constants.O_NOFOLLOW);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { restored: false, why: `no module index (${INDEX_FILE}) in ${this.dir}` };
+      if (code === 'ELOOP') return { restored: false, why: `${file} is a symbolic link (never followed)` };
+      throw new EnvironmentError('STATE_IO', `${file}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) return { restored: false, why: `${file} is not a regular file` };
+      if (info.size < want) return { restored: false, why: `the module index holds ${Math.floor(info.size / 8)} records, the log's scan record ${want / 8}` };
+      const digest = await sha256Prefix(handle, want);
+      if (digest !== scan.moduleIndex) return { restored: false, why: `the module index's first ${want / 8} records hash to sha256:${digest}, not to the sha256:${scan.moduleIndex} the log signs` };
+      if (info.size > want) await handle.truncate(want);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const position = { start: scan.start, position: scan.position, treeSize: scan.treeSize, treeRoot: scan.treeRoot };
+    await this.write(position);
+    this.current = position;
+    return { restored: true, position };
+  }
+
+  /** Lowercase hex SHA-256 of the module index of the committed records [start, position). */
+  async indexDigest(): Promise<string> {
+    const current = this.requireCurrent();
+    const handle = await open(path.join(this.dir, INDEX_FILE), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return await sha256Prefix(handle, Number(current.position - current.start) * 8);
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** The module-version index of records [start, position), cut back to that if it holds more. */
   async loadIndex(): Promise<ModuleVersionIndex> {
     const current = this.requireCurrent();
     const file = path.join(this.dir, INDEX_FILE);
     const want = Number(current.position - current.start) * 8;
-    const handle = await open(file, 'r+').catch(() => corrupt(file, 'missing'));
+    const handle = await open(file, constants.O_RDWR | constants.O_NOFOLLOW).catch(() => corrupt(file, 'missing, or not a file (a symbolic link is never followed)'));
     try {
       const { size } = await handle.stat();
       if (size < want) corrupt(file, `holds ${size / 8} records, the position says ${want / 8}`);
@@ -139,7 +194,7 @@ export class ScanState {
       throw new Error('internal: the index does not cover the batch being committed');
     }
     const file = path.join(this.dir, INDEX_FILE);
-    const handle = await open(file, 'r+');
+    const handle = await open(file, constants.O_RDWR | constants.O_NOFOLLOW);
     try {
       const bytes = index.bytesFrom(savedEntries);
       await handle.write(bytes, 0, bytes.length, savedEntries * 8);
@@ -197,4 +252,17 @@ async function readPosition(file: string, verifierKey: string): Promise<ScanPosi
     corrupt(file, 'start <= position <= treeSize does not hold');
   }
   return position;
+}
+
+/** Lowercase hex SHA-256 of the first `length` bytes of an open file (which holds at least that many). */
+async function sha256Prefix(handle: import('node:fs/promises').FileHandle, length: number): Promise<string> {
+  const digest = createHash('sha256');
+  const buffer = new Uint8Array(Math.min(Math.max(length, 1), 4 * 1024 * 1024));
+  for (let at = 0; at < length; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - at), at);
+    if (bytesRead === 0) throw new EnvironmentError('SCAN_STATE_CORRUPT', `the module index ended at byte ${at}, before ${length}`);
+    digest.update(buffer.subarray(0, bytesRead));
+    at += bytesRead;
+  }
+  return digest.digest('hex');
 }

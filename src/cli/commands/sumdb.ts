@@ -211,6 +211,7 @@ interface ScanArgs {
   batchTiles: number;
   commitSeconds: number;
   concurrency: number;
+  restoreStateFromLog: boolean;
   json: boolean;
 }
 
@@ -230,6 +231,11 @@ const scanCommand: CommandModule = {
       .option('batch-tiles', { type: 'number', default: 64, describe: 'Tiles per batch' })
       .option('commit-seconds', { type: 'number', default: 5, describe: 'Move the durable scan position at most this often (0: after every batch); what was found is appended to the log at most every 6 times that' })
       .option('concurrency', { type: 'number', default: 8, describe: 'Tiles fetched at once' })
+      .option('restore-state-from-log', {
+        type: 'boolean',
+        default: false,
+        describe: 'When the state has no position for this database: continue from the witness log\'s last scan record, if the state folder holds the module index (modules.idx) that record signs; else start afresh',
+      })
       .conflicts('url', 'via'),
   handler: async (parsed) => {
     const args = parsed as unknown as ScanArgs;
@@ -258,6 +264,7 @@ const scanCommand: CommandModule = {
       batchTiles: args.batchTiles,
       commitSeconds: args.commitSeconds,
       concurrency: args.concurrency,
+      restoreFromLog: args.restoreStateFromLog,
     });
     if (report.alarms.length > 0) setExitCode(1);
     if (args.json) {
@@ -266,6 +273,17 @@ const scanCommand: CommandModule = {
     }
     const lines = [
       `Checksum database ${report.database}: signed tree head size ${report.head.size}, root ${report.head.rootHash}`,
+      ...(report.restore
+        ? [
+            field(
+              'restored',
+              report.restore.restored
+                ? `position ${report.restore.position} from the witness log's scan record (log index ${report.restore.index}); module index checked against its SHA-256`
+                : `no (${report.restore.why}): scanning afresh from record ${report.from}`,
+            ),
+          ]
+        : []),
+      ...(report.behindLog ? [field('note', `the state was at record ${report.from}, behind the log's scan record at ${report.behindLog.position} (log index ${report.behindLog.index}): the records between were read again`)] : []),
       field('scanned', `records ${report.from} -> ${report.position} of ${report.end} (${report.recordsScanned} records in ${report.tilesRead} data tiles, ${(report.bytesRead / 1e6).toFixed(1)} MB, ${report.seconds.toFixed(1)} s; scan started at record ${report.start})`),
       field('toolchains', `${report.toolchains.length} new toolchain ${report.toolchains.length === 1 ? 'record' : 'records'}${report.reconciled ? ` (${report.reconciled} found already in the log from an interrupted scan)` : ''}`),
     ];
@@ -274,6 +292,7 @@ const scanCommand: CommandModule = {
     }
     if (report.malformedRecords) lines.push(field('malformed', `${report.malformedRecords} records are not two go.sum lines`));
     for (const { index, alarm } of report.alarms) lines.push(`  ALARM ${alarmKey(alarm)}: ${alarm.fields.map((f) => `${f.key} ${f.value}`).join('; ')} (log index ${index})`);
+    if (report.scanRecord) lines.push(field('recorded', `scan position ${report.scanRecord.scan.position} of tree size ${report.scanRecord.scan.treeSize} (log index ${report.scanRecord.index}; module index sha256:${report.scanRecord.scan.moduleIndex})`));
     if (report.appended) lines.push(`Appended ${report.appended.newSize - report.appended.oldSize} records: log size ${report.appended.oldSize} -> ${report.appended.newSize}`);
     printLines(lines);
   },
