@@ -166,6 +166,74 @@ describe('sumdb scan records and --restore-state-from-log', () => {
     assert.equal(sha256(file), sha256(index));
   });
 
+  test('with the flag the log bounds the state: a planted position ahead of the log is cut back to the logged one, so the records after it are read (hostile review: they were skipped)', async () => {
+    const { dir, log, key, args, index } = await scanned(0);
+    const logged = sumdb.size;
+    const toolchain = sumdb.append(toolchainText('go1.21.0', 'linux/riscv64'));
+    grow(50);
+    // A folder as a poisoned cache could leave it: scan.json at the new head, the real index plus zeros.
+    const folder = ScanState.folder(path.join(dir, 'planted'), sumdb.verifierKey);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'modules.idx'), Buffer.concat([readFileSync(index), Buffer.alloc((sumdb.size - logged) * 8)]));
+    const latest = JSON.parse(readFileSync(path.join(ScanState.folder(path.join(dir, 'state'), sumdb.verifierKey), 'scan.json'), 'utf8')) as Record<string, string>;
+    writeFileSync(path.join(folder, 'scan.json'), JSON.stringify({ ...latest, position: String(sumdb.size), treeSize: String(sumdb.size), treeRoot: Buffer.alloc(32, 1).toString('base64') }));
+    const run = await witness([...args('planted'), '--restore-state-from-log']);
+    assert.ok(run.code === 0 || run.code === 1, run.stderr);
+    const report = JSON.parse(run.stdout) as Omit<Report, 'toolchains'> & { toolchains: Array<{ toolchain: { record: string } }> };
+    assert.equal(report.restore?.restored, true, JSON.stringify(report.restore));
+    assert.match(report.restore?.why ?? '', /ahead of the log's last scan record of it/);
+    assert.equal(report.from, String(logged));
+    assert.deepEqual(report.toolchains.map((t) => Number(t.toolchain.record)), [toolchain]);
+    assert.equal(report.scanRecord?.scan.position, String(sumdb.size));
+    await verifyLogFolder(log.dir, { verifierKey: key.vkey });
+    // Without the flag the state folder is the operator's own, and trusted as before.
+  });
+
+  test('a stale index (the cache missed a run) continues from the older scan record it matches, not from the start', async () => {
+    const { dir, args, index } = await scanned(0);
+    const stale = readFileSync(index);
+    const older = sumdb.size;
+    grow(400);
+    const next = await witness(args('state'));
+    assert.ok(next.code === 0 || next.code === 1, next.stderr);
+    stateWithIndex(dir, 'stale', (file) => writeFileSync(file, stale));
+    const run = await witness([...args('stale'), '--restore-state-from-log']);
+    assert.ok(run.code === 0 || run.code === 1, run.stderr);
+    const report = JSON.parse(run.stdout) as Report;
+    assert.equal(report.restore?.restored, true, JSON.stringify(report.restore));
+    assert.equal(report.from, String(older));
+    assert.equal(report.recordsScanned, sumdb.size - older);
+    assert.equal(report.scanRecord, undefined, 'the log already holds this position');
+  });
+
+  test('a module index that is a folder is not used (it exited 2 before): the scan starts afresh', async () => {
+    const { dir, args } = await scanned(40);
+    const file = stateWithIndex(dir, 'folder', (at) => mkdirSync(at));
+    const run = await witness([...args('folder'), '--restore-state-from-log']);
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as Report;
+    assert.equal(report.restore?.restored, false);
+    assert.match(report.restore?.why ?? '', /is not a regular file/);
+    assert.ok(statSync(file).isFile());
+  });
+
+  test('a scan record whose tree head the database contradicts is refused before anything is written (exit 1)', async () => {
+    const dir = tempDir();
+    const { log, key } = await witnessLogWithTags(dir);
+    const size = BigInt(sumdb.size);
+    await log.append([scanRecordToLogRecord({ database: sumdb.verifierKey, start: 0n, position: size, treeSize: size, treeRoot: Buffer.alloc(32, 5).toString('base64'), moduleIndex: 'cd'.repeat(32), time: '2026-12-02T10:00:00Z' })], key.signerKey);
+    const before = await logSize(log.dir, key.vkey);
+    const run = await witness(['sumdb', 'scan', '--log', log.dir, '--url', server.url, '--sumdb-vkey', sumdb.verifierKey, '--key', writeKeyFile(key.skey), '--state', path.join(dir, 'state'), '--restore-state-from-log']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.equal(await logSize(log.dir, key.vkey), before);
+    const state = await ScanState.open(path.join(dir, 'state'), sumdb.verifierKey);
+    try {
+      assert.equal(state.position, undefined, 'no position written');
+    } finally {
+      await state.close();
+    }
+  });
+
   test('without the flag, or with nothing in the log, a state folder without a position starts at --from', async () => {
     const { dir, args, index } = await scanned(0);
     stateWithIndex(dir, 'no-flag', (file) => copyFileSync(index, file));
@@ -218,6 +286,7 @@ describe('sumdb-scan/v1 records', () => {
     for (const back of [{ position: 599n }, { treeSize: 699n }]) {
       await assert.rejects(log.append([scanRecordToLogRecord({ ...scan, ...back })], key.signerKey), (error: Error & { code?: string }) => error.code === 'SCAN_RECORD_INVALID', JSON.stringify(back, (_, v) => (typeof v === 'bigint' ? String(v) : v)));
     }
+    await assert.rejects(log.append([scanRecordToLogRecord({ ...scan, position: 650n, treeRoot: Buffer.alloc(32, 4).toString('base64') })], key.signerKey), (error: Error & { code?: string }) => error.code === 'SCAN_RECORD_INVALID' && /a fork/.test(error.message));
     await log.append([scanRecordToLogRecord({ ...scan, start: 0n, position: 5n }), scanRecordToLogRecord({ ...scan, position: 650n, treeSize: 800n })], key.signerKey);
     const report = await verifyLogFolder(log.dir, { verifierKey: key.vkey });
     assert.equal(report.recordTypes['sumdb-scan'], 3);

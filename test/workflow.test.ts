@@ -4,11 +4,14 @@
 // (shellcheck from Debian, actionlint with `go install`); without actionlint the workflow test is skipped.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './helpers/fixtures.js';
+import { SUMDB_VERIFIER_KEY } from '../src/sumdb/client.js';
+import { ScanState } from '../src/toolchains/state.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORKFLOW = path.join(ROOT, '.github', 'workflows', 'witness.yml');
@@ -75,11 +78,19 @@ test('the workflow builds per release with plan --per-job/--limit, caches bootst
   assert.match(text, /\.github\/scripts\/bootstrap-key\.sh/);
   assert.match(text, /path: bootstrap\n\s+key: \$\{\{ matrix\.bootstrap \}\}/, 'build jobs restore their release line\'s chain');
   assert.match(text, /witness sumdb cosign --restore-state-from-log/);
-  // The scan continues from the log's signed position (not from --from every run); only its module index is cached.
+  // The scan continues from the log's signed position (not from --from every run); only its module index
+  // is cached, and that cache is unpacked only in a job without secrets (scan-index), never in ingest.
   assert.match(text, /witness sumdb scan --from 18938000 --restore-state-from-log/);
-  assert.match(text, /path: \$\{\{ runner\.temp \}\}\/witness-state\/sumdb-scan\/\*\/modules\.idx\n\s+key: sumdb-scan-index-/);
-  assert.doesNotMatch(text, /witness-state\/sumdb-scan\/\*\n|scan\.json/, 'the scan position itself must not come from a cache');
-  assert.doesNotMatch(text, /path: witness-state/, 'the cosigner state must not live in an evictable cache');
+  const scanIndex = text.slice(text.indexOf('\n  scan-index:\n'), text.indexOf('\n  ingest:\n'));
+  assert.match(scanIndex, /actions\/cache\/restore@v4\n\s+with:\n\s+path: \$\{\{ runner\.temp \}\}\/scan-index\/modules\.idx\n\s+key: sumdb-scan-index-/);
+  assert.doesNotMatch(scanIndex, /secrets\./);
+  const ingestJob = text.slice(text.indexOf('\n  ingest:\n'));
+  assert.doesNotMatch(ingestJob, /actions\/cache\/restore@v4\n\s+(if: [^\n]+\n\s+)?with:\n\s+path: [^\n]*scan-index/, 'no cache of the scan is unpacked where the keys are');
+  assert.doesNotMatch(text, /scan\.json/, 'the scan position itself must not come from a cache');
+  // The folder the index is put into is the scan state's (sha256 of the database key the scan uses).
+  assert.ok(text.includes(`SUMDB_VKEY: ${SUMDB_VERIFIER_KEY}\n`), 'SUMDB_VKEY is the scan\'s default database key');
+  assert.match(text, /sumdb-scan\/\$\(printf %s "\$SUMDB_VKEY" \| sha256sum \| cut -d' ' -f1\)/);
+  assert.equal(path.basename(ScanState.folder('/x', SUMDB_VERIFIER_KEY)), createHash('sha256').update(SUMDB_VERIFIER_KEY).digest('hex'));
   // Secrets only in the ingest job.
   const ingest = text.indexOf('\n  ingest:\n');
   assert.ok(ingest > 0);

@@ -18,7 +18,7 @@
 // it claims, by scanning the same window of the database. And the scan's memory, as cosigned/v1 records
 // are the cosigner's (src/cosign/log-state.ts): a state folder that is lost (a new CI runner) is restored
 // from the last scan record of its database (--restore-state-from-log), with the module index taken from
-// wherever it was kept only if its SHA-256 is the one signed here (state.ts, restore).
+// wherever it was kept only if its SHA-256 is one signed here (state.ts, findRestorable).
 //
 // Invariants (checked by the toolchains fold, so by every append and `witness verify`): for one database
 // and start, position and tree-size never decrease; start <= position <= tree-size.
@@ -104,6 +104,7 @@ export interface IndexedScan {
  */
 export class ScanRecords {
   private readonly last = new Map<string, IndexedScan>();
+  private readonly history = new Map<string, IndexedScan[]>();
 
   apply(index: bigint, record: LogRecord): void {
     if (record.type !== SCAN_RECORD_TYPE) return;
@@ -121,7 +122,16 @@ export class ScanRecords {
     if (earlier && (scan.position < earlier.scan.position || scan.treeSize < earlier.scan.treeSize)) {
       fail(`the scan of ${scan.database} from record ${scan.start} goes back: position ${earlier.scan.position} -> ${scan.position}, tree size ${earlier.scan.treeSize} -> ${scan.treeSize} (log index ${earlier.index})`);
     }
+    if (earlier && scan.treeSize === earlier.scan.treeSize && scan.treeRoot !== earlier.scan.treeRoot) {
+      fail(`the scan of ${scan.database} from record ${scan.start} names two roots for tree size ${scan.treeSize} (log index ${earlier.index}): a fork`);
+    }
     this.last.set(key, { index, scan });
+    this.history.set(key, [...(this.history.get(key) ?? []), { index, scan }]);
+  }
+
+  /** Every scan record of `database` from `start`, newest first. */
+  recordsOf(database: string, start: bigint): IndexedScan[] {
+    return [...(this.history.get(`${database} ${start}`) ?? [])].reverse();
   }
 
   /** The last scan record of `database` (from `start`, if given; else the one furthest along). */

@@ -19,7 +19,7 @@
 //
 // At the end of a run whose position is ahead of the log's last scan record, that position is signed
 // into the log (a sumdb-scan record, scan-record.ts, with the SHA-256 of the module index): the window
-// read, as evidence, and where a lost state continues from (restoreFromLog; state.ts restore).
+// read, as evidence, and where a lost state continues from (restoreFromLog; state.ts findRestorable).
 import { EnvironmentError, UsageError } from '../errors.js';
 import type { WitnessLog } from '../log/log.js';
 import { type LogRecord, parseRecord } from '../log/record.js';
@@ -87,7 +87,7 @@ export interface ScanOptions {
   /**
    * When the state folder has no position of this database: continue from the witness log's last scan
    * record of it (from `from`, when given), if the module index in the folder is the one that record
-   * signs (state.ts restore); otherwise start afresh at `from`, and say why.
+   * signs (state.ts findRestorable); otherwise start afresh at `from`, and say why. The log also bounds an existing position: one it does not vouch for is restored the same way.
    */
   readonly restoreFromLog?: boolean;
   readonly now?: () => Date;
@@ -172,30 +172,50 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
       );
     }
     const view = await readLogView(log);
-    // A lost state is restored from the log's last scan record of this database (scan-record.ts), once the
-    // head is checked against that record's tree head (below): nothing is written before.
-    const logged = position ? undefined : options.restoreFromLog ? view.ledger.scans.lastOf(client.verifierKey, options.from) : undefined;
-    const previous = position ?? logged?.scan;
-    // Validate everything before writing anything: the head, its consistency with the last one scanned.
+    const database = client.verifierKey;
+    // With --restore-state-from-log the log bounds the state: a position the log's scan records do not
+    // vouch for (ahead of the last one of its scan, or with none at all: a folder planted or copied in) is
+    // not trusted, only its index may be. A lost or distrusted state is restored from the newest scan
+    // record its module index continues (state.ts findRestorable), once the head is proven consistent with
+    // that record's tree head: nothing is written before.
+    const own = position ? view.ledger.scans.lastOf(database, position.start) : undefined;
+    const distrusted = position && options.restoreFromLog && (!own || position.position > own.scan.position) ? position : undefined;
+    const lost = !position || distrusted !== undefined;
+    const newest = lost && options.restoreFromLog ? (distrusted ? own : view.ledger.scans.lastOf(database, options.from)) : undefined;
+    const candidates = newest ? view.ledger.scans.recordsOf(database, newest.scan.start) : [];
+    const match = candidates.length > 0 ? await state.findRestorable(candidates.map(({ scan }) => scan)) : undefined;
+    const restorable = match && 'scan' in match ? candidates.find(({ scan }) => scan === match.scan)! : undefined;
+    // Validate everything before writing anything: the head, its consistency with the last one scanned
+    // and with the log's last scan record of this scan.
     const head = await client.latest();
     const size = head.checkpoint.size;
-    if (previous && previous.treeSize > 0n) {
+    const heads = [...(lost ? [] : [position!]), ...(restorable ? [restorable.scan] : []), ...(own ? [own.scan] : []), ...(newest ? [newest.scan] : [])];
+    const proven = new Set<string>();
+    for (const previous of heads) {
+      if (previous.treeSize === 0n || proven.has(`${previous.treeSize} ${previous.treeRoot}`)) continue;
+      proven.add(`${previous.treeSize} ${previous.treeRoot}`);
       await client.proveConsistency({ origin: client.origin, size: previous.treeSize, rootHash: decodeRoot(previous.treeRoot), extensions: [] }, head);
     }
     if (options.to !== undefined && options.to > size) throw new UsageError('BAD_OPTION', `--to ${options.to} is beyond the database's signed tree head (size ${size})`);
     if (options.from !== undefined && options.from > size) throw new UsageError('BAD_OPTION', `--from ${options.from} is beyond the database's signed tree head (size ${size})`);
     let restore: ScanReport['restore'];
-    if (!position && options.restoreFromLog) {
-      if (!logged) {
-        restore = { restored: false, why: `the witness log has no scan record of this database${options.from !== undefined ? ` from record ${options.from}` : ''}` };
+    if (lost && options.restoreFromLog) {
+      const distrust = distrusted
+        ? `the state's position ${distrusted.position} is ${own ? `ahead of the log's last scan record of it (${own.scan.position}, log index ${own.index})` : 'in no scan record of the log'}; `
+        : '';
+      if (distrusted) await state.discard();
+      if (!newest) {
+        restore = { restored: false, why: `${distrust}the witness log has no scan record of this database${options.from !== undefined ? ` from record ${options.from}` : ''}` };
+      } else if (restorable) {
+        position = await state.applyRestore(restorable.scan);
+        restore = { restored: true, index: restorable.index, position: restorable.scan.position, ...(distrust ? { why: distrust.replace(/; $/, '') } : {}) };
       } else {
-        const outcome = await state.restore(logged.scan);
-        if (outcome.restored) position = outcome.position;
-        restore = { restored: outcome.restored, index: logged.index, position: logged.scan.position, ...(outcome.restored ? {} : { why: outcome.why }) };
+        restore = { restored: false, index: newest.index, position: newest.scan.position, why: `${distrust}${match && 'why' in match ? match.why : 'no scan record'}` };
       }
+      if (!restore.restored) position = undefined;
     }
     // Afresh: at --from, else where the scan that could not be restored started.
-    if (!position) position = await state.initialize(options.from ?? logged?.scan.start ?? 0n);
+    if (!position) position = await state.initialize(options.from ?? distrusted?.start ?? newest?.scan.start ?? 0n);
     const inLog = view.ledger.scans.lastOf(client.verifierKey, position.start);
     const behindLog = inLog && inLog.scan.position > position.position ? { index: inLog.index, position: inLog.scan.position } : undefined;
     const startPosition = position.position;

@@ -17,7 +17,7 @@ import { constants } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../infra/files.js';
+import { fsyncDirectory, writeFileAtomic } from '../infra/files.js';
 import { type HeldLock, acquireLock } from '../infra/lock.js';
 import { formatTime } from '../infra/time.js';
 import { ModuleVersionIndex } from './module-index.js';
@@ -97,7 +97,7 @@ export class ScanState {
     if (this.current) throw new Error('internal: scan state already initialized');
     // Whatever was there goes (never followed: a link is removed, not its target), an empty file is made.
     const file = path.join(this.dir, INDEX_FILE);
-    await rm(file, { force: true });
+    await rm(file, { recursive: true, force: true });
     const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     await handle.sync();
     await handle.close();
@@ -108,34 +108,54 @@ export class ScanState {
   }
 
   /**
-   * Restores a lost position from the witness log's last scan record of this database (scan-record.ts),
-   * first use only. The module index must be in this folder already (put there from wherever it was kept:
-   * a CI cache, a backup) and its first 8 × (position - start) bytes must hash to the SHA-256 the record
-   * signs; more bytes (a run that died before its record) are cut off. Anything else is not restored:
-   * `why` says so, the folder is left as it was, and the caller starts afresh (initialize truncates the
-   * index). The tree head comes from the record; the scan proves the database's head consistent with it.
+   * Which of the witness log's scan records of this database (newest first; scan-record.ts) the module
+   * index in this folder continues: the newest whose 8 × (position - start) first bytes hash to the SHA-256
+   * it signs (a longer file is a run that died before its record; a shorter one may still be an earlier
+   * record's). The index must be in this folder already, put there from wherever it was kept (a CI
+   * artifact, a backup). Reads only: `applyRestore` then writes. `why` says why none matched (missing, not
+   * a regular file, a symbolic link, which is never followed, or no digest matches).
    */
-  async restore(scan: ScanRecord): Promise<{ restored: true; position: ScanPosition } | { restored: false; why: string }> {
-    if (this.current) throw new Error('internal: restore with a scan position');
-    if (scan.database !== this.verifierKey) throw new Error('internal: a scan record of another database');
+  async findRestorable(candidates: readonly ScanRecord[]): Promise<{ scan: ScanRecord } | { why: string }> {
     const file = path.join(this.dir, INDEX_FILE);
-    const want = Number(scan.position - scan.start) * 8;
+    if (candidates.length === 0) return { why: 'no scan record' };
     let handle;
     try {
-      handle = await open(file, constants.O_RDWR | constants.O_NOFOLLOW);
+      handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { restored: false, why: `no module index (${INDEX_FILE}) in ${this.dir}` };
-      if (code === 'ELOOP') return { restored: false, why: `${file} is a symbolic link (never followed)` };
-      throw new EnvironmentError('STATE_IO', `${file}: ${(error as Error).message}`, { cause: error });
+      if (code === 'ENOENT') return { why: `no module index (${INDEX_FILE}) in ${this.dir}` };
+      if (code === 'ELOOP') return { why: `${file} is a symbolic link (never followed)` };
+      return { why: `${file} cannot be read (${code ?? (error as Error).message})` };
     }
     try {
       const info = await handle.stat();
-      if (!info.isFile()) return { restored: false, why: `${file} is not a regular file` };
-      if (info.size < want) return { restored: false, why: `the module index holds ${Math.floor(info.size / 8)} records, the log's scan record ${want / 8}` };
-      const digest = await sha256Prefix(handle, want);
-      if (digest !== scan.moduleIndex) return { restored: false, why: `the module index's first ${want / 8} records hash to sha256:${digest}, not to the sha256:${scan.moduleIndex} the log signs` };
-      if (info.size > want) await handle.truncate(want);
+      if (!info.isFile()) return { why: `${file} is not a regular file` };
+      const newest = candidates[0]!;
+      let why = `the module index holds ${Math.floor(info.size / 8)} records, the log's scan record ${Number(newest.position - newest.start)}`;
+      let tried = 0;
+      for (const scan of candidates) {
+        if (scan.database !== this.verifierKey) throw new Error('internal: a scan record of another database');
+        const want = Number(scan.position - scan.start) * 8;
+        if (want > info.size) continue;
+        if (tried++ >= 8) break; // each try reads the index once
+        const digest = await sha256Prefix(handle, want);
+        if (digest === scan.moduleIndex) return { scan };
+        if (scan === newest) why = `the module index's first ${want / 8} records hash to sha256:${digest}, not to the sha256:${scan.moduleIndex} the log signs`;
+        else if (tried === 1) why = `the module index matches none of the log's ${candidates.length} scan records of this scan`;
+      }
+      return { why };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Takes the position of a scan record that findRestorable matched, cutting the index back to it. */
+  async applyRestore(scan: ScanRecord): Promise<ScanPosition> {
+    if (this.current) throw new Error('internal: restore with a scan position');
+    const handle = await open(path.join(this.dir, INDEX_FILE), constants.O_RDWR | constants.O_NOFOLLOW);
+    try {
+      const want = Number(scan.position - scan.start) * 8;
+      if ((await handle.stat()).size > want) await handle.truncate(want);
       await handle.sync();
     } finally {
       await handle.close();
@@ -143,7 +163,17 @@ export class ScanState {
     const position = { start: scan.start, position: scan.position, treeSize: scan.treeSize, treeRoot: scan.treeRoot };
     await this.write(position);
     this.current = position;
-    return { restored: true, position };
+    return position;
+  }
+
+  /**
+   * Forgets the position (scan.json; the index stays for findRestorable): for a position the witness log
+   * does not vouch for, with --restore-state-from-log.
+   */
+  async discard(): Promise<void> {
+    await rm(path.join(this.dir, STATE_FILE), { force: true });
+    await fsyncDirectory(this.dir);
+    this.current = undefined;
   }
 
   /** Lowercase hex SHA-256 of the module index of the committed records [start, position). */

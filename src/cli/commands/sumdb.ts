@@ -278,12 +278,12 @@ const scanCommand: CommandModule = {
             field(
               'restored',
               report.restore.restored
-                ? `position ${report.restore.position} from the witness log's scan record (log index ${report.restore.index}); module index checked against its SHA-256`
+                ? `position ${report.restore.position} from the witness log's scan record (log index ${report.restore.index}); module index checked against its SHA-256${report.restore.why ? ` (${report.restore.why})` : ''}`
                 : `no (${report.restore.why}): scanning afresh from record ${report.from}`,
             ),
           ]
         : []),
-      ...(report.behindLog ? [field('note', `the state was at record ${report.from}, behind the log's scan record at ${report.behindLog.position} (log index ${report.behindLog.index}): the records between were read again`)] : []),
+      ...(report.behindLog ? [field('note', `the state was at record ${report.from}, behind the log's scan record at ${report.behindLog.position} (log index ${report.behindLog.index}): the records from there on are read again`)] : []),
       field('scanned', `records ${report.from} -> ${report.position} of ${report.end} (${report.recordsScanned} records in ${report.tilesRead} data tiles, ${(report.bytesRead / 1e6).toFixed(1)} MB, ${report.seconds.toFixed(1)} s; scan started at record ${report.start})`),
       field('toolchains', `${report.toolchains.length} new toolchain ${report.toolchains.length === 1 ? 'record' : 'records'}${report.reconciled ? ` (${report.reconciled} found already in the log from an interrupted scan)` : ''}`),
     ];
