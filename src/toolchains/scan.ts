@@ -87,7 +87,8 @@ export interface ScanOptions {
   /**
    * When the state folder has no position of this database: continue from the witness log's last scan
    * record of it (from `from`, when given), if the module index in the folder is the one that record
-   * signs (state.ts findRestorable); otherwise start afresh at `from`, and say why. The log also bounds an existing position: one it does not vouch for is restored the same way.
+   * signs (state.ts findRestorable); otherwise start afresh at `from`, and say why. The log also bounds an
+   * existing position: one it does not vouch for is restored the same way.
    */
   readonly restoreFromLog?: boolean;
   readonly now?: () => Date;
@@ -113,7 +114,7 @@ export interface ScanReport {
   readonly reconciled: number;
   readonly alarms: ReadonlyArray<{ readonly index: bigint; readonly alarm: ToolchainAlarm }>;
   readonly appended?: { readonly oldSize: bigint; readonly newSize: bigint };
-  /** What --restore-state-from-log did (set only when it was asked for and the state had no position). */
+  /** What --restore-state-from-log did (set only when it was asked for and the state had no position, or one the log does not vouch for). */
   readonly restore?: { readonly restored: boolean; readonly index?: bigint; readonly position?: bigint; readonly why?: string };
   /** The log's last scan record of this scan before the run, when the state was behind it (its records are read again). */
   readonly behindLog?: { readonly index: bigint; readonly position: bigint };
@@ -216,7 +217,7 @@ export async function scanSumdb(options: ScanOptions): Promise<ScanReport> {
     }
     // Afresh: at --from, else where the scan that could not be restored started.
     if (!position) position = await state.initialize(options.from ?? distrusted?.start ?? newest?.scan.start ?? 0n);
-    const inLog = view.ledger.scans.lastOf(client.verifierKey, position.start);
+    const inLog = view.ledger.scans.lastOf(database, position.start);
     const behindLog = inLog && inLog.scan.position > position.position ? { index: inLog.index, position: inLog.scan.position } : undefined;
     const startPosition = position.position;
     const end = options.to ?? size;
