@@ -138,7 +138,6 @@ interface Run {
   readonly server: number;
 }
 
-/** Runs `work`, timing it in wall-clock and CPU seconds, with the load average before and after. */
 /** utime + stime of a process in seconds, from /proc/<pid>/stat (proc(5): fields 14 and 15, in clock ticks of 1/100 s on Linux). */
 async function processCpu(pid: number | undefined): Promise<number> {
   if (pid === undefined) return Number.NaN;
@@ -148,8 +147,10 @@ async function processCpu(pid: number | undefined): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The tile server's process, whose CPU `measure` reads beside this process's. */
 let serverPid: number | undefined;
 
+/** Runs `work`, timing it in wall-clock and CPU seconds, the tile server's CPU and the load average before and after. */
 async function measure(name: string, work: () => Promise<unknown>): Promise<Run> {
   const before = loadavg()[0]!.toFixed(1);
   const server = await processCpu(serverPid);

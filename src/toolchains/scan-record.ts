@@ -99,11 +99,11 @@ export interface IndexedScan {
 }
 
 /**
- * The scan records of a log, by database and start: the last one of each, after checking that each
- * moves neither its position nor its tree size back (VerificationError SCAN_RECORD_INVALID).
+ * The scan records of a log, by database and start, in log order, after checking that each moves neither
+ * its position nor its tree size back (VerificationError SCAN_RECORD_INVALID).
  */
 export class ScanRecords {
-  private readonly last = new Map<string, IndexedScan>();
+  /** `${database} ${start}` -> its records in log order (never empty). */
   private readonly history = new Map<string, IndexedScan[]>();
 
   apply(index: bigint, record: LogRecord): void {
@@ -118,15 +118,16 @@ export class ScanRecords {
       return fail((error as Error).message);
     }
     const key = `${scan.database} ${scan.start}`;
-    const earlier = this.last.get(key);
+    const records = this.history.get(key);
+    const earlier = records?.at(-1);
     if (earlier && (scan.position < earlier.scan.position || scan.treeSize < earlier.scan.treeSize)) {
       fail(`the scan of ${scan.database} from record ${scan.start} goes back: position ${earlier.scan.position} -> ${scan.position}, tree size ${earlier.scan.treeSize} -> ${scan.treeSize} (log index ${earlier.index})`);
     }
     if (earlier && scan.treeSize === earlier.scan.treeSize && scan.treeRoot !== earlier.scan.treeRoot) {
       fail(`the scan of ${scan.database} from record ${scan.start} names two roots for tree size ${scan.treeSize} (log index ${earlier.index}): a fork`);
     }
-    this.last.set(key, { index, scan });
-    this.history.set(key, [...(this.history.get(key) ?? []), { index, scan }]);
+    if (records) records.push({ index, scan });
+    else this.history.set(key, [{ index, scan }]);
   }
 
   /** Every scan record of `database` from `start`, newest first. */
@@ -137,7 +138,7 @@ export class ScanRecords {
   /** The last scan record of `database` (from `start`, if given; else the one furthest along). */
   lastOf(database: string, start?: bigint): IndexedScan | undefined {
     let best: IndexedScan | undefined;
-    for (const entry of this.last.values()) {
+    for (const entry of this.lasts()) {
       if (entry.scan.database !== database || (start !== undefined && entry.scan.start !== start)) continue;
       if (!best || entry.scan.position > best.scan.position) best = entry;
     }
@@ -146,6 +147,10 @@ export class ScanRecords {
 
   /** Every (database, start)'s last record, in log order. */
   all(): IndexedScan[] {
-    return [...this.last.values()].sort((a, b) => (a.index < b.index ? -1 : 1));
+    return [...this.lasts()].sort((a, b) => (a.index < b.index ? -1 : 1));
+  }
+
+  private *lasts(): Generator<IndexedScan> {
+    for (const records of this.history.values()) yield records.at(-1)!;
   }
 }
