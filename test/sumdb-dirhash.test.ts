@@ -235,7 +235,7 @@ describe('data tiles', () => {
   });
 
   test('the fast decoder accepts exactly what the byte-by-byte decoder accepts, with the same records', () => {
-    // Tiles made of few characters, mostly newlines and letters (control and multi-byte ones among
+    // Tiles made of few characters, at any byte offset in their buffer, mostly newlines and letters (control and multi-byte ones among
     // them), so that blank lines, "\n\n\n", empty records and bad UTF-8 come up often; and tiles of 250
     // to 260 one-letter records, around the 256-record bound, with one byte inserted or not.
     const alphabet = [0x0a, 0x0a, 0x0a, 0x0a, 0x61, 0x61, 0x61, 0x62, 0x20, 0x7f, 0xc3, 0xa9, 0x09, 0x00, 0xff];
@@ -258,8 +258,11 @@ describe('data tiles', () => {
           }),
         ),
         fc.option(fc.integer({ min: -1, max: 258 }), { nil: undefined }),
-        (bytes, width) => {
-          const data = Uint8Array.from(bytes);
+        fc.nat(7),
+        (bytes, width, shift) => {
+          // At every alignment (the fast decoder reads four bytes at a time from the first 4-byte boundary).
+          const data = new Uint8Array(bytes.length + 8).subarray(shift, shift + bytes.length);
+          data.set(bytes);
           assert.deepEqual(outcome(() => decodeDataTile(data, width)), outcome(() => decodeDataTileByteByByte(data, width)));
         },
       ),

@@ -101,6 +101,49 @@ test('findAndAdd and reserve: the same answers as find then add, across growth, 
   for (let high = 0; high < 97; high++) for (let low = 0; low < 7; low++) assert.deepEqual(reloaded.find(high, low), reference.find(high, low));
 });
 
+test('findAndAddAll: per tile, the same answers and the same index as findAndAdd one key at a time', () => {
+  let seed = 11;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 89;
+  const reference = new ModuleVersionIndex(3n, 16);
+  const batched = new ModuleVersionIndex(3n, 16); // grows inside findAndAddAll: from 16 entries to 20,000
+  for (let tile = 0; tile < 80; tile++) {
+    const width = tile % 9 === 8 ? 1 + (tile % 5) : 256; // some partial tiles
+    const keys = new Uint32Array(2 * (width + 3));
+    for (let i = 0; i < keys.length; i++) keys[i] = i % 2 === 0 ? next() : next() % 5;
+    // Records [3, 3 + width) of the keys, as the scan passes [lo, hi) of a tile.
+    const want: Array<{ i: number; earlier: readonly bigint[] }> = [];
+    for (let i = 3; i < 3 + width; i++) {
+      const earlier = reference.findAndAdd(keys[2 * i]!, keys[2 * i + 1]!);
+      if (earlier.length > 0) want.push({ i, earlier });
+    }
+    assert.deepEqual(batched.findAndAddAll(keys, 3, 3 + width) ?? [], want, `tile ${tile}`);
+  }
+  assert.equal(batched.size, reference.size);
+  assert.deepEqual(batched.bytesFrom(0), reference.bytesFrom(0));
+  for (let high = 0; high < 89; high++) for (let low = 0; low < 5; low++) assert.deepEqual(batched.find(high, low), reference.find(high, low));
+  assert.equal(batched.findAndAddAll(new Uint32Array(4), 1, 1), undefined); // nothing to add
+  assert.throws(() => batched.findAndAddAll(new Uint32Array(4), 1, 3), /internal/); // past the keys
+});
+
+test('reserve grows the keys geometrically: 100,000 reserves of one entry resize the keys a few times', () => {
+  const index = new ModuleVersionIndex(0n, 16);
+  // Growing to exactly what was asked copied every key on every call (quadratic): count the resizes.
+  const internals = index as unknown as { resizeKeys(size: number): void };
+  const resize = internals.resizeKeys.bind(index);
+  let resizes = 0;
+  internals.resizeKeys = (size: number) => {
+    resizes++;
+    resize(size);
+  };
+  for (let i = 0; i < 100_000; i++) {
+    index.reserve(1);
+    index.add(i, i);
+  }
+  assert.equal(index.size, 100_000);
+  assert.deepEqual(index.find(99_999, 99_999), [99_999n]);
+  assert.ok(resizes <= 14, `${resizes} resizes`); // 16 -> 2^17 by doubling: 13
+});
+
 test('moduleVersionKeyInto: the key and end of the one-pass scan equal the plain definitions', () => {
   // The definitions: where "<path> <version>" ends in two go.sum lines of one module version (or -1), and
   // the key of those bytes (or of the whole text).

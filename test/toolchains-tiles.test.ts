@@ -123,6 +123,38 @@ test('a worker thread answers exactly as this thread, and gives the bytes back',
   }
 });
 
+test('two workers, two messages in flight each: 200 jobs, each answered with its own result and bytes', async () => {
+  const { full, partial } = jobs();
+  const tampered = Uint8Array.from(full.body);
+  tampered[77] = tampered[77]! ^ 0x02;
+  const cases = Array.from({ length: 200 }, (_, i) => (i % 7 === 3 ? copy(full, { body: tampered }) : copy(i % 2 ? full : partial)));
+  const pool = new TileCheckPool(2);
+  try {
+    const answers = await Promise.all(cases.map((job) => pool.check(copy(job))));
+    assert.equal(pool.threaded, true);
+    answers.forEach(({ result, body }, i) => {
+      assert.deepEqual(latin1(body), latin1(cases[i]!.body), `job ${i}: its own bytes come back`);
+      assert.deepEqual(outcome(result, body), outcome(checkDataTile(copy(cases[i]!)), cases[i]!.body), `job ${i}`);
+    });
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a worker that dies holding two messages fails the jobs of both, typed, and the pool refuses more', async () => {
+  const { full, partial } = jobs();
+  const pool = new TileCheckPool(1, new URL('./helpers/dying-tile-worker.mjs', import.meta.url).href);
+  try {
+    // The first check starts the worker; once it is ready it is sent up to 16 jobs per message, two messages.
+    const first = pool.check(copy(full));
+    const settled = await Promise.allSettled([first, ...Array.from({ length: 40 }, (_, i) => pool.check(copy(i % 2 ? full : partial)))]);
+    assert.ok(settled.every((outcome) => outcome.status === 'rejected' && (outcome.reason as { code?: string }).code === 'SCAN_WORKER_FAILED'), 'every job fails: none is left waiting');
+    await assert.rejects(pool.check(copy(partial)), (error: Error & { code?: string }) => error.code === 'SCAN_WORKER_FAILED' && /exited \(code 3\)/.test(error.message));
+  } finally {
+    await pool.close();
+  }
+});
+
 test('workers that cannot load their module: the pool checks in this thread instead', async () => {
   const { full, partial } = jobs();
   const pool = new TileCheckPool(2, new URL('./no-such-tile-worker.js', import.meta.url).href);

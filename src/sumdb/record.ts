@@ -8,7 +8,7 @@
 //
 // and its leaf hash is SHA-256(0x00 || text). A /lookup response is `<id>\n<text>\n` followed by the signed
 // tree note. A data tile `/tile/8/data/<N>[.p/<W>]` holds the texts of records N·256 … N·256+W-1.
-import { Buffer, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../errors.js';
 import { MAX_INT64, decodeBase64, decodeUtf8, parseCanonicalUint, utf8 } from '../tlog/encoding.js';
 import { type Hash, leafHash } from '../tlog/merkle.js';
@@ -186,29 +186,45 @@ export function dataTileOffsets(data: Uint8Array, width?: number): Uint32Array {
   return offsets;
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f]/;
-
 /**
- * The record offsets of a well-formed data tile (as dataTileOffsets), found with native string search
- * over the bytes read as latin1 (one character per byte, so offsets are byte offsets); undefined for
- * anything else, which decodeDataTileByteByByte then refuses with its reason. Accepts exactly what that
- * decoder accepts, with the same records (test/sumdb-dirhash.test.ts checks both on generated tiles).
+ * The record offsets of a well-formed data tile (as dataTileOffsets); undefined for anything else, which
+ * decodeDataTileByteByByte then refuses with its reason. Accepts exactly what that decoder accepts, with
+ * the same records (test/sumdb-dirhash.test.ts checks both on generated tiles, at every alignment).
+ *
+ * Fast because bytes below 0x20 are rare (the newlines, three per record): the tile is read four bytes at
+ * a time, and only a word holding such a byte is looked at byte by byte. A word x holds a byte below 0x20
+ * exactly when (x - 0x20202020) & ~x & 0x80808080 is not 0 ("determine if a word has a byte less than n",
+ * n <= 128: graphics.stanford.edu/~seander/bithacks.html#HasLessInWord); it may flag more bytes than those,
+ * but never misses one, and every byte of a flagged word is checked. Either byte order gives the same answer.
  */
 function splitDataTile(data: Uint8Array): Uint32Array | undefined {
   const n = data.length;
   // Not empty, ends in "\n" but not in a blank line, does not start with an empty line.
   if (n === 0 || data[n - 1] !== 0x0a || data[0] === 0x0a || (n >= 2 && data[n - 2] === 0x0a)) return undefined;
   if (!isUtf8(data)) return undefined;
-  const text = Buffer.from(data.buffer, data.byteOffset, n).toString('latin1');
-  if (CONTROL_BUT_NEWLINE.test(text)) return undefined;
   const offsets = new Uint32Array(TILE_WIDTH + 1);
   let count = 1; // offsets[0] = 0: the first record
-  for (let at = text.indexOf('\n\n'); at >= 0; at = text.indexOf('\n\n', at + 2)) {
-    // A record that starts with an empty line ("\n\n\n"), or one record too many.
-    if (data[at + 2] === 0x0a || count >= TILE_WIDTH) return undefined;
-    offsets[count++] = at + 2;
+  // Byte i is below 0x20: it must be "\n"; "\n\n" ends a record, "\n\n\n" starts one with an empty line.
+  // The second "\n" of a pair is seen again on its own, and passes (it is followed by a record's first byte).
+  const below = (i: number): boolean => {
+    if (data[i] !== 0x0a) return false;
+    if (data[i + 1] === 0x0a) {
+      if (data[i + 2] === 0x0a || count >= TILE_WIDTH) return false;
+      offsets[count++] = i + 2;
+    }
+    return true;
+  };
+  const aligned = Math.min(n, (4 - (data.byteOffset & 3)) & 3); // bytes before the first 4-byte boundary
+  for (let i = 0; i < aligned; i++) if (data[i]! < 0x20 && !below(i)) return undefined;
+  const wordCount = (n - aligned) >>> 2;
+  // (A short tile may end before the boundary, where a view cannot start.)
+  const words = wordCount === 0 ? new Uint32Array(0) : new Uint32Array(data.buffer, data.byteOffset + aligned, wordCount);
+  for (let w = 0; w < wordCount; w++) {
+    const x = words[w]!;
+    if (((x - 0x20202020) & ~x & 0x80808080) === 0) continue;
+    for (let i = aligned + 4 * w, stop = i + 4; i < stop; i++) if (data[i]! < 0x20 && !below(i)) return undefined;
   }
+  for (let i = aligned + 4 * wordCount; i < n; i++) if (data[i]! < 0x20 && !below(i)) return undefined;
   offsets[count] = n + 1;
   return offsets.subarray(0, count + 1);
 }

@@ -514,16 +514,20 @@ function indexRecords(
   index: ModuleVersionIndex,
 ): { malformed: number; closer: Array<{ i: number; matches: readonly bigint[] }> } {
   const { keys, ends } = tile;
+  const seen = index.findAndAddAll(keys, lo, hi);
+  let next = 0; // into seen, which is in record order
   let malformed = 0;
   const closer: Array<{ i: number; matches: readonly bigint[] }> = [];
   for (let i = lo; i < hi; i++) {
-    const matches = index.findAndAdd(keys[2 * i]!, keys[2 * i + 1]!);
+    let matches: readonly bigint[] = NO_MATCHES;
+    if (seen !== undefined && seen[next]?.i === i) matches = seen[next++]!.earlier;
     if (ends[i]! < 0) malformed++;
     else if (matches.length > 0 || tile.startsWith(i, TOOLCHAIN_PREFIX)) closer.push({ i, matches });
   }
   return { malformed, closer };
 }
 
+const NO_MATCHES: readonly bigint[] = Object.freeze([]);
 const TOOLCHAIN_PREFIX = Buffer.from(`${TOOLCHAIN_MODULE} `);
 
 function goSumLines(text: Uint8Array): [string, string] {

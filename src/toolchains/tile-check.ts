@@ -32,7 +32,13 @@ export function leafDigest(text: Uint8Array): string {
 /** SHA-256(0x01 || left || right), the RFC 6962 §2.1 node hash, of and as latin1 digests. */
 export function nodeDigest(left: string, right: string): string {
   if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) throw new Error('internal: node children are not 32-byte digests');
-  nodeInput.write(left + right, 1, 2 * HASH_SIZE, 'latin1');
+  // Character by character: 1.06-1.3x faster than Buffer.write of left + right, whose argument handling
+  // costs more than the 64 bytes (`npm run bench -- sha256` measures both). Each character is one byte: the
+  // digests are latin1 (`hash(…, 'binary')`), so charCodeAt is below 256.
+  for (let i = 0; i < HASH_SIZE; i++) {
+    nodeInput[1 + i] = left.charCodeAt(i);
+    nodeInput[1 + HASH_SIZE + i] = right.charCodeAt(i);
+  }
   return hash('sha256', nodeInput, 'binary');
 }
 

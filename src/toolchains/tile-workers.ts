@@ -45,6 +45,13 @@ interface Reply {
 const MAX_JOBS_PER_MESSAGE = 16;
 
 /**
+ * Messages a worker holds at once: while it checks one, the next waits in its port. With one, a worker
+ * that finished sat idle until the main thread, busy fetching and indexing, took its reply and sent more:
+ * about half of the time in `npm run bench -- scan` (2 CPUs).
+ */
+const MESSAGES_IN_FLIGHT = 2;
+
+/**
  * The default number of workers: none on one CPU; one on two, where the main thread keeps the network
  * and the index (measured with `npm run bench -- scan` on 2 idle CPUs: 19.7-20.6 s with one worker
  * against 26.9-28.9 s in this thread; beside a real build, at load 3-5: 37.0 s against 41.3 s); one per CPU beyond two, at
@@ -59,6 +66,7 @@ export function defaultTileWorkers(cpus: number = availableParallelism()): numbe
 export class TileCheckPool {
   /** Workers started and not yet gone (ready or starting). */
   private readonly workers: Worker[] = [];
+  /** A worker once for each further message it may be sent now (MESSAGES_IN_FLIGHT at most). */
   private readonly idle: Worker[] = [];
   private readonly queue: Array<{ request: Request; resolve: (reply: Reply) => void }> = [];
   private readonly waiting = new Map<number, { resolve: (reply: Reply) => void }>();
@@ -115,12 +123,15 @@ export class TileCheckPool {
         for (const { request, resolve } of this.queue.splice(0)) resolve({ id: request.id, body: request.job.body });
         return;
       }
-      const worker = this.idle.pop();
-      if (!worker) return;
+      if (this.idle.length === 0) return;
+      // The worker holding the fewest jobs: with several, each gets its first message before any gets a second.
+      let pick = 0;
+      for (let i = 1; i < this.idle.length; i++) if ((busy.get(this.idle[i]!)?.length ?? 0) < (busy.get(this.idle[pick]!)?.length ?? 0)) pick = i;
+      const worker = this.idle.splice(pick, 1)[0]!;
       // Everything queued (up to a limit) in one message: a message costs a thread wake-up each way.
       const batch = this.queue.splice(0, MAX_JOBS_PER_MESSAGE);
       for (const { request, resolve } of batch) this.waiting.set(request.id, { resolve });
-      busy.set(worker, batch.map(({ request }) => request.id));
+      busy.set(worker, [...(busy.get(worker) ?? []), ...batch.map(({ request }) => request.id)]);
       worker.postMessage(
         batch.map(({ request }) => request),
         [...new Set(batch.map(({ request }) => request.job.body.buffer as ArrayBuffer))],
@@ -137,23 +148,24 @@ export class TileCheckPool {
     worker.on('message', (message: Reply[] | 'ready') => {
       if (message === 'ready') {
         ready = true;
+        for (let i = 0; i < MESSAGES_IN_FLIGHT; i++) this.idle.push(worker);
       } else {
-        busy.delete(worker);
+        const answered = new Set(message.map((reply) => reply.id));
+        busy.set(worker, (busy.get(worker) ?? []).filter((id) => !answered.has(id)));
         for (const reply of message) {
           const waiter = this.waiting.get(reply.id);
           this.waiting.delete(reply.id);
           waiter?.resolve(reply);
         }
+        this.idle.push(worker);
       }
-      this.idle.push(worker);
       this.dispatch();
     });
     const gone = (why: string) => {
       const at = this.workers.indexOf(worker);
       if (at < 0) return; // closed
       this.workers.splice(at, 1);
-      const idleAt = this.idle.indexOf(worker);
-      if (idleAt >= 0) this.idle.splice(idleAt, 1);
+      for (let at = this.idle.indexOf(worker); at >= 0; at = this.idle.indexOf(worker)) this.idle.splice(at, 1);
       if (!ready) {
         // It never served: the module could not be loaded here. Without any worker, check in this thread.
         this.startFailed = true;
